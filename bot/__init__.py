@@ -1,0 +1,1 @@
+"""shopbot: a WhatsApp commerce bot for small and mid-size shops."""

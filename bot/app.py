@@ -1,0 +1,56 @@
+"""The application factory: configuration, database, content, WhatsApp client, blueprints.
+
+Nothing happens at import: everything is built here and kept in
+`app.extensions`, so tests and processes each get their own.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, redirect, url_for
+
+from . import config as config_module
+from .content import ContentStore
+from .db import make_engine, make_sessionmaker
+from .whatsapp import make_client
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build a shopbot app. `config` overrides the environment (tests pass theirs).
+
+    Raises ConfigError when production keys are missing and ContentError when
+    the owner's files cannot be served.
+    """
+    app = Flask(__name__)
+    app.config.update(config_module.load(config))
+    app.secret_key = app.config["SECRET_KEY"]
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["shopbot.engine"] = engine
+    app.extensions["shopbot.sessions"] = make_sessionmaker(engine)
+    app.extensions["shopbot.content"] = ContentStore(app.config["SHOP_DIR"])
+    app.extensions["shopbot.whatsapp"] = make_client(app.config)
+    app.extensions["shopbot.wakeup"] = threading.Event()
+
+    from .webhook import bp as webhook_bp
+
+    app.register_blueprint(webhook_bp)
+    if app.config["SANDBOX"]:
+        from . import sandbox
+
+        sandbox.register(app)
+
+    @app.get("/")
+    def index():
+        if app.config["SANDBOX"]:
+            return redirect(url_for("sandbox.page"))
+        return {"service": "shopbot", "status": "ok"}
+
+    @app.get("/healthz")
+    def health():
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,153 @@
+"""The `shopbot` command: a Flask CLI group (`shopbot routes` and `shopbot shell` work too)."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+from . import schema
+from .app import create_app
+from .content import load_content
+from .errors import ContentError
+
+log = logging.getLogger(__name__)
+
+
+def _create_app():
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             help="shopbot: a WhatsApp commerce bot. Run `shopbot run` to start the sandbox.")
+def cli():
+    pass
+
+
+cli.add_command(routes_command)
+cli.add_command(shell_command)
+
+
+def _sender(app):
+    from .sender import Sender
+
+    sender = app.extensions.get("shopbot.sender")
+    if sender is None:
+        sender = app.extensions["shopbot.sender"] = Sender(app)
+    return sender
+
+
+@cli.command("run", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run_command(host, port):
+    """Run the bot on one process: migrations, web server and sender thread.
+
+    In sandbox mode (no WHATSAPP_TOKEN) this is the whole local shop: open
+    http://HOST:PORT/sandbox and chat as a customer.
+    """
+    overrides = {}
+    import os
+
+    if not os.environ.get("WHATSAPP_TOKEN") and not os.environ.get("WHATSAPP_API_URL"):
+        overrides["WHATSAPP_API_URL"] = f"http://127.0.0.1:{port}/sandbox/graph"
+    app = create_app(overrides)
+    schema.upgrade(app.extensions["shopbot.engine"])
+    sender = _sender(app)
+    sender.start()
+    mode = "sandbox" if app.config["SANDBOX"] else "live"
+    click.echo(f" * shopbot ({mode}) on http://{host}:{port}/" + ("sandbox" if mode == "sandbox" else ""))
+    from werkzeug.serving import run_simple
+
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        sender.stop()
+
+
+@cli.command("worker")
+def worker_command():
+    """Run the sender (and the sweep of unhandled events) until SIGTERM or Ctrl-C."""
+    sender = _sender(current_app._get_current_object())
+
+    def stop(*_):
+        sender.stopping.set()
+        sender.wakeup.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo("shopbot worker: sending")
+    sender.run()
+    sender.pool.shutdown(wait=True)
+
+
+@cli.command("check", with_appcontext=False)
+@click.option("--dir", "root", default=".", show_default=True, help="the shop folder holding flows/ and catalog/")
+def check_command(root):
+    """Check flows/ and catalog/; print every problem as path:line: message."""
+    try:
+        _content, warnings = load_content(root)
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        click.echo(f"{errors} error(s); the bot keeps serving the last good content", err=True)
+        sys.exit(1)
+    for problem in warnings:
+        click.echo(str(problem), err=True)
+    click.echo(f"ok ({len(warnings)} warning(s))")
+
+
+@cli.group("db")
+def db_group():
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade():
+    """Apply every pending migration."""
+    schema.upgrade(current_app.extensions["shopbot.engine"])
+    click.echo("database is up to date")
+
+
+@cli.group("events")
+def events_group():
+    """Inbound events that failed or were left unhandled."""
+
+
+@events_group.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+def events_retry(ids):
+    """Process failed events again (all of them, or the given ids)."""
+    from .inbound import retry_failed
+
+    handled, failing = retry_failed(current_app._get_current_object(), list(ids) or None)
+    click.echo(f"{handled} event(s) handled, {failing} still failing")
+    current_app.extensions["shopbot.wakeup"].set()
+    if failing:
+        sys.exit(1)
+
+
+@events_group.command("list")
+@click.option("--status", default="failed", show_default=True, type=click.Choice(["failed", "pending", "processed"]))
+@click.option("--limit", default=50, show_default=True)
+def events_list(status, limit):
+    """List stored events by status, newest first."""
+    from sqlalchemy import select
+
+    from .db import transaction
+    from .models import InboundEvent
+
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        rows = session.scalars(select(InboundEvent).where(InboundEvent.status == status)
+                               .order_by(InboundEvent.id.desc()).limit(limit)).all()
+        for e in rows:
+            first_line = (e.error or "").splitlines()[0] if e.error else ""
+            click.echo(f"{e.id}\t{e.received_at:%Y-%m-%d %H:%M:%S}\t{e.kind}/{e.subtype}\t{e.external_id}\t{first_line}")
+
+
+def main():
+    cli(prog_name="shopbot")

@@ -1,0 +1,187 @@
+"""The loaded shop: settings, texts and the main menu from `flows/`.
+
+Texts are jinja2 templates rendered in a sandbox (owners' files are data, not
+code). Every template is compiled and rendered once with sample values at load
+time, so a typo in a variable name is an error with its line, not a surprise
+in front of a customer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from ruamel.yaml.comments import CommentedMap
+
+from ..messages import LIMITS
+from .problems import Problem, did_you_mean
+from .yamlfile import line_of, load_yaml
+
+#: Texts every shop must define; the engine uses them.
+REQUIRED_TEXTS = ("greeting", "menu_body", "menu_button", "not_understood", "back_to_menu")
+
+SAMPLE_CONTEXT = {
+    "customer": {"name": "Sam", "language": "en"},
+}
+
+
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    id: str
+    title: str
+    description: str | None
+    reply: Any  # compiled template, or None for an item handled by the engine
+    action: str | None
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the engine needs from the owner's files. Immutable once loaded."""
+
+    root: Path
+    shop: Mapping[str, Any]
+    settings: Mapping[str, Any]
+    texts: Mapping[str, Any]  # key -> compiled template
+    menu: tuple[MenuItem, ...]
+    menu_header: str | None
+    env: SandboxedEnvironment = field(repr=False)
+
+    def render(self, key: str, **context) -> str:
+        """Render the owner's text `key` with the shop and `context`."""
+        return self.texts[key].render(shop=self.shop, **context).strip()
+
+    def menu_item(self, item_id: str) -> MenuItem | None:
+        return next((m for m in self.menu if m.id == item_id), None)
+
+
+def _compile(env, source, rel, line, problems, shop) -> Any:
+    """Compile and trial-render a template; a Problem names the line on failure."""
+    if not isinstance(source, str):
+        problems.append(Problem(rel, line, f"expected text, got {type(source).__name__}"))
+        return None
+    try:
+        template = env.from_string(source)
+        template.render(shop=shop, **SAMPLE_CONTEXT)
+    except TemplateError as exc:
+        problems.append(Problem(rel, line + (getattr(exc, "lineno", 1) or 1) - 1, f"template error: {exc.message}"))
+        return None
+    return template
+
+
+KNOWN_SHOP_KEYS = ("name", "phone", "email", "address", "currency", "timezone", "default_language", "website")
+
+
+def _load_settings(root: Path, problems: list[Problem]) -> tuple[dict, dict]:
+    rel = "flows/settings.yaml"
+    data = load_yaml(root / rel, rel, problems)
+    if data is None:
+        return {}, {}
+    shop = data.get("shop")
+    if not isinstance(shop, CommentedMap):
+        problems.append(Problem(rel, line_of(data), "missing the `shop:` section"))
+        return {}, {}
+    for key in shop:
+        if key not in KNOWN_SHOP_KEYS:
+            problems.append(Problem(rel, line_of(shop, key), f"unknown shop setting `{key}`{did_you_mean(key, KNOWN_SHOP_KEYS)}"))
+    if not shop.get("name"):
+        problems.append(Problem(rel, line_of(shop), "shop.name is required"))
+    settings = {k: v for k, v in data.items() if k not in ("version", "shop")}
+    return _plain(shop), _plain(settings)
+
+
+def _plain(value):
+    """ruamel's commented containers to plain dicts and lists (shared, read-only use)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _load_texts(root: Path, env, shop: dict, problems: list[Problem]) -> dict:
+    rel = "flows/texts.yaml"
+    data = load_yaml(root / rel, rel, problems)
+    if data is None:
+        return {}
+    texts = data.get("texts")
+    if not isinstance(texts, CommentedMap):
+        problems.append(Problem(rel, line_of(data), "missing the `texts:` section"))
+        return {}
+    compiled = {}
+    for key, source in texts.items():
+        template = _compile(env, source, rel, line_of(texts, key), problems, shop)
+        if template is not None:
+            compiled[str(key)] = template
+    for key in REQUIRED_TEXTS:
+        if key not in texts:
+            problems.append(Problem(rel, line_of(texts), f"missing text `{key}`"))
+    return compiled
+
+
+def _load_menu(root: Path, env, shop: dict, problems: list[Problem]) -> tuple[tuple[MenuItem, ...], str | None]:
+    rel = "flows/menu.yaml"
+    data = load_yaml(root / rel, rel, problems)
+    if data is None:
+        return (), None
+    menu = data.get("menu")
+    if not isinstance(menu, CommentedMap) or not isinstance(menu.get("items"), list):
+        problems.append(Problem(rel, line_of(data), "expected `menu:` with a list of `items:`"))
+        return (), None
+    items, seen = [], set()
+    raw_items = menu["items"]
+    if len(raw_items) > LIMITS["list_rows"]:
+        problems.append(Problem(rel, line_of(menu, "items"),
+                                f"the menu has {len(raw_items)} items; WhatsApp lists show at most {LIMITS['list_rows']}"))
+    for index, item in enumerate(raw_items):
+        line = line_of(raw_items, index)
+        if not isinstance(item, CommentedMap):
+            problems.append(Problem(rel, line, "each menu item needs `id` and `title`"))
+            continue
+        item_id, title = str(item.get("id") or ""), str(item.get("title") or "")
+        if not item_id or not title:
+            problems.append(Problem(rel, line, "each menu item needs `id` and `title`"))
+            continue
+        if item_id in seen:
+            problems.append(Problem(rel, line_of(item, "id"), f"duplicate menu id `{item_id}`"))
+        seen.add(item_id)
+        if len(title) > LIMITS["row_title"]:
+            problems.append(Problem(rel, line_of(item, "title"),
+                                    f"title is {len(title)} characters; WhatsApp shows at most {LIMITS['row_title']}"))
+        description = item.get("description")
+        if description and len(str(description)) > LIMITS["row_description"]:
+            problems.append(Problem(rel, line_of(item, "description"),
+                                    f"description is {len(str(description))} characters; WhatsApp shows at most {LIMITS['row_description']}"))
+        reply, action = None, item.get("action")
+        if "reply" in item:
+            reply = _compile(env, item["reply"], rel, line_of(item, "reply"), problems, shop)
+        elif not action:
+            problems.append(Problem(rel, line, f"menu item `{item_id}` needs a `reply:` text or an `action:`"))
+        items.append(MenuItem(item_id, title, str(description) if description else None, reply, action))
+    header = menu.get("header")
+    return tuple(items), str(header) if header else None
+
+
+def build_content(root: Path, problems: list[Problem]) -> Content | None:
+    """Read every owner file under `root`, appending problems; None if unusable."""
+    env = _environment()
+    shop, settings = _load_settings(root, problems)
+    texts = _load_texts(root, env, shop, problems)
+    menu, header = _load_menu(root, env, shop, problems)
+    if any(p.severity == "error" for p in problems):
+        return None
+    return Content(
+        root=root,
+        shop=MappingProxyType(shop),
+        settings=MappingProxyType(settings),
+        texts=MappingProxyType(texts),
+        menu=menu,
+        menu_header=header,
+        env=env,
+    )

@@ -1,0 +1,52 @@
+"""Read an owner's YAML file keeping line numbers, so every problem can name its line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from .problems import Problem
+
+SUPPORTED_VERSION = 1
+
+
+def line_of(node, key=None) -> int:
+    """1-based line of `node[key]` (or of the node itself) in its file."""
+    try:
+        if key is not None and isinstance(node, (CommentedMap, CommentedSeq)):
+            return node.lc.key(key)[0] + 1 if isinstance(node, CommentedMap) else node.lc.item(key)[0] + 1
+        return node.lc.line + 1
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return 1
+
+
+def load_yaml(path: Path, rel: str, problems: list[Problem]) -> CommentedMap | None:
+    """Parse `path`; on failure add a Problem and return None. Checks `version: 1`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(rel, 1, "file is missing"))
+        return None
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(rel, 1, f"not UTF-8 text ({exc.reason})"))
+        return None
+    try:
+        data = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problems.append(Problem(rel, line, f"YAML syntax error: {exc.problem or exc.context}"))
+        return None
+    if not isinstance(data, CommentedMap):
+        problems.append(Problem(rel, 1, "expected a mapping at the top of the file"))
+        return None
+    version = data.get("version")
+    if version != SUPPORTED_VERSION:
+        problems.append(
+            Problem(rel, line_of(data, "version") if "version" in data else 1,
+                    f"version must be {SUPPORTED_VERSION}, got {version!r}")
+        )
+        return None
+    return data

@@ -1,0 +1,1 @@
+"""The conversation: a pure step function over named states (see engine.py)."""

@@ -1,0 +1,71 @@
+"""Who a message is from: customers keyed by BSUID and/or phone number.
+
+Meta may send a business-scoped user id (`user_id`, the BSUID) with or
+without the phone number (`wa_id`), so either can identify a customer and the
+first message that carries both links them.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .db import insert_ignore
+from .models import Conversation, Customer
+
+
+def identity(message: dict, contact: dict | None) -> tuple[str | None, str | None]:
+    """(bsuid, wa_id) of a message's sender; phone numbers must be digits."""
+    contact = contact or {}
+    bsuid = message.get("from_user_id") or contact.get("user_id") or None
+    wa_id = message.get("from")
+    if not (isinstance(wa_id, str) and wa_id.isdigit()):
+        wa_id = contact.get("wa_id") if str(contact.get("wa_id") or "").isdigit() else None
+    return bsuid, wa_id
+
+
+def find_or_create(session: Session, bsuid: str | None, wa_id: str | None,
+                   name: str | None, now: datetime) -> Customer:
+    """The customer for these ids, created if new; fills in ids and name learned now.
+
+    Safe under concurrency: creation is an INSERT that ignores conflicts,
+    followed by a read, so two first messages at once make one customer.
+    """
+    if not bsuid and not wa_id:
+        raise ValueError("a customer needs a BSUID or a phone number")
+    customer, others = _lookup(session, bsuid, wa_id)
+    if customer is None:
+        session.execute(insert_ignore(session, Customer).values(
+            bsuid=bsuid, wa_id=wa_id, name=name, created_at=now))
+        customer, others = _lookup(session, bsuid, wa_id)
+    if bsuid and not customer.bsuid:
+        customer.bsuid = bsuid
+    if wa_id and not customer.wa_id and not others:
+        customer.wa_id = wa_id
+    if name:
+        customer.name = name
+    return customer
+
+
+def _lookup(session: Session, bsuid: str | None, wa_id: str | None) -> tuple[Customer | None, list[Customer]]:
+    """The best match and any other customer holding one of the ids."""
+    clauses = []
+    if bsuid:
+        clauses.append(Customer.bsuid == bsuid)
+    if wa_id:
+        clauses.append(Customer.wa_id == wa_id)
+    found = session.scalars(select(Customer).where(or_(*clauses))).all()
+    # Prefer the BSUID match: it is the stable id when a phone number changes hands.
+    best = next((c for c in found if bsuid and c.bsuid == bsuid), found[0] if found else None)
+    return best, [c for c in found if c is not best]
+
+
+def lock_conversation(session: Session, customer: Customer, initial_state: str) -> Conversation:
+    """The customer's conversation row, locked for this transaction (created if new)."""
+    session.execute(insert_ignore(session, Conversation).values(
+        customer_id=customer.id, state=initial_state, data={}))
+    return session.scalars(
+        select(Conversation).where(Conversation.customer_id == customer.id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).one()

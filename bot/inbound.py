@@ -1,0 +1,176 @@
+"""One stored inbound event -> one engine step, in one transaction.
+
+The webhook stores every update first (so nothing is lost), then calls
+`process` for each new one. A bug while handling marks the event failed with
+its error instead of losing it; `retry_failed` (`shopbot events retry`) runs it
+again, and `sweep` picks up events a killed process left pending.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from . import customers, outbox
+from .conversation import engine
+from .conversation.events import Event, EventType, State
+from .db import insert_ignore, transaction
+from .models import EventKind, EventStatus, InboundEvent
+from .updates import Update
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = {"image", "video", "audio", "voice", "document", "sticker"}
+SILENT_TYPES = {"system", "revoke", "edit", "ephemeral", "request_welcome"}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def store(session: Session, updates: list[Update], received_at: datetime) -> list[int]:
+    """Insert updates not seen before; return the ids of the new rows.
+
+    The unique constraint on `external_id` is what stops duplicates, across
+    requests, processes and restarts.
+    """
+    new_ids = []
+    for u in updates:
+        # A body that is not JSON cannot be handled: it is kept, failed, for a person to look at.
+        invalid = u.kind == EventKind.INVALID
+        row_id = session.execute(
+            insert_ignore(session, InboundEvent)
+            .values(external_id=u.external_id, kind=u.kind, field=u.field, subtype=u.subtype,
+                    payload=u.payload, attempts=0, received_at=received_at,
+                    status=EventStatus.FAILED if invalid else EventStatus.PENDING,
+                    error="the signed body is not valid JSON" if invalid else None)
+            .returning(InboundEvent.id)
+        ).scalar()
+        if row_id is not None and not invalid:
+            new_ids.append(row_id)
+    return new_ids
+
+
+def to_event(message: dict, contact: dict | None) -> Event:
+    """What the engine needs from a Meta message, whatever its type."""
+    kind = message.get("type")
+    name = ((contact or {}).get("profile") or {}).get("name")
+    if kind == "text":
+        return Event(EventType.TEXT, text=(message.get("text") or {}).get("body", ""), profile_name=name)
+    if kind == "interactive":
+        inter = message.get("interactive") or {}
+        reply = inter.get("button_reply") or inter.get("list_reply")
+        if reply:
+            return Event(EventType.CHOICE, text=reply.get("title", ""), choice=reply.get("id"), profile_name=name)
+        if inter.get("type") == "nfm_reply":
+            return Event(EventType.SILENT, profile_name=name, data={"flow": inter.get("nfm_reply")})
+        return Event(EventType.UNSUPPORTED, profile_name=name)
+    if kind == "button":  # a template's quick reply
+        button = message.get("button") or {}
+        return Event(EventType.CHOICE, text=button.get("text", ""), choice=button.get("payload"), profile_name=name)
+    if kind in MEDIA_TYPES:
+        media = message.get(kind) or {}
+        return Event(EventType.MEDIA, text=media.get("caption", ""), profile_name=name,
+                     data={"media_type": kind, "media_id": media.get("id")})
+    if kind == "location":
+        return Event(EventType.LOCATION, profile_name=name, data=message.get("location") or {})
+    if kind == "order":
+        return Event(EventType.ORDER, profile_name=name, data=message.get("order") or {})
+    if kind == "contacts":
+        return Event(EventType.CONTACTS, profile_name=name, data={"contacts": message.get("contacts")})
+    if kind == "reaction":
+        return Event(EventType.REACTION, profile_name=name, data=message.get("reaction") or {})
+    if kind in SILENT_TYPES:
+        return Event(EventType.SILENT, profile_name=name)
+    return Event(EventType.UNSUPPORTED, profile_name=name)
+
+
+def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> None:
+    message, contact = event.payload["message"], event.payload.get("contact")
+    bsuid, wa_id = customers.identity(message, contact)
+    if not bsuid and not wa_id:
+        log.warning("[%s] message without a sender id; stored, not answered", event.external_id)
+        return
+    parsed = to_event(message, contact)
+    customer = customers.find_or_create(session, bsuid, wa_id, parsed.profile_name, t)
+    event.customer_id = customer.id
+    if parsed.type is not EventType.SILENT:
+        customer.last_inbound_at = t
+        customer.window_closed_at = None
+    conversation = customers.lock_conversation(session, customer, engine.NEW)
+    content = app.extensions["shopbot.content"].current()
+    state, replies = engine.step(content, State(conversation.state, conversation.data), parsed)
+    conversation.state, conversation.data = state.name, state.data
+    outbox.enqueue(session, customer, replies, t, cause=event.external_id, cause_received_at=event.received_at)
+
+
+def _handle_status(app, session: Session, event: InboundEvent, t: datetime) -> None:
+    status = event.payload["status"]
+    row = outbox.apply_status(session, status, t)
+    if row is None:
+        return
+    event.customer_id = row.customer_id
+    if row.status == "failed" and row.error_code == 131047:
+        outbox.window_closed(session, row, t, app.extensions["shopbot.content"].current())
+
+
+HANDLERS = {EventKind.MESSAGE: _handle_message, EventKind.STATUS: _handle_status}
+
+
+def process(app, event_id: int) -> bool:
+    """Handle one stored event in its own transaction; True when it was handled now.
+
+    An exception rolls the step back and marks the event failed with its
+    error, so the message is kept for `shopbot events retry`.
+    """
+    sessions = app.extensions["shopbot.sessions"]
+    try:
+        with transaction(sessions) as session:
+            event = session.get(InboundEvent, event_id, with_for_update=True)
+            if event is None or event.status != EventStatus.PENDING:
+                return False
+            t = now()
+            event.attempts += 1
+            handler = HANDLERS.get(EventKind(event.kind))
+            if handler is not None:
+                handler(app, session, event, t)
+            event.status, event.processed_at, event.error = EventStatus.PROCESSED, t, None
+        app.extensions["shopbot.wakeup"].set()
+        return True
+    except Exception as exc:
+        log.exception("[event %s] handling failed; stored as failed for `shopbot events retry`", event_id)
+        error = "".join(traceback.format_exception_only(exc)).strip() + "\n" + traceback.format_exc(limit=-3)
+        with transaction(sessions) as session:
+            session.execute(update(InboundEvent).where(InboundEvent.id == event_id).values(
+                status=EventStatus.FAILED, error=error[:4000], attempts=InboundEvent.attempts + 1))
+        return False
+
+
+def sweep(app) -> int:
+    """Process events left pending by a process that died after storing them."""
+    cutoff = now() - timedelta(seconds=app.config["EVENT_SWEEP_AFTER_SECONDS"])
+    with transaction(app.extensions["shopbot.sessions"]) as session:
+        ids = session.scalars(select(InboundEvent.id).where(
+            InboundEvent.status == EventStatus.PENDING, InboundEvent.received_at < cutoff,
+        ).order_by(InboundEvent.id).limit(500)).all()
+    handled = sum(process(app, i) for i in ids)
+    if ids:
+        log.warning("sweep: handled %d of %d events left pending", handled, len(ids))
+    return handled
+
+
+def retry_failed(app, event_ids: list[int] | None = None) -> tuple[int, int]:
+    """Set failed events back to pending and process them again; (handled, still failing)."""
+    with transaction(app.extensions["shopbot.sessions"]) as session:
+        query = select(InboundEvent.id).where(InboundEvent.status == EventStatus.FAILED)
+        if event_ids:
+            query = query.where(InboundEvent.id.in_(event_ids))
+        ids = session.scalars(query.order_by(InboundEvent.id)).all()
+        if ids:
+            session.execute(update(InboundEvent).where(InboundEvent.id.in_(ids))
+                            .values(status=EventStatus.PENDING))
+    handled = sum(process(app, i) for i in ids)
+    return handled, len(ids) - handled

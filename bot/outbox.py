@@ -1,0 +1,233 @@
+"""The transactional outbox: queue replies with the change that caused them.
+
+Domain code calls `enqueue` inside its transaction; the sender claims due
+rows (`claim`), sends them and records the outcome. Status webhooks move a
+row forward only (`apply_status`): sent < delivered < read.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy.orm import Session, aliased
+
+from .messages import fit
+from .models import UNFINISHED, Customer, OutboundMessage, OutboundStatus, Setting
+
+CHANNEL = "shopbot_outbox"  # PostgreSQL NOTIFY channel that wakes senders
+TRACKER_PREFIX = "outbox:"
+PAUSE_KEY = "sender_pause"
+
+
+def enqueue(session: Session, customer: Customer, specs: list[dict], now: datetime,
+            cause: str | None = None, cause_received_at: datetime | None = None) -> list[OutboundMessage]:
+    """Queue `specs` for `customer`, fitted to WhatsApp's limits, in order."""
+    rows = [
+        OutboundMessage(customer_id=customer.id, recipient=customer.recipient, body=part,
+                        status=OutboundStatus.QUEUED, next_attempt_at=now, created_at=now,
+                        cause=cause, cause_received_at=cause_received_at)
+        for spec in specs for part in fit(spec)
+    ]
+    session.add_all(rows)
+    if rows:
+        session.flush()
+        if session.get_bind().dialect.name == "postgresql":
+            # delivered to LISTENing senders when this transaction commits
+            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    return rows
+
+
+def tracker(row_id: int) -> str:
+    """The value sent as pywa's `tracker` (biz_opaque_callback_data) to find a row again."""
+    return f"{TRACKER_PREFIX}{row_id}"
+
+
+def claim(session: Session, limit: int, now: datetime, lease: timedelta,
+          burst: int, interval: timedelta) -> list[OutboundMessage]:
+    """Take up to `limit` due rows, each the oldest unfinished row of its customer.
+
+    Rows are locked with FOR UPDATE SKIP LOCKED so several senders share the
+    work. A customer's row waits while an earlier one is unfinished (order),
+    and while the customer's pace is used up (GCRA: `burst` messages, then
+    one per `interval`), so bursts never trip Meta's per-user limit.
+    Claimed rows become SENDING with a lease; a sender that dies leaves them
+    to be reclaimed when the lease ends.
+    """
+    earlier = aliased(OutboundMessage)
+    blocked = exists().where(and_(
+        earlier.customer_id == OutboundMessage.customer_id,
+        earlier.id < OutboundMessage.id,
+        earlier.status.in_(UNFINISHED),
+    ))
+    rows = session.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.status.in_(UNFINISHED), OutboundMessage.next_attempt_at <= now, ~blocked)
+        .order_by(OutboundMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    claimed = []
+    customers = {c.id: c for c in session.scalars(
+        select(Customer).where(Customer.id.in_({r.customer_id for r in rows})))} if rows else {}
+    tolerance = interval * (burst - 1)
+    for row in rows:
+        customer = customers[row.customer_id]
+        tat = max(customer.pace_at or now, now)
+        if tat - now > tolerance:
+            row.next_attempt_at = tat - tolerance
+            continue
+        customer.pace_at = tat + interval
+        row.status = OutboundStatus.SENDING
+        row.attempts += 1
+        row.next_attempt_at = now + lease
+        claimed.append(row)
+    return claimed
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest waiting row becomes due, so the sender can sleep until then."""
+    return session.scalar(select(func.min(OutboundMessage.next_attempt_at))
+                          .where(OutboundMessage.status.in_(UNFINISHED)))
+
+
+def mark_sent(row: OutboundMessage, wamid: str, now: datetime) -> None:
+    """Meta accepted the send. A status webhook may have overtaken us: never go back."""
+    row.wamid = row.wamid or wamid
+    row.sent_at = row.sent_at or now
+    row.error_code = row.error_title = None
+    if row.status in UNFINISHED:
+        row.status = OutboundStatus.SENT
+        row.status_at = now
+
+
+def retry_later(row: OutboundMessage, now: datetime, base: float, max_attempts: int,
+                code: int | None, title: str) -> None:
+    """Back off exponentially with jitter, or dead-letter after too many attempts."""
+    row.error_code, row.error_title = code, title
+    if row.attempts >= max_attempts:
+        dead_letter(row, now, code, f"gave up after {row.attempts} attempts: {title}")
+        return
+    delay = min(base * 2 ** (row.attempts - 1), 300.0) * random.uniform(0.5, 1.5)
+    row.status = OutboundStatus.QUEUED
+    row.next_attempt_at = now + timedelta(seconds=delay)
+
+
+def await_confirmation(row: OutboundMessage, now: datetime, wait: float, title: str) -> None:
+    """The send timed out: Meta may have accepted it. Wait for its status webhook
+    (matched by tracker) before resending, so a slow answer never doubles a message."""
+    row.status = OutboundStatus.UNCONFIRMED
+    row.error_title = title
+    row.next_attempt_at = now + timedelta(seconds=wait)
+
+
+def dead_letter(row: OutboundMessage, now: datetime, code: int | None, reason: str) -> None:
+    """Stop trying; the reason stays on the row for staff to see."""
+    row.status = OutboundStatus.DEAD
+    row.error_code, row.error_title = code, reason
+    row.status_at = now
+
+
+def requeue(row: OutboundMessage, now: datetime) -> None:
+    """Put a claimed row back without counting the attempt (sending is paused)."""
+    row.status = OutboundStatus.QUEUED
+    row.attempts = max(row.attempts - 1, 0)
+    row.next_attempt_at = now
+
+
+STATUS_MAP = {
+    "sent": OutboundStatus.SENT,
+    "delivered": OutboundStatus.DELIVERED,
+    "read": OutboundStatus.READ,
+    "played": OutboundStatus.READ,
+    "failed": OutboundStatus.FAILED,
+}
+
+
+def apply_status(session: Session, status: dict, now: datetime) -> OutboundMessage | None:
+    """Move the row a status webhook speaks of forward; None if it is not ours.
+
+    Found by wamid, or by our tracker when the send timed out before we
+    learned the wamid. Statuses may arrive in any order: only a step forward
+    is taken, and `failed` only before delivery. A failure keeps Meta's error
+    code and title.
+    """
+    new = STATUS_MAP.get(str(status.get("status", "")).lower())
+    if new is None:
+        return None
+    wamid = status.get("id")
+    row = session.scalars(select(OutboundMessage).where(OutboundMessage.wamid == wamid)
+                          .with_for_update()).first() if wamid else None
+    opaque = status.get("biz_opaque_callback_data") or ""
+    if row is None and opaque.startswith(TRACKER_PREFIX) and opaque[len(TRACKER_PREFIX):].isdigit():
+        row = session.get(OutboundMessage, int(opaque[len(TRACKER_PREFIX):]), with_for_update=True)
+        if row is not None and row.wamid is None:
+            row.wamid = wamid
+            row.sent_at = row.sent_at or now
+    if row is None:
+        return None
+    current = OutboundStatus(row.status)
+    if new is OutboundStatus.FAILED:
+        if current.rank >= OutboundStatus.DELIVERED.rank:
+            return row
+        error = (status.get("errors") or [{}])[0]
+        row.error_code = error.get("code")
+        row.error_title = error.get("title") or error.get("message") or "failed"
+    elif current in (OutboundStatus.FAILED, OutboundStatus.DEAD) or new.rank <= current.rank:
+        if current not in UNFINISHED:
+            return row
+    row.status = new
+    row.status_at = now
+    return row
+
+
+def pause_until(session: Session) -> datetime | None:
+    """When sending may resume after an account error, if it is paused."""
+    setting = session.get(Setting, PAUSE_KEY)
+    if setting is None:
+        return None
+    return datetime.fromisoformat(setting.value["until"])
+
+
+def pause(session: Session, until: datetime, reason: str) -> None:
+    """Pause every sender (all processes read it) until `until`."""
+    setting = session.get(Setting, PAUSE_KEY, with_for_update=True)
+    value = {"until": until.isoformat(), "reason": reason}
+    if setting is None:
+        session.add(Setting(key=PAUSE_KEY, value=value))
+    else:
+        setting.value = value
+
+
+def window_closed(session: Session, row: OutboundMessage, now: datetime, content) -> OutboundMessage | None:
+    """Meta refused `row` because the 24-hour window is closed (131047).
+
+    The customer is marked outside the window. If the owner configured a
+    fallback template, it is sent instead (in place of a row that failed at
+    send time, or as a new row after an asynchronous failure); otherwise the
+    row is dead-lettered with the reason. Other waiting free-form messages to
+    the same customer would fail the same way and are dead-lettered with it.
+    Returns the template row, if any.
+    """
+    customer = session.get(Customer, row.customer_id)
+    customer.window_closed_at = now
+    reason = "the 24-hour window is closed"
+    template = content.settings.get("window_fallback_template")
+    for other in session.scalars(select(OutboundMessage).where(
+            OutboundMessage.customer_id == row.customer_id, OutboundMessage.id != row.id,
+            OutboundMessage.status == OutboundStatus.QUEUED)):
+        if other.body.get("type") != "template":
+            dead_letter(other, now, 131047, reason)
+    if row.body.get("type") == "template" or not template:
+        if row.status in UNFINISHED:
+            dead_letter(row, now, 131047, reason + " and no fallback template is configured")
+        return None
+    params = [content.env.from_string(str(p)).render(shop=content.shop, customer={"name": customer.name})
+              for p in template.get("params", [])]
+    body = {"type": "template", "name": template["name"], "language": template.get("language", "en"),
+            "params": params, "replaces": row.body}
+    if row.status in UNFINISHED:
+        row.body, row.status, row.next_attempt_at = body, OutboundStatus.QUEUED, now
+        row.error_code, row.error_title = 131047, reason + "; sent as the fallback template"
+        return row
+    return enqueue(session, customer, [body], now, cause=row.cause)[0]

@@ -1,0 +1,121 @@
+"""The sandbox: a WhatsApp-like chat page plus the fake Graph API it talks to.
+
+Registered only in sandbox mode (no WHATSAPP_TOKEN). The page posts real,
+signed, Meta-format webhooks to `/webhook`; the bot's replies go through pywa
+to the fake Graph API mounted at `/sandbox/graph`, which records them for the
+page's feed and posts `sent` and `delivered` status webhooks back, like Meta.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+
+import httpx
+from flask import Blueprint, current_app, jsonify, render_template, request
+from sqlalchemy import select
+
+from ..db import transaction
+from ..models import OutboundMessage
+from .fake_graph import FakeGraph
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+FEEDBACK_DELAYS = (("sent", 0.05), ("delivered", 0.5))
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-Hub-Signature-256 value Meta would send for `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def status_webhook(config: dict, wamid: str, status: str, recipient: str) -> bytes:
+    """A Meta-format status webhook body."""
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "0", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": config["WHATSAPP_DISPLAY_NUMBER"],
+                         "phone_number_id": config["WHATSAPP_PHONE_ID"]},
+            "statuses": [{"id": wamid, "status": status, "timestamp": str(int(time.time())),
+                          "recipient_id": recipient}]}}]}]}).encode()
+
+
+def make_fake_graph(config: dict) -> FakeGraph:
+    """The sandbox's fake Graph API, posting status feedback to our own /webhook."""
+
+    def feedback(entry: dict, host_url: str) -> None:
+        recipient = entry["payload"].get("to") or entry["payload"].get("recipient")
+
+        def post_statuses():
+            for status, delay in FEEDBACK_DELAYS:
+                time.sleep(delay)
+                body = status_webhook(config, entry["wamid"], status, recipient)
+                try:
+                    httpx.post(f"{host_url}webhook", content=body, timeout=10, headers={
+                        "Content-Type": "application/json",
+                        "X-Hub-Signature-256": sign(config["WHATSAPP_APP_SECRET"], body)})
+                except httpx.HTTPError as exc:
+                    log.warning("sandbox status feedback failed: %s", exc)
+
+        threading.Thread(target=post_statuses, daemon=True).start()
+
+    return FakeGraph(on_accept=feedback)
+
+
+def register(app) -> None:
+    """Mount the page, its API and the fake Graph API on `app`."""
+    fake = make_fake_graph(app.config)
+    app.extensions["shopbot.fake_graph"] = fake
+    app.register_blueprint(bp)
+    app.register_blueprint(fake.blueprint("sandbox_graph"), url_prefix="/sandbox/graph")
+
+
+@bp.get("/")
+def page():
+    cfg = current_app.config
+    content = current_app.extensions["shopbot.content"].current()
+    config = {
+        "app_secret": cfg["WHATSAPP_APP_SECRET"],
+        "phone_number_id": cfg["WHATSAPP_PHONE_ID"],
+        "display_phone_number": cfg["WHATSAPP_DISPLAY_NUMBER"],
+        "webhook_url": "/webhook",
+        "feed_url": "/sandbox/api/feed",
+        "sign_url": "/sandbox/api/sign",
+        "shop_name": content.shop.get("name", "shopbot"),
+    }
+    return render_template("sandbox.html", config=config)
+
+
+@bp.get("/api/feed")
+def feed():
+    """Messages the bot sent to one customer, with their stored delivery status."""
+    customer = request.args.get("customer", "")
+    if not customer:
+        return jsonify({"error": "customer is required"}), 400
+    sent = current_app.extensions["shopbot.fake_graph"].messages_to(customer)
+    wamids = [m["wamid"] for m in sent]
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        rows = {r.wamid: r for r in session.scalars(
+            select(OutboundMessage).where(OutboundMessage.wamid.in_(wamids)))} if wamids else {}
+    messages = []
+    for m in sent:
+        row = rows.get(m["wamid"])
+        messages.append({
+            "seq": m["seq"], "wamid": m["wamid"], "payload": m["payload"],
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(m["at"])),
+            "status": row.status if row else "sent",
+            "error": row.error_title if row is not None and row.status in ("failed", "dead") else None,
+        })
+    return jsonify({"messages": messages})
+
+
+@bp.post("/api/sign")
+def sign_body():
+    """Sign a body for pages served outside a secure context (no WebCrypto). Sandbox only."""
+    return jsonify({"signature": sign(current_app.config["WHATSAPP_APP_SECRET"], request.get_data())})

@@ -1,0 +1,131 @@
+"""A local fake of the Graph API's send endpoints, for the sandbox, the tests and bench/.
+
+It answers like Meta: `{"messages": [{"id": "wamid..."}]}` on success and
+Meta's error JSON on failure. Tests script failures (`fail_next`) and slow
+answers (`delay_next`); the sandbox adds status feedback so the chat page
+sees ticks, fed back to `/webhook` as real signed status webhooks.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from flask import Blueprint, Flask, jsonify, request
+from werkzeug.serving import make_server
+
+
+@dataclass
+class Scripted:
+    """One scripted answer: an error, or a delay before the normal answer."""
+
+    code: int | None = None
+    http_status: int = 400
+    message: str = "scripted failure"
+    delay: float = 0.0
+
+
+@dataclass
+class FakeGraph:
+    latency: float = 0.0  # seconds before every answer (the real API takes 100-300 ms)
+    on_accept: Callable[[dict, str], None] | None = None  # (accepted message, host url)
+    accepted: list[dict] = field(default_factory=list)  # messages Meta would deliver
+    attempts: int = 0  # every POST to /messages, including refused ones
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self._script: deque[Scripted] = deque()
+        self._seq = itertools.count(1)
+        self.changed = threading.Condition(self._lock)
+
+    # -- scripting -------------------------------------------------------------
+    def fail_next(self, code: int, times: int = 1, http_status: int = 400, message: str = "scripted failure") -> None:
+        """The next `times` sends get Meta's error `code`."""
+        with self._lock:
+            self._script.extend(Scripted(code=code, http_status=http_status, message=message) for _ in range(times))
+
+    def delay_next(self, seconds: float, times: int = 1) -> None:
+        """The next `times` sends are accepted, but answered only after `seconds`."""
+        with self._lock:
+            self._script.extend(Scripted(delay=seconds) for _ in range(times))
+
+    # -- reading ---------------------------------------------------------------
+    def messages_to(self, recipient: str) -> list[dict]:
+        with self._lock:
+            return [m for m in self.accepted if recipient in (m["payload"].get("to"), m["payload"].get("recipient"))]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict]:
+        """Block until `count` messages were accepted (or the timeout), then return all."""
+        with self.changed:
+            self.changed.wait_for(lambda: len(self.accepted) >= count, timeout=timeout)
+            return list(self.accepted)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.accepted.clear()
+            self._script.clear()
+            self.attempts = 0
+
+    # -- serving ---------------------------------------------------------------
+    def _next_script(self) -> Scripted | None:
+        with self._lock:
+            self.attempts += 1
+            return self._script.popleft() if self._script else None
+
+    def blueprint(self, name: str = "fake_graph") -> Blueprint:
+        bp = Blueprint(name, __name__)
+
+        @bp.post("/v<version>/<phone_id>/messages")
+        def messages(version, phone_id):
+            payload = request.get_json(force=True)
+            script = self._next_script()
+            if self.latency:
+                time.sleep(self.latency)
+            if script and script.code is not None:
+                return jsonify({"error": {"message": script.message, "type": "OAuthException",
+                                          "code": script.code, "error_data": {"details": script.message},
+                                          "fbtrace_id": "fake"}}), script.http_status
+            wamid = f"wamid.fake.{uuid.uuid4().hex}"
+            entry = {"seq": next(self._seq), "wamid": wamid, "phone_id": phone_id, "payload": payload,
+                     "at": time.time()}
+            with self.changed:
+                self.accepted.append(entry)
+                self.changed.notify_all()
+            if self.on_accept:
+                self.on_accept(entry, request.host_url)
+            if script and script.delay:
+                time.sleep(script.delay)  # accepted, but the answer comes too late
+            to = payload.get("to") or payload.get("recipient")
+            return jsonify({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
+                            "messages": [{"id": wamid}]})
+
+        @bp.post("/v<version>/<phone_id>/media")
+        def media(version, phone_id):
+            self._next_script()
+            return jsonify({"id": f"media.fake.{uuid.uuid4().hex[:16]}"})
+
+        return bp
+
+
+class LocalServer:
+    """Serve a WSGI app on 127.0.0.1 in a daemon thread (tests, bench, sandbox feedback)."""
+
+    def __init__(self, wsgi_app, port: int = 0):
+        self.server = make_server("127.0.0.1", port, wsgi_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve_fake_graph(fake: FakeGraph, port: int = 0) -> LocalServer:
+    app = Flask("fake_graph")
+    app.register_blueprint(fake.blueprint())
+    return LocalServer(app, port)

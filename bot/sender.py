@@ -1,0 +1,241 @@
+"""The sender: the only code that talks to the Graph API.
+
+It claims due outbox rows and keeps many sends in flight on a thread pool
+(the Graph API takes 100-300 ms per send), while each customer's messages go
+out one after another, in order. It sleeps until woken: by the webhook in the
+same process, by PostgreSQL NOTIFY from other processes, or by the next
+retry's due time. pywa's error classes decide what happens after a failure.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+import httpx
+from pywa import errors as wa_errors
+
+from . import inbound, outbox
+from .db import transaction
+from .models import OutboundMessage, OutboundStatus
+from .whatsapp import deliver
+
+log = logging.getLogger(__name__)
+
+THROTTLING_CODES = {4, 80007, 130429, 131056}
+TRANSIENT_CODES = {131000, 131016, 1, 2}
+ACCOUNT_CODES = {190, 368, 131031}
+WINDOW_CLOSED = 131047
+IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not polling
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RateLimiter:
+    """Token bucket: at most `rate` sends a second per phone number (in this process)."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate
+        self.next_at = time.monotonic()
+        self.lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self.lock:
+            t = time.monotonic()
+            wait = self.next_at - t
+            self.next_at = max(self.next_at, t) + self.interval
+        if wait > 0:
+            time.sleep(wait)
+
+
+class Sender:
+    """Sends outbox rows for one app. `start()` runs it in threads; `pump()` for tests."""
+
+    def __init__(self, app):
+        self.app = app
+        self.config = app.config
+        self.sessions = app.extensions["shopbot.sessions"]
+        self.wa = app.extensions["shopbot.whatsapp"]
+        self.wakeup: threading.Event = app.extensions["shopbot.wakeup"]
+        self.pool = ThreadPoolExecutor(max_workers=self.config["SEND_CONCURRENCY"], thread_name_prefix="send")
+        self.slots = threading.BoundedSemaphore(self.config["SEND_CONCURRENCY"])
+        self.limiter = RateLimiter(self.config["SEND_RATE"])
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self._inflight = 0
+        self._idle = threading.Condition()
+
+    # -- running -------------------------------------------------------------
+    def start(self) -> None:
+        """Run the dispatch loop (and a PostgreSQL listener) in daemon threads."""
+        self.threads = [threading.Thread(target=self.run, name="sender", daemon=True)]
+        if self.sessions.kw["bind"].dialect.name == "postgresql":
+            self.threads.append(threading.Thread(target=self._listen, name="sender-listen", daemon=True))
+        for t in self.threads:
+            t.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wakeup.set()
+        for t in self.threads:
+            t.join(timeout=5)
+        self.pool.shutdown(wait=True)
+
+    def run(self) -> None:
+        """Dispatch until stopped; also sweeps events a killed process left unhandled."""
+        last_sweep = 0.0
+        while not self.stopping.is_set():
+            self.wakeup.clear()
+            try:
+                if time.monotonic() - last_sweep > IDLE_SWEEP_SECONDS:
+                    last_sweep = time.monotonic()
+                    inbound.sweep(self.app)
+                dispatched, wait = self.dispatch()
+            except Exception:  # the loop must survive a database hiccup
+                log.exception("sender loop error; retrying shortly")
+                dispatched, wait = 0, 2.0
+            if not dispatched:
+                self.wakeup.wait(timeout=wait)
+
+    def _listen(self) -> None:
+        """Turn PostgreSQL NOTIFYs from other processes into local wake-ups."""
+        import psycopg
+
+        url = self.sessions.kw["bind"].url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {outbox.CHANNEL}")
+                    for _ in conn.notifies(timeout=5.0):
+                        self.wakeup.set()
+                    # timeout: loop to check `stopping`
+            except Exception:
+                log.exception("LISTEN connection lost; reconnecting")
+                self.stopping.wait(2.0)
+
+    # -- one round -------------------------------------------------------------
+    def dispatch(self) -> tuple[int, float]:
+        """Claim what is due and start sending it; return (count, seconds to sleep)."""
+        cfg = self.config
+        with transaction(self.sessions) as session:
+            paused = outbox.pause_until(session)
+            if paused and paused > now():
+                return 0, (paused - now()).total_seconds()
+            free = self._free_slots()
+            if free == 0:
+                return 0, 1.0
+            rows = outbox.claim(
+                session, free, now(),
+                lease=timedelta(seconds=cfg["SEND_TIMEOUT"] + cfg["SEND_RECONCILE_SECONDS"]),
+                burst=cfg["SEND_CUSTOMER_BURST"],
+                interval=timedelta(seconds=cfg["SEND_CUSTOMER_INTERVAL"]),
+            )
+            jobs = [(r.id, r.recipient, r.body) for r in rows]
+            due = outbox.next_due(session) if not jobs else None
+        for job in jobs:
+            self.limiter.acquire()
+            self._begin()
+            self.pool.submit(self._send, *job)
+        if jobs:
+            return len(jobs), 0.0
+        wait = IDLE_SWEEP_SECONDS if due is None else (due - now()).total_seconds()
+        return 0, min(max(wait, 0.01), IDLE_SWEEP_SECONDS)
+
+    def pump(self, timeout: float = 10.0) -> int:
+        """Send everything due now and wait for it; for tests and `shopbot outbox flush`."""
+        total, deadline = 0, time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            count, _ = self.dispatch()
+            self.wait_idle(deadline - time.monotonic())
+            if not count:
+                return total
+            total += count
+        return total
+
+    def wait_idle(self, timeout: float) -> None:
+        with self._idle:
+            self._idle.wait_for(lambda: self._inflight == 0, timeout=max(timeout, 0))
+
+    def _free_slots(self) -> int:
+        with self._idle:
+            return self.config["SEND_CONCURRENCY"] - self._inflight
+
+    def _begin(self) -> None:
+        with self._idle:
+            self._inflight += 1
+
+    def _end(self) -> None:
+        with self._idle:
+            self._inflight -= 1
+            self._idle.notify_all()
+
+    # -- one send --------------------------------------------------------------
+    def _send(self, row_id: int, recipient: str, body: dict) -> None:
+        try:
+            outcome = self._attempt(row_id, recipient, body)
+            self._record(row_id, outcome)
+        except Exception:
+            log.exception("outbox %s: unexpected error while sending", row_id)
+        finally:
+            self._end()
+            self.wakeup.set()  # the customer's next message may now be due
+
+    def _attempt(self, row_id: int, recipient: str, body: dict):
+        try:
+            return ("sent", deliver(self.wa, body, recipient, outbox.tracker(row_id)))
+        except wa_errors.WhatsAppError as exc:
+            return ("error", exc)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            return ("transient", exc)  # never reached Meta: safe to retry
+        except httpx.HTTPError as exc:
+            return ("timeout", exc)  # may have reached Meta: wait for a status first
+        except (ValueError, TypeError, KeyError) as exc:
+            return ("invalid", exc)
+
+    def _record(self, row_id: int, outcome) -> None:
+        kind, value = outcome
+        cfg, t = self.config, now()
+        with transaction(self.sessions) as session:
+            row = session.get(OutboundMessage, row_id, with_for_update=True)
+            if kind == "sent":
+                outbox.mark_sent(row, value, t)
+                log.info("outbox %s: sent %s", row_id, value)
+            elif kind == "transient":
+                outbox.retry_later(row, t, cfg["SEND_BACKOFF_BASE"], cfg["SEND_MAX_ATTEMPTS"], None, f"network: {value}")
+                log.warning("outbox %s: network error, retrying: %s", row_id, value)
+            elif kind == "timeout":
+                if row.status in (OutboundStatus.SENDING, OutboundStatus.UNCONFIRMED):
+                    outbox.await_confirmation(row, t, cfg["SEND_RECONCILE_SECONDS"], f"no answer from Meta: {type(value).__name__}")
+                log.warning("outbox %s: %s; waiting for a status webhook before resending", row_id, type(value).__name__)
+            elif kind == "invalid":
+                outbox.dead_letter(row, t, None, f"cannot build the message: {value}")
+                log.error("outbox %s: dead-lettered, cannot build the message: %s", row_id, value)
+            else:
+                self._handle_error(session, row, value, t)
+
+    def _handle_error(self, session, row: OutboundMessage, exc: wa_errors.WhatsAppError, t: datetime) -> None:
+        """Retry, fall back to a template, pause, or dead-letter, by pywa's error class."""
+        cfg, code = self.config, exc.code
+        title = f"{exc.message}" + (f" ({exc.details})" if exc.details else "")
+        if code in ACCOUNT_CODES or isinstance(exc, (wa_errors.AuthorizationError, wa_errors.IntegrityError)):
+            until = t + timedelta(seconds=cfg["SEND_ACCOUNT_PAUSE_SECONDS"])
+            outbox.pause(session, until, f"{code}: {title}")
+            outbox.requeue(row, t)
+            row.error_code, row.error_title = code, title
+            log.critical("WhatsApp account error %s (%s): sending paused until %s. Check the token and the "
+                         "account in Meta's Business Manager.", code, title, until.isoformat())
+        elif code == WINDOW_CLOSED or isinstance(exc, wa_errors.ReEngagementMessage):
+            outbox.window_closed(session, row, t, self.app.extensions["shopbot.content"].current())
+            log.warning("outbox %s: 24-hour window closed (%s)", row.id, row.status)
+        elif (code in THROTTLING_CODES or code in TRANSIENT_CODES or exc.is_transient
+              or isinstance(exc, wa_errors.ThrottlingError)
+              or (exc.status_code or 0) >= 500):
+            outbox.retry_later(row, t, cfg["SEND_BACKOFF_BASE"], cfg["SEND_MAX_ATTEMPTS"], code, title)
+            log.warning("outbox %s: %s %s, retry %d", row.id, code, title, row.attempts)
+        else:
+            outbox.dead_letter(row, t, code, title)
+            log.error("outbox %s: dead-lettered: %s %s", row.id, code, title)
