@@ -1,0 +1,161 @@
+"""Fixtures: `app` (once on SQLite, once on PostgreSQL), `client`, `runner`,
+`fake_graph` (a real HTTP fake of the Graph API that records every send),
+`sign`, `post` (a signed webhook post) and `sender` (the real sender, pumped).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from bot import schema
+from bot.app import create_app
+from bot.db import make_engine
+from bot.sandbox.fake_graph import FakeGraph, serve_fake_graph
+from bot.sender import Sender
+
+REPO = Path(__file__).resolve().parent.parent
+APP_SECRET = "test-app-secret"
+PG_SERVER = os.environ.get("SHOPBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+PG_DATABASE = "shopbot_test"
+TABLES = ("outbound_message", "inbound_event", "conversation", "setting", "customer")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A fresh PostgreSQL database for this run, migrated once. Fails loudly if PostgreSQL is down:
+    the suite must never silently skip it."""
+    try:
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {PG_DATABASE}")
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is required for the suite ({PG_SERVER}): {exc}")
+    url = f"{PG_SERVER}/{PG_DATABASE}"
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def graph_server():
+    fake = FakeGraph()
+    server = serve_fake_graph(fake)
+    yield fake, server.url
+    server.close()
+
+
+@pytest.fixture
+def fake_graph(graph_server) -> FakeGraph:
+    fake, _url = graph_server
+    fake.reset()
+    fake.latency = 0.0
+    return fake
+
+
+@pytest.fixture
+def shop_dir(tmp_path) -> Path:
+    """A private copy of the sample shop, so tests may edit it."""
+    root = tmp_path / "shop"
+    for name in ("flows", "catalog"):
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, root / name)
+    return root
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        engine = make_engine(url)
+        schema.upgrade(engine)
+        engine.dispose()
+        return url
+    url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app_config(database_url, graph_server, shop_dir) -> dict:
+    _fake, url = graph_server
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "WHATSAPP_API_URL": url,
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": "test-verify-token",
+        "SHOP_DIR": str(shop_dir),
+        "SECRET_KEY": "test-secret",
+        "SEND_TIMEOUT": 2.0,
+        "SEND_BACKOFF_BASE": 0.01,
+        "SEND_RECONCILE_SECONDS": 0.5,
+        "SEND_CUSTOMER_INTERVAL": 0.01,
+        "SEND_RATE": 1000.0,
+        "SEND_CONCURRENCY": 8,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    yield app
+    sender = app.extensions.get("shopbot.sender")
+    if sender is not None:
+        sender.stop()
+    app.extensions["shopbot.whatsapp"].api._session.close()
+    app.extensions["shopbot.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def signature(raw: bytes, secret: str = APP_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+@pytest.fixture
+def sign():
+    """sign(body) -> headers for a webhook post signed like Meta signs."""
+
+    def _sign(raw: bytes) -> dict:
+        return {"Content-Type": "application/json", "X-Hub-Signature-256": signature(raw)}
+
+    return _sign
+
+
+@pytest.fixture
+def post(client, sign):
+    """post(body_dict_or_bytes) -> the response to a signed POST /webhook."""
+
+    def _post(payload):
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+        return client.post("/webhook", data=raw, headers=sign(raw))
+
+    return _post
+
+
+@pytest.fixture
+def sender(app) -> Sender:
+    """The real sender for this app; tests call `sender.pump()` to send what is due."""
+    s = Sender(app)
+    app.extensions["shopbot.sender"] = s
+    return s

@@ -1,0 +1,38 @@
+"""Small readers for assertions: what the fake Graph API got, what the database holds."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.db import transaction
+from bot.models import InboundEvent, OutboundMessage
+
+
+def body_text(sent: dict) -> str:
+    """The visible text of a Graph API message payload."""
+    p = sent["payload"]
+    if p["type"] == "text":
+        return p["text"]["body"]
+    if p["type"] == "interactive":
+        return p["interactive"]["body"]["text"]
+    if p["type"] in ("image", "document", "video"):
+        return p[p["type"]].get("caption", "")
+    return ""
+
+
+def recipient(sent: dict) -> str:
+    return sent["payload"].get("to") or sent["payload"].get("recipient")
+
+
+def outbox_rows(app) -> list[OutboundMessage]:
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        return list(s.scalars(select(OutboundMessage).order_by(OutboundMessage.id)))
+
+
+def events(app) -> list[InboundEvent]:
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        return list(s.scalars(select(InboundEvent).order_by(InboundEvent.id)))
+
+
+def count(app, model) -> int:
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        return s.scalar(select(func.count()).select_from(model))
