@@ -58,8 +58,9 @@ def split_text(text: str, limit: int = LIMITS["text"]) -> list[str]:
     rest = text
     while len(rest) > limit:
         window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        if cut < limit // 2:
+        # the latest paragraph break, else line break, else space, in the second half
+        cut = next((c for c in (window.rfind(sep) for sep in ("\n\n", "\n", " ")) if c >= limit // 2), -1)
+        if cut < 0:
             # no good break: take whole graphemes up to the limit
             used = 0
             for g in graphemes(rest):
@@ -72,6 +73,22 @@ def split_text(text: str, limit: int = LIMITS["text"]) -> list[str]:
     if rest or not parts:
         parts.append(rest)
     return parts
+
+
+def _split_tail(text: str, limit: int) -> tuple[str, str]:
+    """(head, tail) with a tail of at most `limit` that starts at a paragraph, line or word break."""
+    start = len(text) - limit
+    for sep in ("\n\n", "\n", " "):
+        cut = text.find(sep, start)
+        if 0 <= cut < start + limit // 2:
+            return text[:cut].rstrip(), text[cut:].strip()
+    # no break near the end: take whole graphemes from the end
+    gs, used = graphemes(text), 0
+    i = len(gs)
+    while i > 0 and used + len(gs[i - 1]) <= limit:
+        i -= 1
+        used += len(gs[i])
+    return "".join(gs[:i]).rstrip(), "".join(gs[i:]).strip()
 
 
 def fit(spec: dict) -> list[dict]:
@@ -90,9 +107,8 @@ def fit(spec: dict) -> list[dict]:
         head: list[dict] = []
         body = spec.get("text", "")
         if len(body) > LIMITS["interactive_body"]:
-            parts = split_text(body, LIMITS["interactive_body"])
-            head = [{"type": "text", "text": t} for t in parts[:-1]]
-            spec["text"] = parts[-1]
+            before, spec["text"] = _split_tail(body, LIMITS["interactive_body"])
+            head = [{"type": "text", "text": t} for t in split_text(before)]
         for key in ("header", "footer"):
             if spec.get(key):
                 spec[key] = shorten(spec[key], LIMITS[key])

@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from ..messages import LIMITS
 from .problems import Problem, did_you_mean
-from .yamlfile import line_of, load_yaml
+from .yamlfile import line_of, load_yaml, value_line
 
 #: Texts every shop must define; the engine uses them.
 REQUIRED_TEXTS = ("greeting", "menu_body", "menu_button", "not_understood", "back_to_menu")
@@ -116,7 +116,7 @@ def _load_texts(root: Path, env, shop: dict, problems: list[Problem]) -> dict:
         return {}
     compiled = {}
     for key, source in texts.items():
-        template = _compile(env, source, rel, line_of(texts, key), problems, shop)
+        template = _compile(env, source, rel, value_line(texts, key), problems, shop)
         if template is not None:
             compiled[str(key)] = template
     for key in REQUIRED_TEXTS:
@@ -160,7 +160,7 @@ def _load_menu(root: Path, env, shop: dict, problems: list[Problem]) -> tuple[tu
                                     f"description is {len(str(description))} characters; WhatsApp shows at most {LIMITS['row_description']}"))
         reply, action = None, item.get("action")
         if "reply" in item:
-            reply = _compile(env, item["reply"], rel, line_of(item, "reply"), problems, shop)
+            reply = _compile(env, item["reply"], rel, value_line(item, "reply"), problems, shop)
         elif not action:
             problems.append(Problem(rel, line, f"menu item `{item_id}` needs a `reply:` text or an `action:`"))
         items.append(MenuItem(item_id, title, str(description) if description else None, reply, action))

@@ -12,6 +12,14 @@ from .problems import Problem
 SUPPORTED_VERSION = 1
 
 
+def value_line(node, key) -> int:
+    """1-based line where the text of `node[key]` starts (block scalars start below their key)."""
+    from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+    line = line_of(node, key)
+    return line + 1 if isinstance(node[key], (LiteralScalarString, FoldedScalarString)) else line
+
+
 def line_of(node, key=None) -> int:
     """1-based line of `node[key]` (or of the node itself) in its file."""
     try:
@@ -37,7 +45,10 @@ def load_yaml(path: Path, rel: str, problems: list[Problem]) -> CommentedMap | N
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        problems.append(Problem(rel, line, f"YAML syntax error: {exc.problem or exc.context}"))
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            message += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+        problems.append(Problem(rel, line, message))
         return None
     if not isinstance(data, CommentedMap):
         problems.append(Problem(rel, 1, "expected a mapping at the top of the file"))
