@@ -43,6 +43,10 @@ def create_app(config: dict | None = None) -> Flask:
 
         sandbox.register(app)
 
+    from .cli import register_commands
+
+    register_commands(app)
+
     @app.get("/")
     def index():
         if app.config["SANDBOX"]:

@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, routes_command, shell_command
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 
 from . import schema
 from .app import create_app
@@ -68,7 +68,8 @@ def run_command(host, port):
         sender.stop()
 
 
-@cli.command("worker")
+@click.command("worker")
+@with_appcontext
 def worker_command():
     """Run the sender (and the sweep of unhandled events) until SIGTERM or Ctrl-C."""
     sender = _sender(current_app._get_current_object())
@@ -101,25 +102,27 @@ def check_command(root):
     click.echo(f"ok ({len(warnings)} warning(s))")
 
 
-@cli.group("db")
+@click.group("db")
 def db_group():
     """Database schema."""
 
 
 @db_group.command("upgrade")
+@with_appcontext
 def db_upgrade():
     """Apply every pending migration."""
     schema.upgrade(current_app.extensions["shopbot.engine"])
     click.echo("database is up to date")
 
 
-@cli.group("events")
+@click.group("events")
 def events_group():
     """Inbound events that failed or were left unhandled."""
 
 
 @events_group.command("retry")
 @click.argument("ids", nargs=-1, type=int)
+@with_appcontext
 def events_retry(ids):
     """Process failed events again (all of them, or the given ids)."""
     from .inbound import retry_failed
@@ -134,6 +137,7 @@ def events_retry(ids):
 @events_group.command("list")
 @click.option("--status", default="failed", show_default=True, type=click.Choice(["failed", "pending", "processed"]))
 @click.option("--limit", default=50, show_default=True)
+@with_appcontext
 def events_list(status, limit):
     """List stored events by status, newest first."""
     from sqlalchemy import select
@@ -147,6 +151,12 @@ def events_list(status, limit):
         for e in rows:
             first_line = (e.error or "").splitlines()[0] if e.error else ""
             click.echo(f"{e.id}\t{e.received_at:%Y-%m-%d %H:%M:%S}\t{e.kind}/{e.subtype}\t{e.external_id}\t{first_line}")
+
+
+def register_commands(app) -> None:
+    """Attach the commands that need an app to `app.cli` (so `app.test_cli_runner()` sees them)."""
+    for command in (worker_command, db_group, events_group):
+        app.cli.add_command(command)
 
 
 def main():

@@ -249,7 +249,8 @@
     for (const customer of state.customers) {
       const active = state.current && customer.wa_id === state.current.wa_id;
       ui.customers.append(customerItem(customer, active));
-      const option = h('option', null, `${customer.name} · +${customer.wa_id}`);
+      // <option> can't hold elements: Unicode isolates keep an RTL name from swallowing the number.
+      const option = h('option', null, `\u2068${customer.name}\u2069 · +${customer.wa_id}`);
       option.value = customer.wa_id;
       option.selected = active;
       ui.select.append(option);
@@ -322,13 +323,21 @@
     closeSheet();
 
     renderCustomers();
-    ui.chatAs.textContent = `You are ${customer.name} · +${customer.wa_id}`;
+    renderChatAs(customer);
     for (const node of Array.from(ui.messages.querySelectorAll(':scope > .msg'))) node.remove();
     for (const record of loadSent(customer.wa_id)) {
       insertByTime(buildOutgoing(record));
     }
     afterRender(true);
     pollSoon();
+  }
+
+  /** "You are <name> · +<number>", each part bidi-isolated so Arabic names stay put. */
+  function renderChatAs(customer) {
+    const name = h('bdi', null, customer.name);
+    const number = h('span', null, `+${customer.wa_id}`);
+    number.dir = 'ltr';
+    ui.chatAs.replaceChildren('You are ', name, ' · ', number);
   }
 
   // ---------------------------------------------------------------- timeline
