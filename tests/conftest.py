@@ -159,3 +159,47 @@ def sender(app) -> Sender:
     s = Sender(app)
     app.extensions["shopbot.sender"] = s
     return s
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_sandbox(app_config):
+    """The whole local shop as `shopbot run` starts it: sandbox pages, the in-app fake Graph
+    API with status feedback, and the sender thread, on a real port. Yields the base URL."""
+    from bot.sandbox.fake_graph import LocalServer
+
+    port = free_port()
+    config = dict(app_config, WHATSAPP_API_URL=f"http://127.0.0.1:{port}/sandbox/graph",
+                  WHATSAPP_APP_SECRET="sandbox-app-secret")
+    app = create_app(config)
+    server = LocalServer(app, port)
+    sender = Sender(app)
+    app.extensions["shopbot.sender"] = sender
+    sender.start()
+    yield server.url
+    sender.stop()
+    server.close()
+    app.extensions["shopbot.engine"].dispose()
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian Chromium driven by Playwright (it cannot download a browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(chromium):
+        pytest.fail(f"browser tests need Chromium at {chromium}: apt-get install chromium")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield b
+        b.close()

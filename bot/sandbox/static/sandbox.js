@@ -89,10 +89,16 @@
     return Array.from(buf, (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
-  /** Backend timestamps may carry microseconds, which Date.parse does not promise to read. */
+  /**
+   * Feed time in ms. Microseconds are cut (Date.parse does not promise to read
+   * them). A whole-second time counts as the END of its second, so a bot reply
+   * sorts after the customer message it answers within that same second.
+   */
   function parseTime(iso) {
-    const t = Date.parse(String(iso || '').replace(/(\.\d{3})\d+/, '$1'));
-    return Number.isNaN(t) ? Date.now() : t;
+    const text = String(iso || '');
+    const t = Date.parse(text.replace(/(\.\d{3})\d+/, '$1'));
+    if (Number.isNaN(t)) return Date.now();
+    return /T\d\d:\d\d:\d\d(?!\.)/.test(text) ? t + 999 : t;
   }
 
   function clockLabel(ms) {
