@@ -56,6 +56,8 @@
     markedRead: new Set(),
     // The first feed answer of a chat is merged by time; later ones arrive live.
     feedLoaded: false,
+    // Highest feed seq seen in this chat; stamped on each sent message (see comesBefore).
+    maxSeq: null,
     polling: false,
     pollAgain: false,
     pollTimer: null,
@@ -89,16 +91,10 @@
     return Array.from(buf, (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
-  /**
-   * Feed time in ms. Microseconds are cut (Date.parse does not promise to read
-   * them). A whole-second time counts as the END of its second, so a bot reply
-   * sorts after the customer message it answers within that same second.
-   */
+  /** Backend timestamps may carry microseconds, which Date.parse does not promise to read. */
   function parseTime(iso) {
-    const text = String(iso || '');
-    const t = Date.parse(text.replace(/(\.\d{3})\d+/, '$1'));
-    if (Number.isNaN(t)) return Date.now();
-    return /T\d\d:\d\d:\d\d(?!\.)/.test(text) ? t + 999 : t;
+    const t = Date.parse(String(iso || '').replace(/(\.\d{3})\d+/, '$1'));
+    return Number.isNaN(t) ? Date.now() : t;
   }
 
   function clockLabel(ms) {
@@ -326,6 +322,7 @@
     state.bot.clear();
     state.outgoing.clear();
     state.feedLoaded = false;
+    state.maxSeq = null;
     closeSheet();
 
     renderCustomers();
@@ -358,10 +355,30 @@
     ui.jump.hidden = true;
   }
 
-  /** Place a bubble among the others by its data-ts (ties go after existing ones). */
+  /**
+   * Timeline order for merging stored customer messages with the feed. The
+   * feed's times are whole seconds, too coarse for a quick exchange, so within
+   * one second a bot message goes before a customer message only if the page
+   * had already seen it (its seq <= the seq mark stamped on the customer
+   * message when sent), which is the order it was shown live.
+   */
+  function comesBefore(a, b) {
+    const secA = Math.floor(Number(a.dataset.ts) / 1000);
+    const secB = Math.floor(Number(b.dataset.ts) / 1000);
+    if (secA !== secB) return secA < secB;
+    const inA = a.classList.contains('msg-in');
+    const inB = b.classList.contains('msg-in');
+    if (inA && inB) return Number(a.dataset.seq) < Number(b.dataset.seq);
+    if (!inA && !inB) return Number(a.dataset.ts) < Number(b.dataset.ts);
+    const [bot, customer] = inA ? [a, b] : [b, a];
+    const mark = customer.dataset.afterSeq === undefined ? -Infinity : Number(customer.dataset.afterSeq);
+    const botFirst = Number(bot.dataset.seq) <= mark;
+    return inA ? botFirst : !botFirst;
+  }
+
+  /** Place a bubble among the others (before the first one it comes before). */
   function insertByTime(node) {
-    const ts = Number(node.dataset.ts);
-    const later = Array.from(ui.messages.querySelectorAll(':scope > .msg')).find((n) => Number(n.dataset.ts) > ts);
+    const later = Array.from(ui.messages.querySelectorAll(':scope > .msg')).find((n) => comesBefore(node, n));
     ui.messages.insertBefore(node, later || null);
   }
 
@@ -399,6 +416,7 @@
     msg.dir = 'auto';
     msg.dataset.id = record.id;
     msg.dataset.ts = String(record.at);
+    if (record.afterSeq !== null && record.afterSeq !== undefined) msg.dataset.afterSeq = String(record.afterSeq);
     const bubble = h('div', 'bubble');
     if (record.reply) bubble.append(h('div', 'reply-chip', record.reply === 'list' ? 'List reply' : 'Button reply'));
     bubble.append(formatted('div', 'text', record.text));
@@ -513,7 +531,14 @@
       timestamp: nowSeconds(),
       ...fields,
     };
-    const record = { id: message.id, at: Date.now(), text: shownText, status: 'pending', reply: replyKind || null };
+    const record = {
+      id: message.id,
+      at: Date.now(),
+      afterSeq: state.maxSeq,
+      text: shownText,
+      status: 'pending',
+      reply: replyKind || null,
+    };
     storeSent(customer.wa_id, record);
     const el = buildOutgoing(record);
     append(el);
@@ -624,6 +649,7 @@
     for (const entry of entries) {
       if (!entry || entry.seq === undefined || entry.seq === null) continue;
       const key = String(entry.seq);
+      if (Number.isFinite(Number(entry.seq))) state.maxSeq = Math.max(state.maxSeq ?? -Infinity, Number(entry.seq));
       const known = state.bot.get(key);
       if (known) {
         if (known.el && (known.entry.status !== entry.status || known.entry.error !== entry.error)) {

@@ -1,0 +1,349 @@
+"""Shared pieces of the benchmarks: child processes, a fresh database, signed
+Meta-format webhooks, an open-loop load generator and percentiles.
+
+Everything here talks to 127.0.0.1 only. Child processes run in their own
+process group and are stopped (SIGTERM, then SIGKILL) when the benchmark ends,
+fails or is interrupted; on Linux they also die with the benchmark if it is
+killed outright (PR_SET_PDEATHSIG).
+"""
+from __future__ import annotations
+
+import atexit
+import ctypes
+import hashlib
+import hmac
+import http.client
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository (wsgi.py, flows/)
+BENCH = Path(__file__).resolve().parent
+OUT = BENCH / "out"  # logs of the child processes (git-ignored)
+PG_SERVER = os.environ.get("SHOPBOT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+PHONE_ID = "1122334455667"  # the sandbox phone number id: shopbot's and pywa's filters accept it
+DISPLAY = "15550001234"
+APP_SECRET = "bench-secret"
+GRAPH_LATENCY = 0.150  # seconds the fake Graph API takes for every send
+
+
+# -- child processes -------------------------------------------------------------
+def _die_with_parent() -> None:
+    """Runs in the child before exec: get SIGKILL when the benchmark dies (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class Processes:
+    """Start children in their own process groups; `stop_all` ends every one of them."""
+
+    def __init__(self, logdir: Path = OUT):
+        self.logdir = logdir
+        self.logdir.mkdir(parents=True, exist_ok=True)
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        atexit.register(self.stop_all)
+
+    def start(self, name: str, args: list[str], env: dict | None = None, cwd: Path = ROOT) -> subprocess.Popen:
+        log = open(self.logdir / f"{name}.log", "wb")
+        proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_die_with_parent)
+        log.close()
+        self.children.append((name, proc))
+        return proc
+
+    def stop(self, proc: subprocess.Popen, timeout: float = 8.0) -> None:
+        """SIGTERM the child's process group, then SIGKILL what is left after `timeout`."""
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # the group may still hold grandchildren (gunicorn workers)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+        self.children = [(n, p) for n, p in self.children if p is not proc]
+
+    def stop_all(self) -> None:
+        for _name, proc in reversed(list(self.children)):
+            self.stop(proc)
+
+    def check_alive(self) -> None:
+        for name, proc in self.children:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.logdir / (name + '.log')}")
+
+
+def exit_cleanly_on_signals() -> None:
+    """Turn SIGTERM/SIGHUP into SystemExit so `finally` blocks stop the children (Ctrl-C already raises)."""
+    def handler(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def child_env(**values) -> dict:
+    """The environment for a child: ours without WhatsApp/database settings, plus `values`."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("WHATSAPP_", "SEND_", "DATABASE_URL", "SHOP_DIR"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update({k: str(v) for k, v in values.items()})
+    return env
+
+
+def wait_http(url: str, timeout: float, procs: Processes | None = None) -> None:
+    """Poll `url` until it answers 200."""
+    host, port, path = _split(url)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn = http.client.HTTPConnection(host, port, timeout=2)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+            conn.close()
+        except OSError:
+            pass
+        if procs:
+            procs.check_alive()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def wait_log(path: Path, text: str, timeout: float, procs: Processes | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        if procs:
+            procs.check_alive()
+        time.sleep(0.1)
+    raise RuntimeError(f"{path.name}: {text!r} not seen within {timeout:.0f} s")
+
+
+def _split(url: str) -> tuple[str, int, str]:
+    rest = url.split("://", 1)[1]
+    hostport, _, path = rest.partition("/")
+    host, _, port = hostport.partition(":")
+    return host, int(port or 80), "/" + path
+
+
+def gunicorn_args(app: str, port: int, workers: int = 2, threads: int = 4) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", app, "--workers", str(workers), "--threads", str(threads),
+            "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}"]
+
+
+def shopbot_worker_args() -> list[str]:
+    return [sys.executable, "-c", "from bot.cli import main; main()", "worker"]
+
+
+def fake_graph_args(port: int, latency: float = GRAPH_LATENCY) -> list[str]:
+    """A child process serving bot.sandbox.fake_graph.FakeGraph on 127.0.0.1:`port`."""
+    code = ("import sys, threading; from bot.sandbox.fake_graph import FakeGraph, serve_fake_graph; "
+            f"s = serve_fake_graph(FakeGraph(latency={latency!r}), {port}); "
+            "print('fake graph on', s.url, flush=True); threading.Event().wait()")
+    return [sys.executable, "-c", code]
+
+
+# -- database --------------------------------------------------------------------
+def fresh_database(name: str) -> str:
+    """DROP and CREATE database `name`, migrate it, and return its URL."""
+    import psycopg
+
+    from bot import schema
+    from bot.db import make_engine
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    url = f"{PG_SERVER}/{name}"
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+# -- webhooks --------------------------------------------------------------------
+def text_webhook(wa_id: str, text: str, wamid: str, name: str = "Bench Customer") -> bytes:
+    """A Meta-format webhook body with one text message (the shape of tests/payloads.text)."""
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": DISPLAY, "phone_number_id": PHONE_ID},
+            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+            "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())),
+                          "type": "text", "text": {"body": text}}]}}]}]}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def signed_headers(raw: bytes, secret: str = APP_SECRET) -> dict:
+    return {"Content-Type": "application/json",
+            "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
+
+
+# -- open-loop load ----------------------------------------------------------------
+@dataclass
+class Result:
+    index: int
+    key: str  # what the request was about (a message id or recipient)
+    scheduled: float  # perf_counter when it was due
+    started: float  # perf_counter when it was written
+    finished: float  # perf_counter when the answer was read
+    wall_started: float  # time.time() when it was written (to compare with other clocks in this process)
+    status: int | None
+    error: str | None
+
+    @property
+    def latency(self) -> float:
+        return self.finished - self.started
+
+    @property
+    def lag(self) -> float:
+        """How late the client wrote the request: a large lag means the client was the bottleneck."""
+        return self.started - self.scheduled
+
+
+def open_loop(url: str, requests: list[tuple[str, bytes, dict]], rate: float,
+              concurrency: int = 128, timeout: float = 15.0) -> list[Result]:
+    """POST each (key, body, headers) at its scheduled time, `rate` a second, whatever the answers do.
+
+    Requests are written on keep-alive connections from a pool of threads, so a
+    slow answer never delays the next request (open loop, no coordinated
+    omission). A connection the server closed while idle is reopened once.
+    """
+    host, port, path = _split(url)
+    local = threading.local()
+    results: list[Result | None] = [None] * len(requests)
+
+    def post(i: int, key: str, body: bytes, headers: dict, scheduled: float) -> None:
+        started = time.perf_counter()
+        wall = time.time()
+        status = error = None
+        for attempt in range(2):
+            conn = getattr(local, "conn", None)
+            fresh = conn is None
+            if fresh:
+                conn = local.conn = http.client.HTTPConnection(host, port, timeout=timeout)
+            try:
+                conn.request("POST", path, body, headers)
+                resp = conn.getresponse()
+                resp.read()
+                status = resp.status
+                if resp.will_close:
+                    conn.close()
+                    local.conn = None
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                conn.close()
+                local.conn = None
+                if fresh or attempt:
+                    error = f"{type(exc).__name__}: {exc}"
+                    break
+            except Exception as exc:  # timeouts and refusals are results, not crashes
+                conn.close()
+                local.conn = None
+                error = f"{type(exc).__name__}: {exc}"
+                break
+        results[i] = Result(i, key, scheduled, started, time.perf_counter(), wall, status, error)
+
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="load")
+    try:
+        t0 = time.perf_counter() + 0.05
+        for i, (key, body, headers) in enumerate(requests):
+            due = t0 + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(post, i, key, body, headers, due)
+    finally:
+        pool.shutdown(wait=True)
+    return [r for r in results if r is not None]
+
+
+# -- figures -----------------------------------------------------------------------
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100); nan for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
+    return ordered[k]
+
+
+def verdict(value: float, target: float) -> str:
+    return "PASS" if value <= target else "MISS"
+
+
+def line(label: str, value_ms: float, target_ms: float | None = None, width: int = 44) -> str:
+    text = f"  {label:<{width}} {value_ms:8.1f} ms"
+    if target_ms is not None:
+        text += f"  (target <= {target_ms:g} ms)  {verdict(value_ms, target_ms)}"
+    return text
+
+
+# -- CPU accounting ------------------------------------------------------------------
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stats():
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1:raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2:].split()
+        # fields[0] is state (field 3); pgrp is field 5, utime 14, stime 15
+        yield int(entry), comm, int(fields[2]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process group, by PostgreSQL, and by this process."""
+    totals = {name: 0.0 for name in groups}
+    totals["postgres"] = 0.0
+    by_pgid = {pgid: name for name, pgid in groups.items()}
+    me = os.getpid()
+    for pid, comm, pgrp, cpu in _proc_stats():
+        if pid == me:
+            continue
+        if pgrp in by_pgid:
+            totals[by_pgid[pgrp]] += cpu
+        elif comm == "postgres" or comm.startswith("postgres"):
+            totals["postgres"] += cpu
+    t = os.times()
+    totals["load generator (this process)"] = t.user + t.system
+    return totals
+
+
+def cpu_report(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+    parts = [f"{name} {100 * (after[name] - before.get(name, 0.0)) / seconds:.0f}%" for name in after]
+    return "  CPU (% of one core): " + ", ".join(parts)
