@@ -159,7 +159,32 @@ def gunicorn_args(app: str, port: int, workers: int = 2, threads: int = 4) -> li
             "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}"]
 
 
-def shopbot_worker_args() -> list[str]:
+WORKERS = {
+    "shopbot": "`shopbot worker` as shipped (bot/cli.py worker_command: Sender.run(), no LISTEN thread)",
+    "listening": "the same Sender started with Sender.start(), i.e. with its LISTEN/NOTIFY thread "
+                 "(what `shopbot worker` does after the fix suggested in bench/README.md)",
+}
+
+_LISTENING_WORKER = """
+import signal, threading
+from bot.app import create_app
+from bot.sender import Sender
+app = create_app()
+sender = app.extensions["shopbot.sender"] = Sender(app)
+stop = threading.Event()
+for sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(sig, lambda *_: stop.set())
+sender.start()  # the dispatch loop and the LISTEN thread
+print("shopbot worker: sending", flush=True)
+stop.wait()
+sender.stop()
+"""
+
+
+def shopbot_worker_args(kind: str = "shopbot") -> list[str]:
+    """The sender process: `shopbot worker`, or ("listening") the same Sender with its LISTEN thread."""
+    if kind == "listening":
+        return [sys.executable, "-c", _LISTENING_WORKER]
     return [sys.executable, "-c", "from bot.cli import main; main()", "worker"]
 
 

@@ -127,12 +127,13 @@ def process(app, event_id: int) -> bool:
     error, so the message is kept for `shopbot events retry`.
     """
     sessions = app.extensions["shopbot.sessions"]
+    external_id = None
     try:
         with transaction(sessions) as session:
             event = session.get(InboundEvent, event_id, with_for_update=True)
             if event is None or event.status != EventStatus.PENDING:
                 return False
-            t = now()
+            t, external_id = now(), event.external_id
             event.attempts += 1
             handler = HANDLERS.get(EventKind(event.kind))
             if handler is not None:
@@ -141,7 +142,7 @@ def process(app, event_id: int) -> bool:
         app.extensions["shopbot.wakeup"].set()
         return True
     except Exception as exc:
-        log.exception("[event %s] handling failed; stored as failed for `shopbot events retry`", event_id)
+        log.exception("[%s] handling failed; stored as failed for `shopbot events retry`", external_id or event_id)
         error = "".join(traceback.format_exception_only(exc)).strip() + "\n" + traceback.format_exc(limit=-3)
         with transaction(sessions) as session:
             session.execute(update(InboundEvent).where(InboundEvent.id == event_id).values(

@@ -80,20 +80,27 @@ def database_url(request, tmp_path) -> str:
         engine.dispose()
         return url
     url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    truncate(url)
     return url
 
 
 @pytest.fixture
 def app_config(database_url, graph_server, shop_dir) -> dict:
-    _fake, url = graph_server
+    return make_config(database_url, graph_server[1], shop_dir)
+
+
+def truncate(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def make_config(database_url: str, graph_url: str, shop_dir) -> dict:
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
-        "WHATSAPP_API_URL": url,
+        "WHATSAPP_API_URL": graph_url,
         "WHATSAPP_APP_SECRET": APP_SECRET,
         "WHATSAPP_VERIFY_TOKEN": "test-verify-token",
         "SHOP_DIR": str(shop_dir),
