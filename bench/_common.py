@@ -215,13 +215,20 @@ def fresh_database(name: str) -> str:
 
 
 # -- webhooks --------------------------------------------------------------------
+def bsuid(wa_id: str) -> str:
+    """The business-scoped user id the bench gives the customer with phone `wa_id`."""
+    return f"US.{wa_id}"
+
+
 def text_webhook(wa_id: str, text: str, wamid: str, name: str = "Bench Customer") -> bytes:
-    """A Meta-format webhook body with one text message (the shape of tests/payloads.text)."""
+    """A Meta-format webhook body with one text message, shaped like Meta's current sample
+    (tests/data/meta/message.json): the contact carries the phone (wa_id) and the BSUID (user_id).
+    Both shopbot and pywa reply to the BSUID."""
     body = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
         "field": "messages", "value": {
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": DISPLAY, "phone_number_id": PHONE_ID},
-            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+            "contacts": [{"profile": {"name": name}, "wa_id": wa_id, "user_id": bsuid(wa_id)}],
             "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())),
                           "type": "text", "text": {"body": text}}]}}]}]}
     return json.dumps(body, ensure_ascii=False).encode()

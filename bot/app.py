@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from flask import Flask, redirect, url_for
+from pathlib import Path
+
+from flask import Flask, abort, redirect, send_from_directory, url_for
 
 from . import config as config_module
 from .content import ContentStore
@@ -52,6 +54,13 @@ def create_app(config: dict | None = None) -> Flask:
         if app.config["SANDBOX"]:
             return redirect(url_for("sandbox.page"))
         return {"service": "shopbot", "status": "ok"}
+
+    @app.get("/catalog/<path:filename>")
+    def catalog_file(filename):
+        """The shop's product images, for WhatsApp (needs PUBLIC_URL) and the sandbox."""
+        if not filename.lower().endswith((".png", ".jpg", ".jpeg")):
+            abort(404)
+        return send_from_directory(Path(app.config["SHOP_DIR"]) / "catalog", filename, max_age=3600)
 
     @app.get("/healthz")
     def health():

@@ -52,8 +52,12 @@ def run_command(host, port):
     overrides = {}
     import os
 
-    if not os.environ.get("WHATSAPP_TOKEN") and not os.environ.get("WHATSAPP_API_URL"):
-        overrides["WHATSAPP_API_URL"] = f"http://127.0.0.1:{port}/sandbox/graph"
+    if not os.environ.get("WHATSAPP_TOKEN"):
+        local = f"http://127.0.0.1:{port}"
+        if not os.environ.get("WHATSAPP_API_URL"):
+            overrides["WHATSAPP_API_URL"] = f"{local}/sandbox/graph"
+        if not os.environ.get("PUBLIC_URL"):
+            overrides["PUBLIC_URL"] = local
     app = create_app(overrides)
     schema.upgrade(app.extensions["shopbot.engine"])
     sender = _sender(app)

@@ -43,6 +43,7 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "DATABASE_URL": (str, None),
     "SECRET_KEY": (str, None),
     "SHOP_DIR": (str, None),
+    "PUBLIC_URL": (str, None),
     "MAX_WEBHOOK_BYTES": (int, 3_500_000),
     # Sender
     "SEND_RATE": (float, 80.0),
@@ -103,6 +104,8 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
         config["WHATSAPP_VERIFY_TOKEN"] or SANDBOX_VERIFY_TOKEN
     )
     config["SECRET_KEY"] = config["SECRET_KEY"] or secrets.token_hex(32)
+    if sandbox and not config["PUBLIC_URL"]:
+        config["PUBLIC_URL"] = SANDBOX_GRAPH_URL.removesuffix("/sandbox/graph")
     config["WHATSAPP_API_URL"] = (config["WHATSAPP_API_URL"] or (
         SANDBOX_GRAPH_URL if sandbox else "https://graph.facebook.com")).rstrip("/")
     root = Path(config["SHOP_DIR"] or Path.cwd())

@@ -186,7 +186,7 @@ class Sender:
 
     def _attempt(self, row_id: int, recipient: str, body: dict):
         try:
-            return ("sent", deliver(self.wa, body, recipient, outbox.tracker(row_id)))
+            return ("sent", deliver(self.wa, body, recipient, outbox.tracker(row_id), self.config["PUBLIC_URL"]))
         except wa_errors.WhatsAppError as exc:
             return ("error", exc)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

@@ -28,19 +28,19 @@ def test_the_sample_shop_is_clean(shop_dir):
 def test_a_yaml_syntax_error_names_its_line(shop_dir):
     edit(shop_dir / "flows" / "menu.yaml", "    - id: delivery", "    - id: [delivery")
     assert problems(shop_dir) == [
-        "flows/menu.yaml:18: YAML syntax error: expected ',' or ']', but got ':' "
-        "(while parsing a flow sequence started on line 17)"]
+        "flows/menu.yaml:30: YAML syntax error: expected ',' or ']', but got ':' "
+        "(while parsing a flow sequence started on line 29)"]
 
 
 def test_a_wrong_version_is_refused(shop_dir):
     edit(shop_dir / "flows" / "texts.yaml", "version: 1", "version: 2")
-    assert problems(shop_dir) == ["flows/texts.yaml:3: version must be 1, got 2"]
+    assert problems(shop_dir) == ["flows/texts.yaml:5: version must be 1, got 2"]
 
 
 def test_a_template_typo_names_its_line(shop_dir):
     edit(shop_dir / "flows" / "texts.yaml", "{{ shop.name }}*!", "{{ shop.nmae }}*!")
     assert problems(shop_dir) == [
-        "flows/texts.yaml:7: template error: 'dict object' has no attribute 'nmae'"]
+        "flows/texts.yaml:9: template error: 'dict object' has no attribute 'nmae'"]
 
 
 def test_an_unknown_setting_suggests_the_right_one(shop_dir):
@@ -52,8 +52,8 @@ def test_menu_titles_over_whatsapps_limit_and_missing_texts(shop_dir):
     edit(shop_dir / "flows" / "menu.yaml", "title: Opening hours", "title: Opening hours and where to find us")
     edit(shop_dir / "flows" / "texts.yaml", "  back_to_menu: Main menu\n", "")
     assert problems(shop_dir) == [
-        "flows/texts.yaml:6: missing text `back_to_menu`",
-        "flows/menu.yaml:8: title is 34 characters; WhatsApp shows at most 24",
+        "flows/texts.yaml:7: missing text `back_to_menu`",
+        "flows/menu.yaml:20: title is 34 characters; WhatsApp shows at most 24",
     ]
 
 
@@ -76,7 +76,7 @@ def test_shopbot_check_prints_every_problem_and_fails(shop_dir):
     result = CliRunner().invoke(cli, ["check", "--dir", str(shop_dir)])
     assert result.exit_code == 1
     assert 'flows/settings.yaml:10: unknown shop setting `curency` (did you mean "currency"?)' in result.output
-    assert "flows/texts.yaml:7: template error" in result.output
+    assert "flows/texts.yaml:9: template error" in result.output
 
 
 def test_shopbot_check_passes_on_the_sample_shop(shop_dir):

@@ -1,13 +1,17 @@
 """The conversation engine as tables of (state, message) -> (state, what the customer sees). No Flask."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.content import load_content
-from bot.conversation.engine import MENU, NEW, normalise, step
+from bot.conversation.browse import BROWSING, PRODUCT, SEARCHING
+from bot.conversation.engine import MENU, NEW, step
 from bot.conversation.events import Event, EventType, State
+from bot.conversation.shopping import CART, CART_ITEM
+from bot.text import normalise
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -28,34 +32,70 @@ def tap(choice: str, title: str = "") -> Event:
 
 def summary(reply: dict) -> tuple:
     """What a customer notices: the kind of message, its first line and its options."""
+    body = reply.get("text") or reply.get("caption") or ""
     options = [b["title"] for b in reply.get("buttons", [])] or [
         r["title"] for s in reply.get("sections", []) for r in s["rows"]]
-    return reply["type"], reply.get("text", "").splitlines()[0], options
+    return reply["type"], body.splitlines()[0], options
 
 
-MENU_ROWS = ["Opening hours", "Delivery & returns", "Ways to pay", "Contact us"]
+def converse(content, *events, state=None):
+    """Run events in order; return the final state and the last turn's replies."""
+    state = state or State(MENU, {"name": "Ana"})
+    replies = []
+    for event in events:
+        state, replies = step(content, state, event)
+    return state, replies
+
+
+MENU_ROWS = ["🛍️ Browse products", "🔎 Search", "🛒 My cart", "Opening hours", "Delivery & returns",
+             "Ways to pay", "Contact us"]
+MENU_BODY = "What can I help you with? Tap *Menu* to see the options, or just type what you're looking for."
+CATEGORIES = ["👕 T-shirts", "👔 Shirts", "👟 Shoes", "🧢 Accessories", "🕯️ Home"]
 
 TABLE = [
     # state, event, new state, replies
     (NEW, text("hi"), MENU, [("list", "Hi Ana 👋 Welcome to *Lumen & Loom*!", MENU_ROWS)]),
-    (NEW, text("Do you sell shoes?"), MENU, [("list", "Hi Ana 👋 Welcome to *Lumen & Loom*!", MENU_ROWS)]),
     (NEW, text("hi", name=None), MENU, [("list", "Hi there 👋 Welcome to *Lumen & Loom*!", MENU_ROWS)]),
-    (NEW, text("MENU"), MENU, [("list", "What can I help you with? Tap *Menu* to see the options, or just type your question.", MENU_ROWS)]),
-    (MENU, text("  Menú!! "), MENU, [("list", "What can I help you with? Tap *Menu* to see the options, or just type your question.", MENU_ROWS)]),
+    (NEW, text("Do you sell boots?"), PRODUCT, [("text", "Hi Ana 👋 Welcome to *Lumen & Loom*!", []),
+                                                ("image", "*Leather ankle boots*", ["Choose options", "Back", "View cart"])]),
+    (NEW, text("MENU"), MENU, [("list", MENU_BODY, MENU_ROWS)]),
+    (MENU, text("  Menú!! "), MENU, [("list", MENU_BODY, MENU_ROWS)]),
     (MENU, text("مرحبا"), MENU, [("list", "Hi Ana 👋 Welcome to *Lumen & Loom*!", MENU_ROWS)]),
     (MENU, tap("menu:hours", "Opening hours"), MENU, [("buttons", "🕙 *Opening hours*", ["Main menu"])]),
-    (MENU, tap("menu:contact", "Contact us"), MENU, [("buttons", "☎️ +34 600 123 456", ["Main menu"])]),
-    (MENU, tap("menu"), MENU, [("list", "What can I help you with? Tap *Menu* to see the options, or just type your question.", MENU_ROWS)]),
-    (MENU, tap("menu:gone", "Removed item"), MENU, [("list", "What can I help you with? Tap *Menu* to see the options, or just type your question.", MENU_ROWS)]),
-    (MENU, text("asdfgh"), MENU, [("buttons", "Sorry, I didn't catch that 🙈", ["Main menu"])]),
+    (MENU, tap("menu"), MENU, [("list", MENU_BODY, MENU_ROWS)]),
+    (MENU, tap("menu:gone", "Removed item"), MENU, [("list", MENU_BODY, MENU_ROWS)]),
+    (MENU, tap("nonsense:1:2:3:4"), MENU, [("list", MENU_BODY, MENU_ROWS)]),
     (MENU, Event(EventType.REACTION, data={"emoji": "👍"}), MENU, []),
     (MENU, Event(EventType.SILENT), MENU, []),
+    # browsing
+    (MENU, tap("menu:browse"), BROWSING, [("list", "Pick a category 👇", CATEGORIES)]),
+    (MENU, text("catalogue"), BROWSING, [("list", "Pick a category 👇", CATEGORIES)]),
+    (BROWSING, tap("cat:shirts:1"), BROWSING, [("list", "👔 *Shirts* · 3 products",
+                                                ["Linen shirt", "Oxford shirt", "Flannel check shirt"])]),
+    (BROWSING, tap("cat:nope:1"), BROWSING, [("list", "Pick a category 👇", CATEGORIES)]),
+    (BROWSING, tap("product:canvas-tote"), PRODUCT, [("image", "*Canvas tote bag*", ["Add to cart", "View cart", "Back"])]),
+    (BROWSING, tap("product:flannel-shirt"), PRODUCT, [("image", "*Flannel check shirt*", ["Back", "View cart"])]),
+    (BROWSING, tap("options:organic-tee"), PRODUCT, [("buttons", "Which *size* would you like for Organic cotton tee?",
+                                                      ["S", "M", "L"])]),
+    (BROWSING, tap("options:canvas-sneakers"), PRODUCT, [("list", "Which *size* would you like for Canvas sneakers?",
+                                                          ["40", "41", "42", "43"])]),
+    # search
+    (MENU, tap("menu:search"), SEARCHING, [("text", "What are you looking for? Type a product, a colour or a size, like _red tee size M_.", [])]),
+    (SEARCHING, text("tshrt"), SEARCHING, [("list", "Here's what I found for “tshrt”:",
+                                            ["Organic cotton tee", "Sunset graphic tee", "Linen shirt", "Oxford shirt",
+                                             "Flannel check shirt", "Kids' dino tee"])]),
+    (MENU, text("do you have sneakers size 42?"), PRODUCT, [("image", "*Canvas sneakers (42)*",
+                                                             ["Add to cart", "Change options", "Back"])]),
+    (MENU, text("unicorn saddle"), SEARCHING, [("list", "I couldn't find “unicorn saddle” 🤔", CATEGORIES)]),
+    (MENU, text("shrt"), SEARCHING, [("list", "Here's what I found for “shrt”:",
+                                      ["Linen shirt", "Oxford shirt", "Flannel check shirt", "Organic cotton tee",
+                                       "Sunset graphic tee", "Kids' dino tee"])]),
 ]
 
 
 @pytest.mark.parametrize("state,event,new_state,expected", TABLE)
 def test_engine_table(content, state, event, new_state, expected):
-    after, replies = step(content, State(state), event)
+    after, replies = step(content, State(state, {"name": "Ana"} if state != NEW else {}), event)
     assert after.name == new_state
     assert [summary(r) for r in replies] == expected
 
@@ -68,12 +108,150 @@ def test_the_profile_name_is_remembered(content):
 
 
 def test_menu_is_reachable_from_any_state(content):
-    for name in (NEW, MENU, "some_later_state"):
+    for name in (NEW, MENU, BROWSING, PRODUCT, CART, CART_ITEM, SEARCHING):
         _state, replies = step(content, State(name, {"name": "Ana"}), text("menu"))
-        assert replies[0]["type"] == "list"
+        assert replies[0]["type"] == "list" and replies[0]["sections"][0]["rows"][0]["title"] == MENU_ROWS[0]
+
+
+# -- options and quantities ---------------------------------------------------------------
+
+def test_sold_out_variants_are_marked_and_cannot_be_chosen(content):
+    state, replies = converse(content, tap("options:organic-tee"), tap("opt:organic-tee:size:L"))
+    assert summary(replies[0])[2] == ["White", "Red (sold out)"]
+    state, replies = converse(content, tap("opt:organic-tee:colour:Red"), state=state)
+    assert replies[0]["text"] == "Sorry, Organic cotton tee (L, Red) is sold out 😔"
+    assert summary(replies[1])[2] == ["White", "Red (sold out)"]
+    state, replies = converse(content, tap("add:TEE-RED-L"), state=state)
+    assert replies[0]["text"].startswith("Sorry, Organic cotton tee (L, Red) is sold out")
+    assert state.data.get("cart", []) == []
+
+
+def test_options_then_a_typed_quantity_adds_that_many(content):
+    state, replies = converse(content, tap("product:linen-shirt"), tap("options:linen-shirt"),
+                              tap("opt:linen-shirt:size:L"), tap("opt:linen-shirt:colour:Blue"))
+    assert summary(replies[0]) == ("image", "*Linen shirt (L, Blue)*", ["Add to cart", "Change options", "Back"])
+    assert replies[0]["path"] == "images/linen-shirt-blue.png"
+    state, replies = converse(content, text("3"), state=state)
+    assert state.name == CART
+    assert replies[0]["text"].splitlines() == ["✅ Added 3 × Linen shirt (L, Blue).", "🛒 Your cart: 3 items · €147.00"]
+    assert state.data["cart"] == [{"sku": "SHI-LIN-BLU-L", "qty": 3, "price": 4900}]
+
+
+@pytest.mark.parametrize("typed,sku,qty", [
+    ("2 red tees size m", "TEE-RED-M", 2),
+    ("add 3 x TEE-WHT-M", "TEE-WHT-M", 3),
+    ("TEE-WHT-S x 2", "TEE-WHT-S", 2),
+    ("quiero 2 velas", "HOM-CAN-FIG", 2),
+    ("two candles", "HOM-CAN-FIG", 2),
+    ("1 canvas tote", "ACC-TOTE", 1),
+])
+def test_free_text_with_a_quantity_adds_to_the_cart(content, typed, sku, qty):
+    state, replies = converse(content, text(typed))
+    assert state.data["cart"] == [{"sku": sku, "qty": qty, "price": content.catalog.variant(sku).price}]
+    assert replies[0]["text"].startswith(f"✅ Added {qty} ×")
+
+
+def test_a_quantity_before_the_options_are_known_is_kept(content):
+    state, replies = converse(content, text("two mugs"))
+    assert summary(replies[0])[0] == "image"  # the mug's card: its colour is not known yet
+    state, replies = converse(content, tap("options:ceramic-mug"), tap("opt:ceramic-mug:colour:Sage"),
+                              tap("add:HOM-MUG-SGE"), state=state)
+    assert state.data["cart"] == [{"sku": "HOM-MUG-SGE", "qty": 2, "price": 1200}]
+
+
+def test_adding_beyond_stock_is_refused_with_the_numbers(content):
+    state, replies = converse(content, tap("add:SHO-CNV-42"), tap("add:SHO-CNV-42"))
+    assert state.data["cart"] == [{"sku": "SHO-CNV-42", "qty": 2, "price": 5900}]
+    state, replies = converse(content, tap("add:SHO-CNV-42"), state=state)
+    assert replies[0]["text"] == ("Sorry, we only have 2 of Canvas sneakers (42), and 2 are already in your cart.")
+    assert state.data["cart"][0]["qty"] == 2
+
+
+# -- the cart -------------------------------------------------------------------------------
+
+def test_cart_view_edit_and_empty(content):
+    state, _ = converse(content, text("2 red tees size m"), text("1 canvas tote"))
+    state, replies = converse(content, text("my cart"), state=state)
+    assert replies[0]["text"].splitlines() == [
+        "🛒 *Your cart*", "2 × Organic cotton tee (M, Red) · €39.80", "1 × Canvas tote bag · €15.00", "",
+        "*Subtotal: €54.80*"]
+    assert summary(replies[0])[2] == ["Edit cart", "Empty cart", "Keep shopping"]
+    state, replies = converse(content, tap("edit"), state=state)
+    assert summary(replies[0])[2] == ["Organic cotton tee", "Canvas tote bag"]
+    state, replies = converse(content, tap("item:TEE-RED-M"), state=state)
+    assert state.name == CART_ITEM and summary(replies[0])[2] == ["+1", "−1", "Remove"]
+    state, replies = converse(content, text("5"), state=state)
+    assert replies[0]["text"].startswith("5 × *Organic cotton tee* (M, Red) · €99.50")
+    state, replies = converse(content, tap("less:TEE-RED-M"), state=state)
+    assert replies[0]["text"].startswith("4 × *Organic cotton tee*")
+    state, replies = converse(content, text("9"), state=state)
+    assert replies[0]["text"] == "Sorry, we only have 6 of Organic cotton tee (M, Red)."
+    state, replies = converse(content, tap("rm:TEE-RED-M"), state=state)
+    assert replies[0]["text"].splitlines()[:2] == ["🛒 *Your cart*", "1 × Canvas tote bag · €15.00"]
+    assert "_Removed Organic cotton tee (M, Red) from your cart._" in replies[0]["text"]
+    state, replies = converse(content, tap("empty"), state=state)
+    assert state.data["cart"] == [] and replies[0]["text"] == "Your cart is now empty."
+
+
+def test_empty_cart(content):
+    _state, replies = converse(content, text("cart"))
+    assert summary(replies[0]) == ("buttons", "Your cart is empty. Tap *Browse* or just type what you're looking for.",
+                                   ["Browse", "Main menu"])
+
+
+def test_a_price_change_shows_up_in_the_cart_with_a_note(content):
+    old_cart = [{"sku": "HOM-CAN-FIG", "qty": 2, "price": 1500}]  # added when it cost €15.00
+    state, replies = converse(content, text("cart"), state=State(MENU, {"cart": old_cart}))
+    lines = replies[0]["text"].splitlines()
+    assert "2 × Soy candle, fig · €33.00" in lines
+    assert "_Soy candle, fig now costs €16.50 (was €15.00)._" in lines
+    assert state.data["cart"] == [{"sku": "HOM-CAN-FIG", "qty": 2, "price": 1650}]
+
+
+# -- WhatsApp's own cart --------------------------------------------------------------------
+
+def test_native_order_becomes_our_cart_at_our_prices(content):
+    order = {"catalog_id": "cat1", "text": "", "product_items": [
+        {"product_retailer_id": "TEE-WHT-M", "quantity": 2, "item_price": 19.9, "currency": "EUR"},
+        {"product_retailer_id": "HOM-SOAP", "quantity": 1, "item_price": 5.0, "currency": "EUR"},
+        {"product_retailer_id": "GHOST-1", "quantity": 1, "item_price": 10, "currency": "EUR"},
+    ]}
+    state, replies = converse(content, Event(EventType.ORDER, data=order))
+    assert state.data["cart"] == [{"sku": "TEE-WHT-M", "qty": 2, "price": 1990}, {"sku": "HOM-SOAP", "qty": 1, "price": 650}]
+    assert replies[0]["text"] == "🛍️ Got your cart from our WhatsApp catalog!"
+    cart = replies[1]["text"]
+    assert "*Subtotal: €46.30*" in cart
+    assert "_These items aren't in our shop any more: GHOST-1_" in cart
+    assert "_Olive oil soap costs €6.50 with us, not €5.00; we use our price._" in cart
+
+
+# -- paging -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def big_shop(tmp_path_factory):
+    root = tmp_path_factory.mktemp("big")
+    shutil.copytree(REPO / "flows", root / "flows")
+    (root / "catalog").mkdir()
+    (root / "catalog" / "categories.csv").write_text("id,title,emoji\nsocks,Socks,🧦\n")
+    rows = ["sku,name,category,price"] + [f"SOCK-{i:02d},Sock no. {i},socks,5.00" for i in range(1, 26)]
+    (root / "catalog" / "products.csv").write_text("\n".join(rows) + "\n")
+    loaded, _ = load_content(root)
+    return loaded
+
+
+def test_long_categories_are_paged_with_a_more_row(big_shop):
+    _state, replies = converse(big_shop, tap("cat:socks:1"))
+    rows = replies[0]["sections"][0]["rows"]
+    assert len(rows) == 10 and rows[-1]["title"] == "More…" and rows[-1]["id"] == "cat:socks:2"
+    assert rows[0]["title"] == "Sock no. 1" and rows[8]["title"] == "Sock no. 9"
+    assert replies[0]["text"] == "🧦 *Socks* · 25 products (page 1 of 3)"
+    _state, replies = converse(big_shop, tap("cat:socks:3"))
+    rows = replies[0]["sections"][0]["rows"]
+    assert [r["title"] for r in rows] == [f"Sock no. {i}" for i in range(19, 26)]
 
 
 @pytest.mark.parametrize("raw,expected", [("  Héllo,  WORLD!! ", "hello world"), ("Menú", "menu"),
-                                          ("مرحبا!", "مرحبا"), ("2 red shirts", "2 red shirts")])
+                                          ("مرحبا!", "مرحبا"), ("2 red shirts", "2 red shirts"),
+                                          ("قَمِيصٌ أحمر", "قميص احمر"), ("٤٢", "42")])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected

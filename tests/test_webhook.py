@@ -62,9 +62,9 @@ def test_signed_arabic_and_emoji_text_is_stored_unchanged_and_answered(app, post
     stored = events(app)
     assert stored[0].payload["message"]["text"]["body"] == text
     sender.pump()
-    sent = fake_graph.messages_to(SAM)
-    assert len(sent) == 1
-    assert "سارة" in body_text(sent[0])  # the profile name round-trips into the greeting
+    greeting, answer = fake_graph.messages_to(SAM)
+    assert "سارة" in body_text(greeting)  # the profile name round-trips into the greeting
+    assert answer["payload"]["type"] == "interactive"  # the question is answered, not just greeted
 
 
 def test_body_over_the_limit_gets_413(app, client):

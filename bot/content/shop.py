@@ -16,12 +16,49 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from ruamel.yaml.comments import CommentedMap
 
+from ..catalog import EMPTY, Catalog
 from ..messages import LIMITS
+from ..money import CURRENCIES
+from .catalog_files import load_catalog
 from .problems import Problem, did_you_mean
 from .yamlfile import line_of, load_yaml, value_line
 
-#: Texts every shop must define; the engine uses them.
-REQUIRED_TEXTS = ("greeting", "menu_body", "menu_button", "not_understood", "back_to_menu")
+_LINE = {"qty": 2, "name": "Organic cotton tee", "options": "M, Red", "total": "€39.80", "unit": "€19.90"}
+_CART = {"lines": [_LINE], "count": 2, "subtotal": "€39.80", "notes": ["Tee now costs €19.90 (was €18.00)."]}
+_PRODUCT = {"name": "Organic cotton tee", "price": "€19.90", "description": "Soft.", "stock": "✅ In stock"}
+
+#: Every text the engine uses, with the variables it gets (besides `shop` and `customer`).
+#: Each is trial-rendered at load with these sample values, so an owner's typo is caught
+#: with its line number instead of failing in front of a customer.
+TEXT_VARIABLES: dict[str, dict] = {
+    "greeting": {}, "menu_body": {}, "menu_button": {}, "back_to_menu": {}, "not_understood": {},
+    "browse_body": {}, "browse_button": {},
+    "category_body": {"category": {"title": "Shirts", "emoji": "👔", "count": 12}, "page": 1, "pages": 2},
+    "category_button": {}, "category_empty": {"category": {"title": "Shirts", "emoji": "👔", "count": 0}},
+    "more_row": {}, "more_description": {"page": 2, "pages": 3},
+    "product_row": {"price": "€19.90", "options": "3 sizes"}, "sold_out_mark": {},
+    "product_caption": {"product": _PRODUCT}, "stock_in": {}, "stock_low": {"count": 2}, "stock_out": {},
+    "add_button": {}, "options_button": {}, "back_button": {},
+    "choose_option": {"option": "size", "product": _PRODUCT}, "choose_option_button": {"option": "size"},
+    "variant_chosen": {"product": _PRODUCT, "variant": {"options": "M, Red", "price": "€19.90", "stock": "✅ In stock"}},
+    "change_options_button": {},
+    "added": {"quantity": 2, "item": "Organic cotton tee (M, Red)", "cart": _CART},
+    "view_cart_button": {}, "keep_shopping_button": {}, "sold_out": {"item": "Tee (L, Red)"},
+    "not_enough_stock": {"item": "Tee (L, Red)", "available": 2, "in_cart": 1}, "too_many": {"limit": 99},
+    "cart_empty": {}, "cart_body": {"cart": _CART},
+    "price_changed": {"name": "Tee", "old": "€18.00", "new": "€19.90"}, "item_gone": {"name": "Tee"},
+    "edit_cart_button": {}, "empty_cart_button": {}, "browse_button_short": {},
+    "edit_cart_body": {}, "edit_cart_list": {}, "cart_item": {"line": _LINE},
+    "more_button": {}, "less_button": {}, "remove_button": {}, "removed": {"item": "Tee (M, Red)"}, "emptied": {},
+    "search_prompt": {}, "search_results": {"query": "red tee"},
+    "search_none": {"query": "unicorn", "suggestions": "Uniform shirt"},
+    "order_received": {}, "order_unknown_items": {"skus": "SKU-1, SKU-2"},
+    "order_price_note": {"name": "Tee", "old": "€18.00", "new": "€19.90"},
+}
+REQUIRED_TEXTS = tuple(TEXT_VARIABLES)
+
+#: What a menu item may do instead of replying with its own text (see conversation.engine).
+MENU_ACTIONS = ("browse", "search", "cart")
 
 SAMPLE_CONTEXT = {
     "customer": {"name": "Sam", "language": "en"},
@@ -52,6 +89,7 @@ class Content:
     menu: tuple[MenuItem, ...]
     menu_header: str | None
     env: SandboxedEnvironment = field(repr=False)
+    catalog: Catalog = EMPTY
 
     def render(self, key: str, **context) -> str:
         """Render the owner's text `key` with the shop and `context`."""
@@ -61,14 +99,14 @@ class Content:
         return next((m for m in self.menu if m.id == item_id), None)
 
 
-def _compile(env, source, rel, line, problems, shop) -> Any:
+def _compile(env, source, rel, line, problems, shop, variables=None) -> Any:
     """Compile and trial-render a template; a Problem names the line on failure."""
-    if not isinstance(source, str):
+    if not isinstance(source, (str, int, float)):
         problems.append(Problem(rel, line, f"expected text, got {type(source).__name__}"))
         return None
     try:
-        template = env.from_string(source)
-        template.render(shop=shop, **SAMPLE_CONTEXT)
+        template = env.from_string(str(source))
+        template.render(shop=shop, **SAMPLE_CONTEXT, **(variables or {}))
     except TemplateError as exc:
         problems.append(Problem(rel, line + (getattr(exc, "lineno", 1) or 1) - 1, f"template error: {exc.message}"))
         return None
@@ -116,12 +154,12 @@ def _load_texts(root: Path, env, shop: dict, problems: list[Problem]) -> dict:
         return {}
     compiled = {}
     for key, source in texts.items():
-        template = _compile(env, source, rel, value_line(texts, key), problems, shop)
+        template = _compile(env, source, rel, value_line(texts, key), problems, shop, TEXT_VARIABLES.get(str(key)))
         if template is not None:
             compiled[str(key)] = template
     for key in REQUIRED_TEXTS:
         if key not in texts:
-            problems.append(Problem(rel, line_of(texts), f"missing text `{key}`"))
+            problems.append(Problem(rel, line_of(data, "texts"), f"missing text `{key}`"))
     return compiled
 
 
@@ -159,6 +197,10 @@ def _load_menu(root: Path, env, shop: dict, problems: list[Problem]) -> tuple[tu
             problems.append(Problem(rel, line_of(item, "description"),
                                     f"description is {len(str(description))} characters; WhatsApp shows at most {LIMITS['row_description']}"))
         reply, action = None, item.get("action")
+        if action is not None and action not in MENU_ACTIONS:
+            problems.append(Problem(rel, line_of(item, "action"),
+                                    f"unknown action `{action}`{did_you_mean(str(action), MENU_ACTIONS)}; "
+                                    f"actions are {', '.join(MENU_ACTIONS)}"))
         if "reply" in item:
             reply = _compile(env, item["reply"], rel, value_line(item, "reply"), problems, shop)
         elif not action:
@@ -174,6 +216,10 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     shop, settings = _load_settings(root, problems)
     texts = _load_texts(root, env, shop, problems)
     menu, header = _load_menu(root, env, shop, problems)
+    currency = str(shop.get("currency") or "EUR").upper()
+    if currency not in CURRENCIES:
+        problems.append(Problem("flows/settings.yaml", 1, f"unknown currency `{currency}`{did_you_mean(currency, CURRENCIES)}"))
+    catalog = load_catalog(root, currency, problems)
     if any(p.severity == "error" for p in problems):
         return None
     return Content(
@@ -184,4 +230,5 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
         menu=menu,
         menu_header=header,
         env=env,
+        catalog=catalog,
     )

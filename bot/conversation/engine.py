@@ -2,109 +2,186 @@
 
 Pure: no database, no network, no clock. Everything a customer sees is
 decided here and returned as message specs that the caller writes to the
-outbox in the same transaction as the new state. States are named constants
-and the global commands are declared once, in COMMANDS, and checked before
-any state's own handling (python-telegram-bot's fallbacks).
+outbox in the same transaction as the new state.
+
+A tapped button or list row carries its whole meaning in its id
+(`product:linen-shirt`, `add:TEE-RED-M`), so old buttons keep working in any
+state. Typed text goes through the global commands (declared once, in
+`parsing.COMMAND_WORDS`), then the current state's own reading (a number on a
+product card is a quantity), then product search.
 """
 from __future__ import annotations
 
-import unicodedata
+import copy
 from typing import Callable
 
+from ..content import shop as content_shop
 from ..content.shop import Content
+from . import browse, shopping
 from .events import Event, EventType, State
+from .parsing import bare_quantity, command, quantity_and_rest
+from .turn import Result, Turn, buttons, listing, row, text
 
-# States
+# States (the others live with their handlers: browse.BROWSING, shopping.CART, ...)
 NEW = "new"
 MENU = "menu"
 
-Replies = list[dict]
 
-GREETINGS = frozenset(
-    {"hi", "hello", "hey", "hiya", "good morning", "good afternoon", "good evening",
-     "hola", "buenas", "buenos dias", "buenas tardes", "مرحبا", "السلام عليكم", "اهلا", "start"}
-)
-MENU_WORDS = frozenset({"menu", "main menu", "options", "menú", "القائمة", "قائمة"})
-
-
-def normalise(text: str) -> str:
-    """Lower case, accents folded, punctuation dropped, spaces collapsed."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = "".join(c if c.isalnum() or c.isspace() else " " for c in text)
-    return " ".join(text.split())
-
-
-def main_menu(content: Content, greeting: str | None = None) -> dict:
+def main_menu(turn: Turn, greeting: str | None = None) -> dict:
     """The main menu as a WhatsApp list message."""
-    body = content.render("menu_body")
+    body = turn.text("menu_body")
     if greeting:
         body = f"{greeting}\n\n{body}"
-    return {
-        "type": "list",
-        "header": content.menu_header,
-        "text": body,
-        "button": content.render("menu_button"),
-        "sections": [{
-            "title": content.render("menu_button"),
-            "rows": [
-                {"id": f"menu:{item.id}", "title": item.title, **({"description": item.description} if item.description else {})}
-                for item in content.menu
-            ],
-        }],
-    }
+    rows = [row(f"menu:{item.id}", item.title, item.description) for item in turn.content.menu]
+    return listing(body, turn.text("menu_button"), rows, header=turn.content.menu_header)
 
 
-def _customer(state: State, event: Event) -> dict:
-    return {"name": state.data.get("name") or event.profile_name, "language": state.data.get("language")}
+def show_menu(turn: Turn) -> Result:
+    return MENU, [main_menu(turn)]
 
 
-def _show_menu(content: Content, state: State, event: Event) -> tuple[State, Replies]:
-    return State(MENU, state.data), [main_menu(content)]
+def greet(turn: Turn) -> Result:
+    return MENU, [main_menu(turn, turn.text("greeting"))]
 
 
-def _greet(content: Content, state: State, event: Event) -> tuple[State, Replies]:
-    greeting = content.render("greeting", customer=_customer(state, event))
-    return State(MENU, state.data), [main_menu(content, greeting)]
+def back_to_menu(turn: Turn, body: str) -> dict:
+    """`body` with one "Main menu" button, so the customer is never stuck."""
+    return buttons(body, [("menu", turn.text("back_to_menu"))])
 
 
-#: Global commands: (matcher, handler), checked first in every state.
-COMMANDS: list[tuple[Callable[[Event], bool], Callable]] = [
-    (lambda e: e.choice == "menu" or normalise(e.text) in MENU_WORDS, _show_menu),
-    (lambda e: normalise(e.text) in GREETINGS, _greet),
-]
+def start_search(turn: Turn) -> Result:
+    return browse.SEARCHING, [text(turn.text("search_prompt"))]
 
 
-def _menu_choice(content: Content, state: State, event: Event) -> tuple[State, Replies] | None:
-    if not (event.choice and event.choice.startswith("menu:")):
-        return None
-    item = content.menu_item(event.choice.removeprefix("menu:"))
-    if item is None or item.reply is None:
-        return _show_menu(content, state, event)
-    text = item.reply.render(shop=content.shop, customer=_customer(state, event)).strip()
-    return State(MENU, state.data), [back_to_menu(content, text)]
+#: What a menu item's `action:` does.
+MENU_ACTIONS: dict[str, Callable[[Turn], Result]] = {
+    "browse": browse.categories,
+    "search": start_search,
+    "cart": shopping.show,
+}
 
 
-def back_to_menu(content: Content, text: str) -> dict:
-    """`text` with one "Main menu" button, so the customer is never stuck."""
-    return {"type": "buttons", "text": text, "buttons": [{"id": "menu", "title": content.render("back_to_menu")}]}
+assert set(MENU_ACTIONS) == set(content_shop.MENU_ACTIONS), "flows' menu actions and the engine disagree"
 
 
-def step(content: Content, state: State, event: Event) -> tuple[State, Replies]:
+def menu_item(turn: Turn, item_id: str) -> Result:
+    item = turn.content.menu_item(item_id)
+    if item is None:
+        return show_menu(turn)
+    if item.action:
+        return MENU_ACTIONS[item.action](turn)
+    return MENU, [back_to_menu(turn, item.reply.render(shop=turn.content.shop, customer=turn.customer).strip())]
+
+
+#: Global commands, typed or tapped, in every state.
+COMMANDS: dict[str, Callable[[Turn], Result]] = {
+    "menu": show_menu,
+    "greeting": greet,
+    "cart": shopping.show,
+    "browse": browse.categories,
+    "search": start_search,
+}
+
+#: Button and row ids: "prefix:arg:arg" -> handler(turn, *args).
+CHOICES: dict[str, Callable[..., Result]] = {
+    "menu": lambda turn, item_id=None: menu_item(turn, item_id) if item_id else show_menu(turn),
+    "browse": browse.categories,
+    "cat": browse.category,
+    "product": browse.card,
+    "options": browse.ask_option,
+    "opt": browse.choose_option,
+    "add": shopping.add,
+    "cart": shopping.show,
+    "edit": shopping.edit,
+    "item": shopping.item,
+    "more": shopping.more,
+    "less": shopping.less,
+    "rm": shopping.remove,
+    "empty": shopping.empty,
+    "search": start_search,
+}
+
+
+def _choice(turn: Turn, choice: str) -> Result:
+    prefix, *args = choice.split(":")
+    handler = CHOICES.get(prefix)
+    if handler is None:
+        return show_menu(turn)
+    try:
+        return handler(turn, *args)
+    except TypeError:  # a malformed id (an old or hand-typed payload): show the menu
+        return show_menu(turn)
+
+
+def _typed_quantity(turn: Turn, state: str, qty: int) -> Result | None:
+    """A bare number means a quantity on a product card or a cart line."""
+    if state == shopping.CART_ITEM and turn.data.get("item"):
+        return shopping.set_quantity(turn, turn.data["item"], qty)
+    pending = turn.data.get("product")
+    if state == browse.PRODUCT and pending:
+        product = turn.catalog.product(pending["id"])
+        variant = product.variant_for(pending["chosen"]) if product else None
+        if variant is not None:
+            return shopping.add(turn, variant.sku, qty)
+        if product is not None:
+            pending["qty"] = qty
+            return browse.ask_option(turn, product.id)
+    return None
+
+
+def _shop_text(turn: Turn, typed: str) -> Result:
+    """Free text as a shopping request: a SKU, or a search, with an optional quantity."""
+    qty, wanted = quantity_and_rest(typed)
+    variant = turn.catalog.variant(wanted.strip().upper()) or turn.catalog.variant(wanted.strip())
+    if variant is not None:
+        return shopping.add(turn, variant.sku, qty or 1)
+    hits = turn.catalog.search.search(wanted)
+    if not hits:
+        return browse.no_results(turn, wanted)
+    top = hits[0]
+    confident = top.score >= 75 and (len(hits) == 1 or hits[1].score <= top.score - 15)
+    if confident:
+        if qty and top.variant is not None and top.variant.in_stock:
+            turn.data["product"] = {"id": top.product.id, "chosen": dict(top.variant.options), "qty": qty}
+            return shopping.add(turn, top.variant.sku, qty)
+        turn.data["product"] = {"id": top.product.id, "chosen": {}, "qty": qty}
+        return browse.card(turn, top.product.id, top.variant)
+    return browse.search_results(turn, wanted, hits)
+
+
+def _handle(turn: Turn, state: str) -> Result:
+    event = turn.event
+    if event.choice is not None:
+        return _choice(turn, event.choice)
+    if event.type is EventType.ORDER:
+        return shopping.native_order(turn)
+    if event.type is not EventType.TEXT or not event.text.strip():
+        return state, [back_to_menu(turn, turn.text("not_understood"))]
+    name = command(event.text)
+    if name is not None:
+        return COMMANDS[name](turn)
+    qty = bare_quantity(event.text)
+    if qty is not None:
+        handled = _typed_quantity(turn, state, qty)
+        if handled is not None:
+            return handled
+    return _shop_text(turn, event.text)
+
+
+def step(content: Content, state: State, event: Event) -> tuple[State, list[dict]]:
     """Advance the conversation by one customer message."""
     if event.type in (EventType.SILENT, EventType.REACTION):
         return state, []
-    if state.name == NEW:
-        data = dict(state.data)
-        if event.profile_name and not data.get("name"):
-            data["name"] = event.profile_name
-        state = State(NEW, data)
-        if event.choice is None and normalise(event.text) not in MENU_WORDS:
-            return _greet(content, state, event)
-    for matches, handler in COMMANDS:
-        if matches(event):
-            return handler(content, state, event)
-    handled = _menu_choice(content, state, event)
-    if handled is not None:
-        return handled
-    return state, [back_to_menu(content, content.render("not_understood"))]
+    data = copy.deepcopy(state.data)
+    if event.profile_name and not data.get("name"):
+        data["name"] = event.profile_name
+    turn = Turn(content, data, event)
+    greeting: list[dict] = []
+    if state.name == NEW and event.choice is None and event.type is not EventType.ORDER:
+        if command(event.text) in (None, "greeting"):
+            if command(event.text) == "greeting" or not event.text.strip():
+                name, replies = greet(turn)
+                return State(name, turn.data), replies
+            greeting = [text(turn.text("greeting"))]
+    name, replies = _handle(turn, state.name)
+    return State(name, turn.data), greeting + replies

@@ -1,0 +1,138 @@
+"""The shop's products: categories, products and their sellable variants (SKUs).
+
+Loaded from `catalog/` by `bot.content.catalog_files`; immutable once loaded,
+so every worker can share one instance and a reload swaps it whole.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    title: str
+    emoji: str = ""
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.emoji} {self.title}".strip()
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One sellable SKU: a product in one combination of options."""
+
+    sku: str
+    product_id: str
+    options: tuple[tuple[str, str], ...]  # (("size", "M"), ("colour", "Red"))
+    price: int  # minor units
+    currency: str
+    stock: int | None  # None: unlimited
+    active: bool = True
+    image: str | None = None
+
+    @property
+    def in_stock(self) -> bool:
+        return self.active and (self.stock is None or self.stock > 0)
+
+    @property
+    def option_text(self) -> str:
+        return ", ".join(value for _name, value in self.options)
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    category: str
+    description: str
+    image: str | None
+    keywords: tuple[str, ...]
+    variants: tuple[Variant, ...]
+
+    @cached_property
+    def option_names(self) -> tuple[str, ...]:
+        """Option names in the order they first appear (size before colour, as the owner wrote)."""
+        names: list[str] = []
+        for v in self.variants:
+            for name, _value in v.options:
+                if name not in names:
+                    names.append(name)
+        return tuple(names)
+
+    def option_values(self, name: str, chosen: dict[str, str] | None = None) -> list[tuple[str, bool]]:
+        """Values of option `name` compatible with `chosen`, each with whether any is in stock."""
+        chosen = chosen or {}
+        values: dict[str, bool] = {}
+        for v in self.variants:
+            if not v.active:
+                continue
+            opts = dict(v.options)
+            if name not in opts or any(opts.get(k) != val for k, val in chosen.items() if k != name):
+                continue
+            values[opts[name]] = values.get(opts[name], False) or v.in_stock
+        return list(values.items())
+
+    def variant_for(self, chosen: dict[str, str]) -> Variant | None:
+        """The active variant matching every chosen option, once all are chosen."""
+        if set(chosen) != set(self.option_names):
+            return None
+        return next((v for v in self.variants if v.active and dict(v.options) == chosen), None)
+
+    @property
+    def active_variants(self) -> tuple[Variant, ...]:
+        return tuple(v for v in self.variants if v.active)
+
+    @property
+    def in_stock(self) -> bool:
+        return any(v.in_stock for v in self.variants)
+
+    @property
+    def price_range(self) -> tuple[int, int]:
+        prices = [v.price for v in self.active_variants] or [0]
+        return min(prices), max(prices)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    currency: str
+    categories: tuple[Category, ...]
+    products: tuple[Product, ...]
+    catalog_dir: str = ""
+    _by_sku: dict = field(default_factory=dict, repr=False, compare=False)
+    _by_product: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        for p in self.products:
+            self._by_product[p.id] = p
+            for v in p.variants:
+                self._by_sku[v.sku] = v
+
+    def variant(self, sku: str) -> Variant | None:
+        return self._by_sku.get(sku)
+
+    def product(self, product_id: str) -> Product | None:
+        return self._by_product.get(product_id)
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def in_category(self, category_id: str) -> list[Product]:
+        """Active products of a category, in the file's order."""
+        return [p for p in self.products if p.category == category_id and p.active_variants]
+
+    def product_of(self, variant: Variant) -> Product:
+        return self._by_product[variant.product_id]
+
+    @cached_property
+    def search(self):
+        """The search index, built on first use (not at load: `shopbot check` needs none)."""
+        from .search import SearchIndex
+
+        return SearchIndex(self)
+
+
+EMPTY = Catalog(currency="EUR", categories=(), products=())

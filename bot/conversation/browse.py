@@ -1,0 +1,193 @@
+"""Browsing the catalog: categories, products, product cards, options and search results."""
+from __future__ import annotations
+
+from rapidfuzz import fuzz, process
+
+from ..catalog import Product, Variant
+from .turn import Result, Turn, buttons, listing, page_of, row
+
+# States
+BROWSING = "browsing"
+PRODUCT = "product"
+SEARCHING = "searching"
+
+
+def categories(turn: Turn, page: str = "1") -> Result:
+    """The category list (paged past ten)."""
+    cats = list(turn.catalog.categories)
+    shown, page_no, pages = page_of(cats, int(page) if page.isdigit() else 1)
+    rows = [row(f"cat:{c.id}:1", c.label, c.description) for c in shown]
+    if page_no < pages:
+        rows.append(row(f"browse:{page_no + 1}", turn.text("more_row"),
+                        turn.text("more_description", page=page_no + 1, pages=pages)))
+    return BROWSING, [listing(turn.text("browse_body"), turn.text("browse_button"), rows)]
+
+
+def _option_summary(product: Product) -> str:
+    parts = []
+    for name in product.option_names:
+        values = product.option_values(name)
+        parts.append(f"{len(values)} {name}s" if len(values) > 1 else values[0][0] if values else "")
+    return " · ".join(p for p in parts if p)
+
+
+def category(turn: Turn, category_id: str, page: str = "1") -> Result:
+    """One category's products as a list message, with a "More…" row past the limit."""
+    cat = turn.catalog.category(category_id)
+    if cat is None:
+        return categories(turn)
+    products = turn.catalog.in_category(category_id)
+    variables = {"title": cat.title, "emoji": cat.emoji, "count": len(products)}
+    if not products:
+        return BROWSING, [buttons(turn.text("category_empty", category=variables),
+                                  [("browse", turn.text("browse_button_short"))])]
+    shown, page_no, pages = page_of(products, int(page) if page.isdigit() else 1)
+    catalog_id = turn.content.settings.get("whatsapp_catalog_id")
+    body = turn.text("category_body", category=variables, page=page_no, pages=pages)
+    if catalog_id:
+        skus = [v.sku for p in products for v in p.active_variants][:30]
+        return BROWSING, [{"type": "products", "catalog_id": str(catalog_id), "header": cat.title, "text": body,
+                           "sections": [{"title": cat.title, "skus": skus}]}]
+    rows = []
+    for p in shown:
+        low, _high = p.price_range
+        description = turn.text("product_row", price=turn.money(low), options=_option_summary(p))
+        if not p.in_stock:
+            description = turn.text("sold_out_mark") + " · " + description
+        rows.append(row(f"product:{p.id}", p.name, description))
+    if page_no < pages:
+        rows.append(row(f"cat:{cat.id}:{page_no + 1}", turn.text("more_row"),
+                        turn.text("more_description", page=page_no + 1, pages=pages)))
+    return BROWSING, [listing(body, turn.text("category_button"), rows, section=cat.title)]
+
+
+def stock_line(turn: Turn, variants) -> str:
+    variants = [v for v in variants if v.active]
+    if not any(v.in_stock for v in variants):
+        return turn.text("stock_out")
+    counts = [v.stock for v in variants if v.in_stock]
+    if None not in counts and sum(counts) <= 3:
+        return turn.text("stock_low", count=sum(counts))
+    return turn.text("stock_in")
+
+
+def _price_text(turn: Turn, product: Product, variant: Variant | None) -> str:
+    if variant:
+        return turn.money(variant.price)
+    low, high = product.price_range
+    return turn.money(low) if low == high else f"{turn.money(low)} – {turn.money(high)}"
+
+
+def card(turn: Turn, product_id: str, variant: Variant | None = None) -> Result:
+    """A product card: image with caption (name, price, description, stock) and buttons."""
+    product = turn.catalog.product(product_id)
+    if product is None or not product.active_variants:
+        return categories(turn)
+    if variant is None and len(product.active_variants) == 1:
+        variant = product.active_variants[0]
+    pending = turn.data.get("product") or {}
+    qty = pending.get("qty") if pending.get("id") == product.id else None
+    turn.data["product"] = {"id": product.id, "chosen": dict(variant.options) if variant else {}, "qty": qty}
+    caption = turn.text("product_caption", product={
+        "name": product.name + (f" ({variant.option_text})" if variant and variant.options else ""),
+        "price": _price_text(turn, product, variant),
+        "description": product.description,
+        "stock": stock_line(turn, [variant] if variant else product.variants),
+    })
+    back = ("cat:" + product.category + ":1", turn.text("back_button"))
+    if variant and variant.in_stock:
+        options = [(f"add:{variant.sku}", turn.text("add_button"))]
+        options.append((f"options:{product.id}", turn.text("change_options_button")) if product.option_names
+                       else ("cart", turn.text("view_cart_button")))
+        options.append(back)
+    elif product.option_names and product.in_stock:
+        options = [(f"options:{product.id}", turn.text("options_button")), back, ("cart", turn.text("view_cart_button"))]
+    else:
+        options = [back, ("cart", turn.text("view_cart_button"))]
+    catalog_id = turn.content.settings.get("whatsapp_catalog_id")
+    if catalog_id:
+        return PRODUCT, [{"type": "product", "catalog_id": str(catalog_id),
+                          "sku": (variant or product.active_variants[0]).sku, "text": caption},
+                         buttons(turn.text("choose_option", option="/".join(product.option_names), product={"name": product.name})
+                                 if product.option_names and not variant else turn.text("add_button") + "?", options)]
+    image = (variant.image if variant else None) or product.image
+    if image:
+        return PRODUCT, [{"type": "image", "path" if "://" not in image else "url": image, "caption": caption,
+                          "buttons": [{"id": i, "title": t} for i, t in options]}]
+    return PRODUCT, [buttons(caption, options)]
+
+
+def ask_option(turn: Turn, product_id: str) -> Result:
+    """Ask for the next option not chosen yet (size, then colour, ...), marking sold-out values."""
+    product = turn.catalog.product(product_id)
+    if product is None:
+        return categories(turn)
+    state = turn.data.get("product") or {}
+    if state.get("id") != product.id:
+        state = {"id": product.id, "chosen": {}, "qty": None}
+    chosen = state["chosen"]
+    pending = next((n for n in product.option_names if n not in chosen), None)
+    if pending is None:  # all chosen: start again from the first option
+        chosen.clear()
+        pending = product.option_names[0]
+    turn.data["product"] = state
+    values = product.option_values(pending, chosen)
+    sold_out = turn.text("sold_out_mark")
+    body = turn.text("choose_option", option=pending, product={"name": product.name})
+    if len(values) <= 3:
+        opts = [(f"opt:{product.id}:{pending}:{v}", v if ok else f"{v} ({sold_out})") for v, ok in values]
+        return PRODUCT, [buttons(body, opts)]
+    rows = [row(f"opt:{product.id}:{pending}:{v}", v, None if ok else sold_out) for v, ok in values]
+    return PRODUCT, [listing(body, turn.text("choose_option_button", option=pending), rows)]
+
+
+def choose_option(turn: Turn, product_id: str, name: str, value: str) -> Result:
+    """Record one option; ask the next, or show the chosen variant ready to add."""
+    product = turn.catalog.product(product_id)
+    if product is None:
+        return categories(turn)
+    state = turn.data.get("product") or {}
+    if state.get("id") != product.id:
+        state = {"id": product.id, "chosen": {}, "qty": None}
+    state["chosen"][name] = value
+    turn.data["product"] = state
+    if any(n not in state["chosen"] for n in product.option_names):
+        return ask_option(turn, product.id)
+    variant = product.variant_for(state["chosen"])
+    if variant is None or not variant.in_stock:
+        item = product.name + f" ({', '.join(state['chosen'].values())})"
+        del state["chosen"][name]
+        _state, replies = ask_option(turn, product.id)
+        return PRODUCT, [{"type": "text", "text": turn.text("sold_out", item=item)}] + replies
+    return card(turn, product.id, variant)
+
+
+def suggestions(turn: Turn, query: str) -> str:
+    names = [p.name for p in turn.catalog.products if p.active_variants]
+    found = process.extract(query, names, scorer=fuzz.partial_ratio, score_cutoff=70, limit=2)
+    return " or ".join(f"*{name}*" for name, _score, _ in found)
+
+
+def search_results(turn: Turn, query: str, hits) -> Result:
+    """Several matches: a short list; each row adds at once when its variant is known."""
+    rows = []
+    for hit in hits[:10]:
+        variant = hit.variant
+        if variant is not None and variant.in_stock:
+            rows.append(row(f"add:{variant.sku}", hit.product.name,
+                            f"{turn.money(variant.price)}" + (f" · {variant.option_text}" if variant.options else "")
+                            + " · " + turn.text("add_button")))
+        else:
+            low, _ = hit.product.price_range
+            description = turn.text("product_row", price=turn.money(low), options=_option_summary(hit.product))
+            if not hit.product.in_stock:
+                description = turn.text("sold_out_mark") + " · " + description
+            rows.append(row(f"product:{hit.product.id}", hit.product.name, description))
+    return SEARCHING, [listing(turn.text("search_results", query=query), turn.text("search_results_button"), rows)]
+
+
+def no_results(turn: Turn, query: str) -> Result:
+    body = turn.text("search_none", query=query, suggestions=suggestions(turn, query))
+    _state, replies = categories(turn)
+    replies[0]["text"] = body
+    return SEARCHING, replies

@@ -1,0 +1,80 @@
+"""One turn of the conversation: the content, the state's data and the event, with
+helpers to render owner texts and build message specs. Handlers take a Turn."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..catalog import Catalog
+from ..content.shop import Content
+from ..money import format_money
+from .events import Event
+
+Result = tuple[str, list[dict]]  # (next state, replies)
+
+
+@dataclass
+class Turn:
+    content: Content
+    data: dict  # this conversation's data; a private copy the handlers may change
+    event: Event
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.content.catalog
+
+    @property
+    def customer(self) -> dict:
+        return {"name": self.data.get("name") or self.event.profile_name, "language": self.data.get("language")}
+
+    def text(self, key: str, **variables) -> str:
+        """The owner's text `key`, rendered for this customer."""
+        return self.content.render(key, customer=self.customer, **variables)
+
+    def money(self, minor: int) -> str:
+        shop = self.content.shop
+        return format_money(minor, self.catalog.currency, shop.get("price_format"), shop.get("decimal_separator", "."))
+
+    @property
+    def cart(self) -> list[dict]:
+        return self.data.setdefault("cart", [])
+
+    @cart.setter
+    def cart(self, lines: list[dict]) -> None:
+        self.data["cart"] = lines
+
+
+def text(body: str) -> dict:
+    return {"type": "text", "text": body}
+
+
+def buttons(body: str, options: list[tuple[str, str]], header: str | None = None) -> dict:
+    """A message with up to three reply buttons: [(id, title), ...]."""
+    spec = {"type": "buttons", "text": body, "buttons": [{"id": i, "title": t} for i, t in options]}
+    if header:
+        spec["header"] = header
+    return spec
+
+
+def listing(body: str, button: str, rows: list[dict], section: str = "", header: str | None = None) -> dict:
+    """A list message with one section of rows: [{"id", "title", "description"?}, ...]."""
+    spec = {"type": "list", "text": body, "button": button, "sections": [{"title": section or button, "rows": rows}]}
+    if header:
+        spec["header"] = header
+    return spec
+
+
+def row(row_id: str, title: str, description: str | None = None) -> dict:
+    r = {"id": row_id, "title": title}
+    if description:
+        r["description"] = description
+    return r
+
+
+def page_of(items: list, page: int, size: int = 10) -> tuple[list, int, int]:
+    """(items on `page`, page, pages): ten per page, or nine and a "More…" row when longer."""
+    if len(items) <= size:
+        return items, 1, 1
+    per_page = size - 1
+    pages = -(-len(items) // per_page)
+    page = min(max(page, 1), pages)
+    return items[(page - 1) * per_page: page * per_page], page, pages

@@ -1,0 +1,159 @@
+"""Typo-tolerant product search over names, categories, keywords and option values.
+
+An inverted index from normalised words to products; each query word is
+matched exactly, by prefix ("sneak" -> sneakers) and fuzzily with rapidfuzz
+against the vocabulary (not against every product), so a query costs about
+the same for 100 or 100,000 products. Option values ("red", "42") also pick
+the variant the customer asked for.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from .catalog import Catalog, Product, Variant
+from .text import singular, words as _words
+
+WEIGHTS = {"name": 1.0, "keyword": 0.9, "option": 0.8, "category": 0.6}
+STOPWORDS = frozenset("""
+a an the and or of for to in on with without do does you your have has any some i im me my we want need
+looking look find search show please pls can could would like is are it this that these those there got
+sell selling buy get one ones something thing things hi hello hey thanks
+de del la las el los un una unos unas y o para con sin en tienes tienen teneis tenéis hay quiero busco
+me gustaria gustaría algo por favor vendes venden
+هل عندكم عندك يوجد في من على ابحث عن اريد أريد لو سمحت
+""".split())
+
+
+@dataclass(frozen=True)
+class Hit:
+    product: Product
+    score: float  # 0-100: how well the query is covered
+    variant: Variant | None  # the variant the query's option words point at, if exactly one
+
+
+def words(text: str) -> list[str]:
+    """Words for search: a hyphen joins ("t-shirt" is one word, "tshirt")."""
+    return _words(text.replace("-", ""))
+
+
+def _prefix_range(sorted_vocab: list[str], prefix: str) -> list[str]:
+    lo = bisect.bisect_left(sorted_vocab, prefix)
+    hi = bisect.bisect_left(sorted_vocab, prefix + "\uffff")
+    return sorted_vocab[lo:hi]
+
+
+class SearchIndex:
+    """Built once per loaded catalog; read-only and shared by all threads."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.products = [p for p in catalog.products if p.active_variants]
+        postings: dict[str, dict[int, float]] = {}
+        self.option_terms: dict[str, dict[int, set[str]]] = {}  # term -> product -> SKUs
+        self.option_names: set[str] = set()
+
+        def add(term: str, idx: int, weight: float, short_ok: bool = False):
+            term = singular(term)
+            if len(term) < 2 and not (term.isdigit() or short_ok):
+                return
+            bucket = postings.setdefault(term, {})
+            bucket[idx] = max(bucket.get(idx, 0.0), weight)
+
+        def add_phrase(text: str, idx: int, weight: float):
+            ws = words(text)
+            for w in ws:
+                add(w, idx, weight)
+            if len(ws) > 1:
+                add("".join(ws), idx, weight)  # "t-shirt" is also "tshirt"
+
+        for idx, product in enumerate(self.products):
+            add_phrase(product.name, idx, WEIGHTS["name"])
+            for keyword in product.keywords:
+                add_phrase(keyword, idx, WEIGHTS["keyword"])
+            category = catalog.category(product.category)
+            if category:
+                add_phrase(category.title, idx, WEIGHTS["category"])
+                add(category.id, idx, WEIGHTS["category"])
+            for variant in product.active_variants:
+                for name, value in variant.options:
+                    self.option_names.update(words(name))
+                    for w in words(value):
+                        add(w, idx, WEIGHTS["option"], short_ok=True)  # sizes S, M, L
+                        self.option_terms.setdefault(singular(w), {}).setdefault(idx, set()).add(variant.sku)
+        self.postings = postings
+        self.vocab = list(postings)
+        self.sorted_vocab = sorted(postings)
+        self._term_cache: dict[str, list[tuple[str, float]]] = {}
+
+    def _terms_for(self, word: str) -> list[tuple[str, float]]:
+        """Vocabulary terms matching one query word, with a 0-1 confidence."""
+        cached = self._term_cache.get(word)
+        if cached is not None:
+            return cached
+        found: dict[str, float] = {}
+        if word in self.postings:
+            found[word] = 1.0
+        if not word.isdigit():
+            if len(word) >= 3:
+                for term in _prefix_range(self.sorted_vocab, word)[:20]:
+                    found.setdefault(term, 0.9)
+            if len(word) >= 4:
+                cutoff = 80 if len(word) <= 5 else 75
+                for term, score, _ in process.extract(word, self.vocab, scorer=fuzz.ratio,
+                                                      score_cutoff=cutoff, limit=6):
+                    found[term] = max(found.get(term, 0.0), score / 100 * 0.95)
+        result = sorted(found.items(), key=lambda kv: -kv[1])[:8]
+        if len(self._term_cache) < 50_000:
+            self._term_cache[word] = result
+        return result
+
+    def query_words(self, query: str) -> list[str]:
+        return [singular(w) for w in words(query)
+                if w not in STOPWORDS and w not in self.option_names
+                and (len(w) > 1 or w.isdigit() or w in self.option_terms)]
+
+    def search(self, query: str, limit: int = 10) -> list[Hit]:
+        """Best products for `query`, best first; [] when nothing matches well enough."""
+        qwords = self.query_words(query)
+        if not qwords:
+            return []
+        scores: dict[int, float] = {}
+        option_hits: dict[int, list[set[str]]] = {}
+        for word in qwords:
+            best: dict[int, float] = {}
+            for term, confidence in self._terms_for(word):
+                for idx, weight in self.postings[term].items():
+                    value = confidence * weight
+                    if value > best.get(idx, 0.0):
+                        best[idx] = value
+                for idx, skus in self.option_terms.get(term, {}).items():
+                    if confidence >= 0.9:
+                        option_hits.setdefault(idx, []).append(skus)
+            for idx, value in best.items():
+                scores[idx] = scores.get(idx, 0.0) + value
+        if not scores:
+            return []
+        n = len(qwords)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        hits = []
+        for idx, total in ranked:
+            score = 100.0 * total / n
+            if score < 35:
+                continue
+            hits.append(Hit(self.products[idx], round(score, 1), self._variant(idx, option_hits.get(idx))))
+        return hits
+
+    def _variant(self, idx: int, sku_sets: list[set[str]] | None) -> Variant | None:
+        """The one variant every matched option word agrees on, or the only variant."""
+        product = self.products[idx]
+        if len(product.active_variants) == 1:
+            return product.active_variants[0]
+        if not sku_sets:
+            return None
+        common = set.intersection(*sku_sets)
+        if len(common) == 1:
+            return self.catalog.variant(common.pop())
+        return None
