@@ -18,7 +18,7 @@ def test_sandbox_round_trip(live_sandbox, browser, tmp_path):
     expect(greeting.locator("strong").first).to_have_text("Lumen & Loom")  # WhatsApp *bold* rendered
 
     page.click(".list-open")
-    expect(page.locator(".list-row")).to_have_count(4)
+    expect(page.locator(".list-row")).to_have_count(7)
     page.locator(".list-row", has_text="Opening hours").click()
     hours = page.locator(".msg-in").nth(1)
     expect(hours).to_contain_text("Sunday closed", timeout=10_000)
@@ -50,3 +50,54 @@ def test_sandbox_shows_right_to_left_text_and_several_customers(live_sandbox, br
     page.locator(".customer", has_text="Sam Rivera").click()
     expect(page.locator(".msg-in")).to_have_count(0)
 
+
+
+def _tap_row(page, title: str) -> None:
+    page.locator(".msg-in").last.locator(".list-open").click()
+    page.locator(".list-row .list-row-title", has_text=title).first.click()
+
+
+def _tap_button(page, title: str) -> None:
+    page.locator(".msg-in").last.locator(".reply-button").get_by_text(title, exact=True).click()
+
+
+def _wait_for_reply(page, count: int) -> None:
+    expect(page.locator(".msg-in")).to_have_count(count, timeout=10_000)
+
+
+def test_sandbox_shopping_journey(live_sandbox, browser, tmp_path):
+    """Browse, add two products with options, and see the cart's subtotal."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_sandbox}/sandbox/")
+    page.fill("#composer", "hi")
+    page.press("#composer", "Enter")
+    _wait_for_reply(page, 1)
+    _tap_row(page, "Browse products")
+    _wait_for_reply(page, 2)
+    _tap_row(page, "👔 Shirts")
+    _wait_for_reply(page, 3)
+    _tap_row(page, "Linen shirt")
+    _wait_for_reply(page, 4)
+    expect(page.locator(".msg-in").last.locator("img")).to_be_visible()  # the product photo, served by the app
+    _tap_button(page, "Choose options")
+    _wait_for_reply(page, 5)
+    _tap_button(page, "L")
+    _wait_for_reply(page, 6)
+    _tap_button(page, "Blue")
+    _wait_for_reply(page, 7)
+    _tap_button(page, "Add to cart")
+    _wait_for_reply(page, 8)
+    expect(page.locator(".msg-in").last).to_contain_text("Added 1 × Linen shirt (L, Blue)")
+
+    page.fill("#composer", "red tee size M")
+    page.press("#composer", "Enter")
+    _wait_for_reply(page, 9)
+    _tap_button(page, "Add to cart")
+    _wait_for_reply(page, 10)
+    _tap_button(page, "View cart")
+    _wait_for_reply(page, 11)
+    cart = page.locator(".msg-in").last
+    expect(cart).to_contain_text("1 × Linen shirt (L, Blue) · €49.00")
+    expect(cart).to_contain_text("1 × Organic cotton tee (M, Red) · €19.90")
+    expect(cart).to_contain_text("Subtotal: €68.90")
+    page.screenshot(path=str(tmp_path / "cart.png"), full_page=True)
