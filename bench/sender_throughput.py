@@ -88,6 +88,7 @@ class Step:
     delivered_rate: float = float("nan")
     latencies_ms: list[float] = field(default_factory=list)
     lag_p99_ms: float = float("nan")
+    ack_ms: list[float] = field(default_factory=list)
     note: str = ""
 
     @property
@@ -127,13 +128,15 @@ def run_step(graph: RecordingGraph, base: str, tag: int, rate: float, seconds: f
     if len(arrivals) > 1:
         step.delivered_rate = (len(arrivals) - 1) / (max(arrivals) - min(arrivals))
     step.lag_p99_ms = c.percentile([r.lag * 1000 for r in results], 99)
+    step.ack_ms = [r.latency * 1000 for r in results if r.status == 200]
     return step
 
 
 def describe(name: str, step: Step, cpu: str) -> None:
     print(f"  {name} {step.rate:g}/s: {step.offered} webhooks, {step.acked} acked, {step.errors} errors; "
           f"{step.delivered} replies at the Graph API, {step.delivered_rate:.1f}/s; webhook-to-Graph "
-          f"p50 {step.p50:.0f} ms, p90 {c.percentile(step.latencies_ms, 90):.0f} ms; client lag p99 "
+          f"p50 {step.p50:.0f} ms, p90 {c.percentile(step.latencies_ms, 90):.0f} ms; ack p50 "
+          f"{c.percentile(step.ack_ms, 50):.0f} ms, p99 {c.percentile(step.ack_ms, 99):.0f} ms; client lag p99 "
           f"{step.lag_p99_ms:.0f} ms{step.note}")
     print("  " + cpu.strip())
 

@@ -16,7 +16,17 @@ from rapidfuzz import fuzz, process
 from .catalog import Catalog, Product, Variant
 from .text import singular, words as _words
 
-WEIGHTS = {"name": 1.0, "keyword": 0.9, "option": 0.8, "category": 0.6}
+WEIGHTS = {"name": 1.0, "keyword": 0.9, "option": 0.95, "category": 0.6}
+
+#: Colour names customers type in Spanish and Arabic, so "camiseta roja" finds the Red variant
+#: without the owner listing every translation.
+COLOUR_SYNONYMS = {
+    "red": "rojo roja rojos rojas احمر حمراء", "blue": "azul azules ازرق زرقاء", "white": "blanco blanca blancos blancas ابيض بيضاء",
+    "black": "negro negra negros negras اسود سوداء", "grey": "gray gris grises رمادي", "green": "verde verdes اخضر خضراء",
+    "yellow": "amarillo amarilla اصفر صفراء", "pink": "rosa rosado وردي", "brown": "marron marrón بني",
+    "beige": "beis بيج", "orange": "naranja برتقالي", "purple": "morado lila بنفسجي", "navy": "marino azul marino كحلي",
+    "mustard": "mostaza خردلي", "sand": "arena رملي", "sage": "salvia",
+}
 STOPWORDS = frozenset("""
 a an the and or of for to in on with without do does you your have has any some i im me my we want need
 looking look find search show please pls can could would like is are it this that these those there got
@@ -81,8 +91,9 @@ class SearchIndex:
                 for name, value in variant.options:
                     self.option_names.update(words(name))
                     for w in words(value):
-                        add(w, idx, WEIGHTS["option"], short_ok=True)  # sizes S, M, L
-                        self.option_terms.setdefault(singular(w), {}).setdefault(idx, set()).add(variant.sku)
+                        for term in [w, *COLOUR_SYNONYMS.get(w, "").split()]:
+                            add(term, idx, WEIGHTS["option"], short_ok=True)  # sizes S, M, L
+                            self.option_terms.setdefault(singular(term), {}).setdefault(idx, set()).add(variant.sku)
         self.postings = postings
         self.vocab = list(postings)
         self.sorted_vocab = sorted(postings)
@@ -104,7 +115,8 @@ class SearchIndex:
                 cutoff = 80 if len(word) <= 5 else 75
                 for term, score, _ in process.extract(word, self.vocab, scorer=fuzz.ratio,
                                                       score_cutoff=cutoff, limit=6):
-                    found[term] = max(found.get(term, 0.0), score / 100 * 0.95)
+                    # squared, so the closer of two typo matches clearly wins (tshrt: tshirt > shirt)
+                    found[term] = max(found.get(term, 0.0), (score / 100) ** 2 * 0.95)
         result = sorted(found.items(), key=lambda kv: -kv[1])[:8]
         if len(self._term_cache) < 50_000:
             self._term_cache[word] = result
