@@ -132,6 +132,11 @@ def run_step(graph: RecordingGraph, base: str, tag: int, rate: float, seconds: f
     return step
 
 
+def warm_up(graph: RecordingGraph, base: str, tag: int, drain: float) -> None:
+    """1.5 s at 40 webhooks/s, not counted: fresh processes compile their SQL and open their pools."""
+    run_step(graph, base, tag, 40, 1.5, drain)
+
+
 def describe(name: str, step: Step, cpu: str) -> None:
     print(f"  {name} {step.rate:g}/s: {step.offered} webhooks, {step.acked} acked, {step.errors} errors; "
           f"{step.delivered} replies at the Graph API, {step.delivered_rate:.1f}/s; webhook-to-Graph "
@@ -151,7 +156,8 @@ def run_shopbot(procs: c.Processes, graph: RecordingGraph, rates: list[float], s
     base = f"http://127.0.0.1:{port}"
     c.wait_http(base + "/healthz", 30, procs)
     worker, worker_rate, steps = None, None, []
-    print(f"shopbot: gunicorn wsgi:app 2 workers x 4 threads + sender: {c.WORKERS[worker_kind]}")
+    print(f"shopbot: gunicorn wsgi:app 2 workers x 4 threads + sender: {c.WORKERS[worker_kind]}"
+          "\n  (a 1.5 s warm-up at 40/s, not counted, after each start of the sender)")
     try:
         for n, rate in enumerate(rates):
             send_rate = SHIPPED_SEND_RATE if rate <= SHIPPED_SEND_RATE else FAST_SEND_RATE
@@ -162,6 +168,7 @@ def run_shopbot(procs: c.Processes, graph: RecordingGraph, rates: list[float], s
                 worker = procs.start(name, c.shopbot_worker_args(worker_kind), dict(env, SEND_RATE=str(send_rate)))
                 c.wait_log(c.OUT / f"{name}.log", "shopbot worker: sending", 30, procs)
                 worker_rate = send_rate
+                warm_up(graph, base, 150 + n, drain)
             groups = {"gunicorn": web.pid, "worker": worker.pid}
             cpu0, t0 = c.cpu_snapshot(groups), time.monotonic()
             step = run_step(graph, base, 100 + n, rate, seconds, drain)
@@ -185,9 +192,10 @@ def run_baseline(procs: c.Processes, graph: RecordingGraph, rates: list[float], 
     base = f"http://127.0.0.1:{port}"
     steps = []
     print("baseline: pywa echo bot replying inside the webhook request (bench/pywa_echo.py), "
-          "gunicorn 2 workers x 4 threads")
+          "gunicorn 2 workers x 4 threads\n  (a 1.5 s warm-up at 40/s, not counted)")
     try:
         c.wait_http(base + "/healthz", 30, procs)
+        warm_up(graph, base, 250, drain)
         for n, rate in enumerate(rates):
             groups = {"gunicorn": web.pid}
             cpu0, t0 = c.cpu_snapshot(groups), time.monotonic()
@@ -235,8 +243,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rates", default="40,60,80,100", help="offered webhooks/s, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per step (default 10)")
-    parser.add_argument("--drain", type=float, default=8.0,
-                        help="seconds to wait for late replies after each step (default 8)")
+    parser.add_argument("--drain", type=float, default=5.0,
+                        help="seconds to wait for late replies after each step (default 5)")
     parser.add_argument("--only", choices=["shopbot", "baseline"], help="run one system only")
     parser.add_argument("--worker", choices=sorted(c.WORKERS), default="shopbot",
                         help="shopbot: `shopbot worker` as shipped (default); listening: the same Sender with "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 
 
 @dataclass(frozen=True)
@@ -23,5 +23,5 @@ def did_you_mean(word: str, choices) -> str:
     choices = list(choices)
     if not choices or not word:
         return ""
-    best = process.extractOne(str(word), choices, score_cutoff=60)
+    best = process.extractOne(str(word), choices, scorer=fuzz.ratio, score_cutoff=66)
     return f' (did you mean "{best[0]}"?)' if best else ""
