@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from .catalog import Catalog, Product, Variant
@@ -56,24 +57,37 @@ def _prefix_range(sorted_vocab: list[str], prefix: str) -> list[str]:
 
 
 class SearchIndex:
-    """Built once per loaded catalog; read-only and shared by all threads."""
+    """Built once per loaded catalog; read-only and shared by all threads.
+
+    Postings are numpy arrays (product positions and weights per term), so a
+    query word that matches thousands of products costs a few vectorised
+    operations, not a Python loop over them.
+    """
 
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self.products = [p for p in catalog.products if p.active_variants]
         postings: dict[str, dict[int, float]] = {}
-        self.option_terms: dict[str, dict[int, set[str]]] = {}  # term -> product -> SKUs
+        option_terms: dict[str, dict[int, set[str]]] = {}  # term -> product -> SKUs
         self.option_names: set[str] = set()
+        memo: dict[str, list[str]] = {}
+
+        def cached_words(text: str) -> list[str]:
+            found = memo.get(text)
+            if found is None:
+                found = memo[text] = words(text)
+            return found
 
         def add(term: str, idx: int, weight: float, short_ok: bool = False):
             term = singular(term)
             if len(term) < 2 and not (term.isdigit() or short_ok):
                 return
             bucket = postings.setdefault(term, {})
-            bucket[idx] = max(bucket.get(idx, 0.0), weight)
+            if weight > bucket.get(idx, 0.0):
+                bucket[idx] = weight
 
         def add_phrase(text: str, idx: int, weight: float):
-            ws = words(text)
+            ws = cached_words(text)
             for w in ws:
                 add(w, idx, weight)
             if len(ws) > 1:
@@ -89,12 +103,17 @@ class SearchIndex:
                 add(category.id, idx, WEIGHTS["category"])
             for variant in product.active_variants:
                 for name, value in variant.options:
-                    self.option_names.update(words(name))
-                    for w in words(value):
+                    self.option_names.update(cached_words(name))
+                    for w in cached_words(value):
                         for term in [w, *COLOUR_SYNONYMS.get(w, "").split()]:
                             add(term, idx, WEIGHTS["option"], short_ok=True)  # sizes S, M, L
-                            self.option_terms.setdefault(singular(term), {}).setdefault(idx, set()).add(variant.sku)
-        self.postings = postings
+                            option_terms.setdefault(singular(term), {}).setdefault(idx, set()).add(variant.sku)
+        self.postings = {
+            term: (np.fromiter(bucket.keys(), dtype=np.int32, count=len(bucket)),
+                   np.fromiter(bucket.values(), dtype=np.float32, count=len(bucket)))
+            for term, bucket in postings.items()
+        }
+        self.option_terms = option_terms
         self.vocab = list(postings)
         self.sorted_vocab = sorted(postings)
         self._term_cache: dict[str, list[tuple[str, float]]] = {}
@@ -130,39 +149,31 @@ class SearchIndex:
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Best products for `query`, best first; [] when nothing matches well enough."""
         qwords = self.query_words(query)
-        if not qwords:
+        if not qwords or not self.products:
             return []
-        scores: dict[int, float] = {}
-        option_hits: dict[int, list[set[str]]] = {}
+        scores = np.zeros(len(self.products), dtype=np.float32)
+        option_matches: list[str] = []  # option terms the query named with confidence
         for word in qwords:
-            best: dict[int, float] = {}
+            best = np.zeros(len(self.products), dtype=np.float32)
             for term, confidence in self._terms_for(word):
-                for idx, weight in self.postings[term].items():
-                    value = confidence * weight
-                    if value > best.get(idx, 0.0):
-                        best[idx] = value
-                for idx, skus in self.option_terms.get(term, {}).items():
-                    if confidence >= 0.9:
-                        option_hits.setdefault(idx, []).append(skus)
-            for idx, value in best.items():
-                scores[idx] = scores.get(idx, 0.0) + value
-        if not scores:
-            return []
-        n = len(qwords)
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        hits = []
-        for idx, total in ranked:
-            score = 100.0 * total / n
-            if score < 35:
-                continue
-            hits.append(Hit(self.products[idx], round(score, 1), self._variant(idx, option_hits.get(idx))))
-        return hits
+                idxs, weights = self.postings[term]
+                best[idxs] = np.maximum(best[idxs], weights * confidence)
+                if confidence >= 0.9 and term in self.option_terms:
+                    option_matches.append(term)
+            scores += best
+        scores *= 100.0 / len(qwords)
+        count = min(limit, len(scores))
+        top = np.argpartition(-scores, count - 1)[:count]
+        ranked = sorted(top.tolist(), key=lambda i: (-scores[i], i))
+        return [Hit(self.products[i], round(float(scores[i]), 1), self._variant(i, option_matches))
+                for i in ranked if scores[i] >= 35]
 
-    def _variant(self, idx: int, sku_sets: list[set[str]] | None) -> Variant | None:
+    def _variant(self, idx: int, option_matches: list[str]) -> Variant | None:
         """The one variant every matched option word agrees on, or the only variant."""
         product = self.products[idx]
         if len(product.active_variants) == 1:
             return product.active_variants[0]
+        sku_sets = [self.option_terms[t][idx] for t in option_matches if idx in self.option_terms[t]]
         if not sku_sets:
             return None
         common = set.intersection(*sku_sets)

@@ -119,7 +119,7 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem]) -> Cat
     skus: dict[str, int] = {}
     groups: dict[str, dict] = {}  # product id -> first row's product fields and variants
     for line, row in _rows(root / rel, rel, problems, PRODUCT_COLUMNS):
-        before = len([p for p in problems if p.severity == "error"])
+        before = len(problems)
         for column in REQUIRED_PRODUCT_COLUMNS:
             if not row.get(column):
                 problems.append(Problem(rel, line, f"`{column}` is empty"))
@@ -161,7 +161,7 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem]) -> Cat
         if len(name) > LIMITS["row_title"]:
             problems.append(Problem(rel, line, f"name is {len(name)} characters; WhatsApp list rows show "
                                                f"{LIMITS['row_title']}, so lists shorten it", "warning"))
-        if len([p for p in problems if p.severity == "error"]) > before:
+        if any(p.severity == "error" for p in problems[before:]):
             continue
         product_id = row.get("product_id") or _slug(name)
         group = groups.get(product_id)
