@@ -313,8 +313,10 @@ def open_loop(url: str, requests: list[tuple[str, bytes, dict]], rate: float,
             if delay > 0:
                 time.sleep(delay)
             pool.submit(post, i, key, body, headers, due)
-    finally:
-        pool.shutdown(wait=True)
+    except BaseException:  # Ctrl-C: drop what is not sent yet; stopping the servers ends the rest
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return [r for r in results if r is not None]
 
 
@@ -373,9 +375,49 @@ def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
             totals["postgres"] += cpu
     t = os.times()
     totals["load generator (this process)"] = t.user + t.system
+    with open("/proc/stat") as f:  # the whole machine: busy = all but idle and iowait
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    totals["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / _TICK
     return totals
 
 
 def cpu_report(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
-    parts = [f"{name} {100 * (after[name] - before.get(name, 0.0)) / seconds:.0f}%" for name in after]
-    return "  CPU (% of one core): " + ", ".join(parts)
+    """Each part's CPU as % of one core, what other processes took, and the whole machine's load;
+    with a warning when something outside the benchmark took a noticeable share."""
+    def used(name: str) -> float:
+        return 100 * (after[name] - before.get(name, 0.0)) / seconds
+
+    names = [n for n in after if n != "machine"]
+    parts = [f"{name} {used(name):.0f}%" for name in names]
+    other = max(0.0, used("machine") - sum(used(n) for n in names))
+    cores = os.cpu_count() or 1
+    text = (f"  CPU (% of one core): {', '.join(parts)}, other processes and kernel {other:.0f}%;"
+            f" whole machine {used('machine') / cores:.0f}% busy ({cores} cores)")
+    if other > OTHER_CPU_WARNING:
+        text += (f"\n  WARNING: other processes took {other:.0f}% of a core during this measurement;"
+                 " the figures are disturbed, run again on a quiet machine")
+    return text
+
+
+OTHER_CPU_WARNING = 30.0  # % of one core not used by the benchmark's own processes (kernel included)
+
+
+def machine_busy(seconds: float = 1.0) -> float:
+    """How busy the whole machine is now, in % of all its cores."""
+    def ticks():
+        with open("/proc/stat") as f:
+            values = [int(x) for x in f.readline().split()[1:]]
+        return sum(values), values[3] + values[4]
+
+    total0, idle0 = ticks()
+    time.sleep(seconds)
+    total1, idle1 = ticks()
+    return 100 * (1 - (idle1 - idle0) / max(1, total1 - total0))
+
+
+def check_quiet() -> None:
+    """Say so when the machine is already busy: the figures would not be this code's alone."""
+    busy = machine_busy()
+    if busy > 10:
+        print(f"  WARNING: the machine is {busy:.0f}% busy before the benchmark starts (other processes);"
+              " the figures will be disturbed")

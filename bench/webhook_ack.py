@@ -136,12 +136,14 @@ def main() -> None:
                              "its LISTEN/NOTIFY thread, as after the suggested fix")
     args = parser.parse_args()
 
+    started = time.monotonic()
     c.exit_cleanly_on_signals()
     procs = c.Processes()
     rng = random.Random(20261124)
     try:
         print(f"webhook_ack: shopbot on gunicorn 2 workers x 4 threads + 1 `shopbot worker`, PostgreSQL,"
               f" fake Graph API answering in {c.GRAPH_LATENCY * 1000:.0f} ms")
+        c.check_quiet()
         url = c.fresh_database(DB_NAME)
         graph_port, web_port = c.free_port(), c.free_port()
         procs.start("fake_graph", c.fake_graph_args(graph_port))
@@ -175,7 +177,7 @@ def main() -> None:
         print(c.cpu_report(cpu0, cpu1, t1 - t0))
         print("\nReplies (from outbound_message, for the measured webhooks):")
         summarise_replies(url, "wamid.bench.run.", len(run))
-        print(f"\n(logs in {c.OUT}; the database {DB_NAME} is kept for inspection and dropped by the next run)")
+        print(f"\n(finished in {time.monotonic() - started:.0f} s; logs in {c.OUT}; the database {DB_NAME} is kept for inspection and dropped by the next run)")
     finally:
         procs.stop_all()
 

@@ -77,3 +77,15 @@ def test_catalog_images_are_served_and_other_files_are_not(client):
         assert r.status_code == 200 and r.mimetype == "image/png"
     assert client.get("/catalog/products.csv").status_code == 404
     assert client.get("/catalog/../flows/settings.yaml").status_code == 404
+
+
+def test_the_cart_survives_a_restart_and_a_switch_of_worker(app, app_config, post, sender, fake_graph, sign):
+    from bot.app import create_app
+
+    post(p.text(SAM, "2 candles"))
+    other = create_app(app_config)  # a restarted process, or another gunicorn worker
+    raw = json.dumps(p.text(SAM, "cart")).encode()
+    assert other.test_client().post("/webhook", data=raw, headers=sign(raw)).status_code == 200
+    sender.pump()
+    assert "2 × Soy candle, fig · €33.00" in body_text(fake_graph.accepted[-1])
+    other.extensions["shopbot.engine"].dispose()
