@@ -38,30 +38,31 @@ def quantity_of(lines: list[dict], sku: str) -> int:
     return next((line["qty"] for line in lines if line["sku"] == sku), 0)
 
 
-def _check(variant: Variant, wanted: int, in_cart_before: int) -> None:
-    if not variant.in_stock:
+def _check(variant: Variant, available: int | None, wanted: int, in_cart_before: int) -> None:
+    if not variant.active or available == 0:
         raise SoldOut(variant)
     if wanted > MAX_QUANTITY:
         raise TooMany()
-    if variant.stock is not None and wanted > variant.stock:
-        raise NotEnoughStock(variant, variant.stock, in_cart_before)
+    if available is not None and wanted > available:
+        raise NotEnoughStock(variant, available, in_cart_before)
 
 
-def add(lines: list[dict], variant: Variant, qty: int) -> list[dict]:
-    """Lines with `qty` more of `variant`. Raises SoldOut, NotEnoughStock or TooMany."""
+def add(lines: list[dict], variant: Variant, qty: int, available: int | None) -> list[dict]:
+    """Lines with `qty` more of `variant`, of which `available` units are for sale
+    (None: unlimited). Raises SoldOut, NotEnoughStock or TooMany."""
     current = quantity_of(lines, variant.sku)
-    _check(variant, current + qty, current)
+    _check(variant, available, current + qty, current)
     if current:
         return [dict(line, qty=current + qty, price=variant.price) if line["sku"] == variant.sku else line
                 for line in lines]
     return lines + [{"sku": variant.sku, "qty": qty, "price": variant.price}]
 
 
-def set_quantity(lines: list[dict], variant: Variant, qty: int) -> list[dict]:
+def set_quantity(lines: list[dict], variant: Variant, qty: int, available: int | None) -> list[dict]:
     """Lines with exactly `qty` of `variant` (0 removes it)."""
     if qty <= 0:
         return remove(lines, variant.sku)
-    _check(variant, qty, 0)
+    _check(variant, available, qty, 0)
     return [dict(line, qty=qty) if line["sku"] == variant.sku else line for line in lines]
 
 

@@ -63,19 +63,6 @@ class Product:
                     names.append(name)
         return tuple(names)
 
-    def option_values(self, name: str, chosen: dict[str, str] | None = None) -> list[tuple[str, bool]]:
-        """Values of option `name` compatible with `chosen`, each with whether any is in stock."""
-        chosen = chosen or {}
-        values: dict[str, bool] = {}
-        for v in self.variants:
-            if not v.active:
-                continue
-            opts = dict(v.options)
-            if name not in opts or any(opts.get(k) != val for k, val in chosen.items() if k != name):
-                continue
-            values[opts[name]] = values.get(opts[name], False) or v.in_stock
-        return list(values.items())
-
     def variant_for(self, chosen: dict[str, str]) -> Variant | None:
         """The active variant matching every chosen option, once all are chosen."""
         if set(chosen) != set(self.option_names):
@@ -85,10 +72,6 @@ class Product:
     @property
     def active_variants(self) -> tuple[Variant, ...]:
         return tuple(v for v in self.variants if v.active)
-
-    @property
-    def in_stock(self) -> bool:
-        return any(v.in_stock for v in self.variants)
 
     @property
     def price_range(self) -> tuple[int, int]:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import traceback
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
-from . import customers, outbox
-from .conversation import engine
+from . import checkout, customers, inventory, outbox
+from .conversation import checkout_flow, engine
 from .conversation.events import Event, EventType, State
 from .db import insert_ignore, transaction
 from .models import EventKind, EventStatus, InboundEvent
@@ -54,8 +56,14 @@ def store(session: Session, updates: list[Update], received_at: datetime) -> lis
     return new_ids
 
 
-def to_event(message: dict, contact: dict | None) -> Event:
+def to_event(message: dict, contact: dict | None, **known) -> Event:
     """What the engine needs from a Meta message, whatever its type."""
+    event = _to_event(message, contact)
+    card = known.pop("card_redacted", False)
+    return replace(event, data=dict(event.data, card_redacted=True) if card else event.data, **known)
+
+
+def _to_event(message: dict, contact: dict | None) -> Event:
     kind = message.get("type")
     name = ((contact or {}).get("profile") or {}).get("name")
     if kind == "text":
@@ -88,13 +96,25 @@ def to_event(message: dict, contact: dict | None) -> Event:
     return Event(EventType.UNSUPPORTED, profile_name=name)
 
 
+def ensure_stock_synced(app, content) -> None:
+    """Apply the catalog's stock counts to the database once per loaded catalog."""
+    if app.extensions.get("shopbot.stock_synced") is content.catalog:
+        return
+    with transaction(app.extensions["shopbot.sessions"]) as session:
+        changed = inventory.sync(session, content.catalog, now())
+    app.extensions["shopbot.stock_synced"] = content.catalog
+    if changed:
+        log.info("stock levels updated from the catalog for %d SKUs", changed)
+
+
 def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> None:
     message, contact = event.payload["message"], event.payload.get("contact")
     bsuid, wa_id = customers.identity(message, contact)
     if not bsuid and not wa_id:
         log.warning("[%s] message without a sender id; stored, not answered", event.external_id)
         return
-    parsed = to_event(message, contact)
+    parsed = to_event(message, contact, phone=wa_id, event_id=event.external_id,
+                      card_redacted=bool(event.payload.get("card_redacted")))
     customer = customers.find_or_create(session, bsuid, wa_id, parsed.profile_name, t)
     event.customer_id = customer.id
     if parsed.type is not EventType.SILENT:
@@ -102,9 +122,21 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
         customer.window_closed_at = None
     conversation = customers.lock_conversation(session, customer, engine.NEW)
     content = app.extensions["shopbot.content"].current()
-    state, replies = engine.step(content, State(conversation.state, conversation.data), parsed)
+    state, replies = engine.step(content, State(conversation.state, conversation.data), parsed,
+                                 stock=inventory.LiveStock(session))
     conversation.state, conversation.data = state.name, state.data
-    outbox.enqueue(session, customer, replies, t, cause=event.external_id, cause_received_at=event.received_at)
+    messages = []
+    for reply in replies:
+        if reply.get("type") == "action":  # what the engine asked the domain to do
+            messages += checkout.ACTIONS[reply["action"]](session, content, customer, conversation, reply, t, parsed)
+        else:
+            messages.append(reply)
+    flag_modified(conversation, "data")
+    if conversation.state == checkout_flow.CHECKOUT:
+        conversation.remind_at, conversation.expires_at = checkout.checkout_deadlines(content, t)
+    else:
+        conversation.remind_at = conversation.expires_at = None
+    outbox.enqueue(session, customer, messages, t, cause=event.external_id, cause_received_at=event.received_at)
 
 
 def _handle_status(app, session: Session, event: InboundEvent, t: datetime) -> None:
@@ -129,6 +161,7 @@ def process(app, event_id: int) -> bool:
     sessions = app.extensions["shopbot.sessions"]
     external_id = None
     try:
+        ensure_stock_synced(app, app.extensions["shopbot.content"].current())
         with transaction(sessions) as session:
             event = session.get(InboundEvent, event_id, with_for_update=True)
             if event is None or event.status != EventStatus.PENDING:

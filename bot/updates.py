@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 from .models import EventKind
+from .payments import redact_message
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,10 @@ def _split_change(entry: dict, change: dict) -> list[Update]:
         if not isinstance(message, dict):
             continue
         external_id = message.get("id") or "message:" + _digest(message)
-        found.append(Update(
-            external_id, EventKind.MESSAGE, field, message.get("type"),
-            {"message": message, "contact": _contact_for(message, contacts), "metadata": metadata},
-        ))
+        payload = {"message": message, "contact": _contact_for(message, contacts), "metadata": metadata}
+        if redact_message(message):  # card numbers never reach the database or the logs
+            payload["card_redacted"] = True
+        found.append(Update(external_id, EventKind.MESSAGE, field, message.get("type"), payload))
     for status in value.get("statuses") or []:
         if not isinstance(status, dict):
             continue

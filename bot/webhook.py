@@ -17,6 +17,7 @@ from pywa.utils import webhook_updates_validator
 from . import inbound
 from .db import transaction
 from .models import EventKind
+from .payments import redact_cards
 from .updates import Update, split
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def receive():
     except (ValueError, UnicodeDecodeError) as exc:
         log.error("signed webhook body is not JSON (%s); stored as invalid", exc)
         updates = [Update("invalid:" + hashlib.sha256(raw).hexdigest(), EventKind.INVALID, None, None,
-                          {"raw": raw.decode("utf-8", "replace")[:100_000], "error": str(exc)})]
+                          {"raw": redact_cards(raw.decode("utf-8", "replace")[:100_000])[0], "error": str(exc)})]
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         new_ids = inbound.store(session, updates, received_at)
     for event_id in new_ids:

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from bot import schema
 from bot.app import create_app
 from bot.db import make_engine
+from bot.models import Base
 from bot.sandbox.fake_graph import FakeGraph, serve_fake_graph
 from bot.sender import Sender
 
@@ -25,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 APP_SECRET = "test-app-secret"
 PG_SERVER = os.environ.get("SHOPBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 PG_DATABASE = "shopbot_test"
-TABLES = ("outbound_message", "inbound_event", "conversation", "setting", "customer")
+TABLES = tuple(t.name for t in Base.metadata.sorted_tables)
 
 
 @pytest.fixture(scope="session")

@@ -175,9 +175,9 @@ def test_cart_view_edit_and_empty(content):
     assert replies[0]["text"].splitlines() == [
         "🛒 *Your cart*", "2 × Organic cotton tee (M, Red) · €39.80", "1 × Canvas tote bag · €15.00", "",
         "*Subtotal: €54.80*"]
-    assert summary(replies[0])[2] == ["Edit cart", "Empty cart", "Keep shopping"]
+    assert summary(replies[0])[2] == ["Checkout", "Edit cart", "Keep shopping"]
     state, replies = converse(content, tap("edit"), state=state)
-    assert summary(replies[0])[2] == ["Organic cotton tee", "Canvas tote bag"]
+    assert summary(replies[0])[2] == ["Organic cotton tee", "Canvas tote bag", "Empty cart"]
     state, replies = converse(content, tap("item:TEE-RED-M"), state=state)
     assert state.name == CART_ITEM and summary(replies[0])[2] == ["+1", "−1", "Remove"]
     state, replies = converse(content, text("5"), state=state)

@@ -20,6 +20,7 @@ from ..catalog import EMPTY, Catalog
 from ..messages import LIMITS
 from ..money import CURRENCIES
 from .catalog_files import load_catalog
+from .checkout_file import CheckoutOptions, load_checkout
 from .problems import Problem, did_you_mean
 from .yamlfile import line_of, load_yaml, value_line
 
@@ -55,6 +56,26 @@ TEXT_VARIABLES: dict[str, dict] = {
     "order_received": {}, "order_unknown_items": {"skus": "SKU-1, SKU-2"},
     "order_price_note": {"name": "Tee", "old": "€18.00", "new": "€19.90"},
 }
+_ORDER = {"reference": "SHP-7K3F9", "name": "Sam Rivera", "phone": "34600111222", "lines": [_LINE],
+          "subtotal": "€39.80", "delivery": "Madrid city", "fee": "€3.90", "eta": "next working day",
+          "address": "Calle Mayor 1, 28013 Madrid", "total": "€43.70", "payment": "Cash on delivery", "note": "Gift"}
+_LAST = {"name": "Sam", "delivery": "Madrid city", "address": "Calle Mayor 1", "payment": "Cash on delivery"}
+TEXT_VARIABLES.update({
+    "checkout_button": {}, "checkout_empty": {}, "checkout_name": {"name": "Sam"}, "name_yes_button": {},
+    "name_change_button": {}, "checkout_name_prompt": {}, "checkout_last_details": {"last": _LAST},
+    "use_last_button": {}, "change_details_button": {}, "delivery_prompt": {}, "delivery_list": {},
+    "delivery_row": {"fee": "€3.90", "eta": "tomorrow"}, "free": {}, "address_prompt": {}, "address_too_short": {},
+    "pickup_address": {}, "payment_prompt": {}, "payment_list": {}, "note_prompt": {}, "no_note_button": {},
+    "order_summary": {"order": _ORDER}, "confirm_button": {}, "edit_button": {}, "cancel_button": {},
+    "edit_prompt": {}, "edit_list": {}, "field_name": {}, "field_delivery": {}, "field_address": {},
+    "field_payment": {}, "field_note": {}, "field_items": {}, "checkout_cancelled": {},
+    "order_placed": {"order": _ORDER, "payment": "Pay on delivery."}, "order_already_placed": {"reference": "SHP-7K3F9"},
+    "cancel_order_button": {}, "confirm_out_of_stock": {"item": "Tee (M)", "available": 1},
+    "checkout_reminder": {}, "checkout_expired": {}, "card_warning": {},
+    "order_cancelled": {"reference": "SHP-7K3F9"}, "order_cannot_cancel": {"reference": "SHP-7K3F9", "status": "shipped"},
+    "order_unknown": {"reference": "SHP-7K3F9"}, "website_order_found": {"reference": "SHP-7K3F9"},
+    "order_status": {"reference": "SHP-7K3F9", "status": "pending"},
+})
 REQUIRED_TEXTS = tuple(TEXT_VARIABLES)
 
 #: What a menu item may do instead of replying with its own text (see conversation.engine).
@@ -90,6 +111,7 @@ class Content:
     menu_header: str | None
     env: SandboxedEnvironment = field(repr=False)
     catalog: Catalog = EMPTY
+    checkout: CheckoutOptions = CheckoutOptions()
 
     def render(self, key: str, **context) -> str:
         """Render the owner's text `key` with the shop and `context`."""
@@ -220,6 +242,11 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     if currency not in CURRENCIES:
         problems.append(Problem("flows/settings.yaml", 1, f"unknown currency `{currency}`{did_you_mean(currency, CURRENCIES)}"))
     catalog = load_catalog(root, currency, problems)
+
+    def compile_text(source, rel, line, variables):
+        return _compile(env, source, rel, line, problems, shop, variables)
+
+    checkout = load_checkout(root, env, shop, currency if currency in CURRENCIES else "EUR", problems, compile_text)
     if any(p.severity == "error" for p in problems):
         return None
     return Content(
@@ -231,4 +258,5 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
         menu_header=header,
         env=env,
         catalog=catalog,
+        checkout=checkout,
     )

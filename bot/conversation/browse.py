@@ -23,10 +23,10 @@ def categories(turn: Turn, page: str = "1") -> Result:
     return BROWSING, [listing(turn.text("browse_body"), turn.text("browse_button"), rows)]
 
 
-def _option_summary(product: Product) -> str:
+def _option_summary(turn: Turn, product: Product) -> str:
     parts = []
     for name in product.option_names:
-        values = product.option_values(name)
+        values = turn.option_values(product, name)
         parts.append(f"{len(values)} {name}s" if len(values) > 1 else values[0][0] if values else "")
     return " · ".join(p for p in parts if p)
 
@@ -51,8 +51,8 @@ def category(turn: Turn, category_id: str, page: str = "1") -> Result:
     rows = []
     for p in shown:
         low, _high = p.price_range
-        description = turn.text("product_row", price=turn.money(low), options=_option_summary(p))
-        if not p.in_stock:
+        description = turn.text("product_row", price=turn.money(low), options=_option_summary(turn, p))
+        if not turn.product_in_stock(p):
             description = turn.text("sold_out_mark") + " · " + description
         rows.append(row(f"product:{p.id}", p.name, description))
     if page_no < pages:
@@ -63,9 +63,9 @@ def category(turn: Turn, category_id: str, page: str = "1") -> Result:
 
 def stock_line(turn: Turn, variants) -> str:
     variants = [v for v in variants if v.active]
-    if not any(v.in_stock for v in variants):
+    if not any(turn.in_stock(v) for v in variants):
         return turn.text("stock_out")
-    counts = [v.stock for v in variants if v.in_stock]
+    counts = [turn.available(v) for v in variants if turn.in_stock(v)]
     if None not in counts and sum(counts) <= 3:
         return turn.text("stock_low", count=sum(counts))
     return turn.text("stock_in")
@@ -95,12 +95,12 @@ def card(turn: Turn, product_id: str, variant: Variant | None = None) -> Result:
         "stock": stock_line(turn, [variant] if variant else product.variants),
     })
     back = ("cat:" + product.category + ":1", turn.text("back_button"))
-    if variant and variant.in_stock:
+    if variant and turn.in_stock(variant):
         options = [(f"add:{variant.sku}", turn.text("add_button"))]
         options.append((f"options:{product.id}", turn.text("change_options_button")) if product.option_names
                        else ("cart", turn.text("view_cart_button")))
         options.append(back)
-    elif product.option_names and product.in_stock:
+    elif product.option_names and turn.product_in_stock(product):
         options = [(f"options:{product.id}", turn.text("options_button")), back, ("cart", turn.text("view_cart_button"))]
     else:
         options = [back, ("cart", turn.text("view_cart_button"))]
@@ -131,7 +131,7 @@ def ask_option(turn: Turn, product_id: str) -> Result:
         chosen.clear()
         pending = product.option_names[0]
     turn.data["product"] = state
-    values = product.option_values(pending, chosen)
+    values = turn.option_values(product, pending, chosen)
     sold_out = turn.text("sold_out_mark")
     body = turn.text("choose_option", option=pending, product={"name": product.name})
     if len(values) <= 3:
@@ -154,7 +154,7 @@ def choose_option(turn: Turn, product_id: str, name: str, value: str) -> Result:
     if any(n not in state["chosen"] for n in product.option_names):
         return ask_option(turn, product.id)
     variant = product.variant_for(state["chosen"])
-    if variant is None or not variant.in_stock:
+    if variant is None or not turn.in_stock(variant):
         item = product.name + f" ({', '.join(state['chosen'].values())})"
         del state["chosen"][name]
         _state, replies = ask_option(turn, product.id)
@@ -173,14 +173,14 @@ def search_results(turn: Turn, query: str, hits) -> Result:
     rows = []
     for hit in hits[:10]:
         variant = hit.variant
-        if variant is not None and variant.in_stock:
+        if variant is not None and turn.in_stock(variant):
             rows.append(row(f"add:{variant.sku}", hit.product.name,
                             f"{turn.money(variant.price)}" + (f" · {variant.option_text}" if variant.options else "")
                             + " · " + turn.text("add_button")))
         else:
             low, _ = hit.product.price_range
-            description = turn.text("product_row", price=turn.money(low), options=_option_summary(hit.product))
-            if not hit.product.in_stock:
+            description = turn.text("product_row", price=turn.money(low), options=_option_summary(turn, hit.product))
+            if not turn.product_in_stock(hit.product):
                 description = turn.text("sold_out_mark") + " · " + description
             rows.append(row(f"product:{hit.product.id}", hit.product.name, description))
     return SEARCHING, [listing(turn.text("search_results", query=query), turn.text("search_results_button"), rows)]

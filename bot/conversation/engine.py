@@ -13,18 +13,22 @@ product card is a quantity), then product search.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Callable
 
 from ..content import shop as content_shop
 from ..content.shop import Content
-from . import browse, shopping
+from .. import references
+from . import browse, checkout_flow, shopping
 from .events import Event, EventType, State
 from .parsing import bare_quantity, command, quantity_and_rest
+from ..text import normalise
 from .turn import Result, Turn, buttons, listing, row, text
 
 # States (the others live with their handlers: browse.BROWSING, shopping.CART, ...)
 NEW = "new"
 MENU = "menu"
+CANCEL_WORDS = frozenset({"cancel", "stop checkout", "cancelar", "الغاء", "إلغاء"})
 
 
 def main_menu(turn: Turn, greeting: str | None = None) -> dict:
@@ -80,6 +84,7 @@ COMMANDS: dict[str, Callable[[Turn], Result]] = {
     "cart": shopping.show,
     "browse": browse.categories,
     "search": start_search,
+    "checkout": checkout_flow.start,
 }
 
 #: Button and row ids: "prefix:arg:arg" -> handler(turn, *args).
@@ -99,6 +104,13 @@ CHOICES: dict[str, Callable[..., Result]] = {
     "rm": shopping.remove,
     "empty": shopping.empty,
     "search": start_search,
+    "checkout": lambda turn, what=None, field=None: (checkout_flow.control(turn, what, field) if what
+                                                      else checkout_flow.start(turn)),
+    "delivery": lambda turn, option: checkout_flow.answer(turn, "delivery", option),
+    "payment": lambda turn, option: checkout_flow.answer(turn, "payment", option),
+    "confirm": checkout_flow.confirm,
+    "cancel_order": lambda turn, reference: (MENU, [
+        {"type": "action", "action": "cancel_order", "reference": reference}]),
 }
 
 
@@ -141,12 +153,28 @@ def _shop_text(turn: Turn, typed: str) -> Result:
     top = hits[0]
     confident = top.score >= 75 and (len(hits) == 1 or hits[1].score <= top.score - 15)
     if confident:
-        if qty and top.variant is not None and top.variant.in_stock:
+        if qty and top.variant is not None and turn.in_stock(top.variant):
             turn.data["product"] = {"id": top.product.id, "chosen": dict(top.variant.options), "qty": qty}
             return shopping.add(turn, top.variant.sku, qty)
         turn.data["product"] = {"id": top.product.id, "chosen": {}, "qty": qty}
         return browse.card(turn, top.product.id, top.variant)
     return browse.search_results(turn, wanted, hits)
+
+
+def _in_checkout(turn: Turn) -> Result | None:
+    """During checkout, typed text and locations answer the current question; "cancel"
+    cancels the checkout; other global commands still work (the checkout waits)."""
+    event = turn.event
+    if normalise(event.text) in CANCEL_WORDS:
+        return checkout_flow.control(turn, "cancel")
+    if command(event.text) is not None:
+        return None
+    if event.type in (EventType.TEXT, EventType.LOCATION):
+        handled = checkout_flow.typed(turn)
+        if handled is None and event.type is EventType.TEXT:
+            handled = checkout_flow.match_option(turn, event.text)
+        return handled or checkout_flow.next_step(turn)
+    return None
 
 
 def _handle(turn: Turn, state: str) -> Result:
@@ -155,11 +183,18 @@ def _handle(turn: Turn, state: str) -> Result:
         return _choice(turn, event.choice)
     if event.type is EventType.ORDER:
         return shopping.native_order(turn)
+    if state == checkout_flow.CHECKOUT:
+        handled = _in_checkout(turn)
+        if handled is not None:
+            return handled
     if event.type is not EventType.TEXT or not event.text.strip():
         return state, [back_to_menu(turn, turn.text("not_understood"))]
     name = command(event.text)
     if name is not None:
         return COMMANDS[name](turn)
+    reference = references.find(turn.content.checkout.reference_prefix, event.text)
+    if reference:
+        return state, [{"type": "action", "action": "find_order", "reference": reference}]
     qty = bare_quantity(event.text)
     if qty is not None:
         handled = _typed_quantity(turn, state, qty)
@@ -168,14 +203,19 @@ def _handle(turn: Turn, state: str) -> Result:
     return _shop_text(turn, event.text)
 
 
-def step(content: Content, state: State, event: Event) -> tuple[State, list[dict]]:
-    """Advance the conversation by one customer message."""
+def step(content: Content, state: State, event: Event,
+         stock: Mapping[str, int | None] | None = None) -> tuple[State, list[dict]]:
+    """Advance the conversation by one customer message.
+
+    `stock` gives the units for sale now per SKU (the database's levels in
+    production, a dict in tests); without it the catalog's counts are used.
+    """
     if event.type in (EventType.SILENT, EventType.REACTION):
         return state, []
     data = copy.deepcopy(state.data)
     if event.profile_name and not data.get("name"):
         data["name"] = event.profile_name
-    turn = Turn(content, data, event)
+    turn = Turn(content, data, event, stock)
     greeting: list[dict] = []
     if state.name == NEW and event.choice is None and event.type is not EventType.ORDER:
         if command(event.text) in (None, "greeting"):
@@ -184,4 +224,6 @@ def step(content: Content, state: State, event: Event) -> tuple[State, list[dict
                 return State(name, turn.data), replies
             greeting = [text(turn.text("greeting"))]
     name, replies = _handle(turn, state.name)
+    if event.data.get("card_redacted"):
+        replies = [text(turn.text("card_warning"))] + replies
     return State(name, turn.data), greeting + replies

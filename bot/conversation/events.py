@@ -24,6 +24,8 @@ class Event:
     choice: str | None = None  # id of the tapped button or row
     profile_name: str | None = None
     data: dict = field(default_factory=dict)
+    phone: str | None = None  # the customer's number, when Meta shares it
+    event_id: str | None = None  # the WhatsApp message id
 
 
 @dataclass(frozen=True)

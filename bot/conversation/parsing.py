@@ -15,6 +15,8 @@ COMMAND_WORDS: dict[str, frozenset[str]] = {
     "browse": frozenset({"browse", "catalog", "catalogue", "shop", "products", "categories", "catalogo",
                          "productos", "categorias", "المنتجات", "الكتالوج"}),
     "search": frozenset({"search", "buscar", "بحث"}),
+    "checkout": frozenset({"checkout", "check out", "pay", "place order", "order now", "buy", "buy now", "pagar",
+                           "comprar", "finalizar compra", "tramitar pedido", "الدفع", "اتمام الطلب"}),
 }
 _NORMALISED = {name: frozenset(normalise(w) for w in ws) for name, ws in COMMAND_WORDS.items()}
 

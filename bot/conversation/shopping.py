@@ -33,7 +33,8 @@ def cart_summary(turn: Turn) -> dict:
 
 
 def after_add_buttons(turn: Turn) -> list[tuple[str, str]]:
-    return [("cart", turn.text("view_cart_button")), ("browse", turn.text("keep_shopping_button"))]
+    return [("cart", turn.text("view_cart_button")), ("checkout", turn.text("checkout_button")),
+            ("browse", turn.text("keep_shopping_button"))]
 
 
 def add(turn: Turn, sku: str, qty: str | int | None = None) -> Result:
@@ -46,7 +47,7 @@ def add(turn: Turn, sku: str, qty: str | int | None = None) -> Result:
         qty = pending.get("qty") if pending.get("id") == variant.product_id and pending.get("qty") else 1
     qty = int(qty)
     try:
-        turn.cart = carts.add(turn.cart, variant, qty)
+        turn.cart = carts.add(turn.cart, variant, qty, turn.available(variant))
     except carts.CartError as exc:
         return CART, [buttons(_refusal(turn, exc), [("cart", turn.text("view_cart_button")),
                                                       ("browse", turn.text("keep_shopping_button"))])]
@@ -74,7 +75,7 @@ def show(turn: Turn, notes: list[str] | None = None) -> Result:
 
 
 def cart_buttons(turn: Turn) -> list[tuple[str, str]]:
-    return [("edit", turn.text("edit_cart_button")), ("empty", turn.text("empty_cart_button")),
+    return [("checkout", turn.text("checkout_button")), ("edit", turn.text("edit_cart_button")),
             ("browse", turn.text("keep_shopping_button"))]
 
 
@@ -84,7 +85,8 @@ def edit(turn: Turn) -> Result:
     if not view.lines:
         return show(turn)
     rows = [row(f"item:{x.sku}", x.name, f"{x.qty} × {turn.money(x.unit)}" + (f" · {x.options}" if x.options else ""))
-            for x in view.lines]
+            for x in view.lines[:9]]
+    rows.append(row("empty", turn.text("empty_cart_button")))
     return CART, [listing(turn.text("edit_cart_body"), turn.text("edit_cart_list"), rows)]
 
 
@@ -106,7 +108,7 @@ def set_quantity(turn: Turn, sku: str, qty: int) -> Result:
     if variant is None:
         return show(turn)
     try:
-        turn.cart = carts.set_quantity(turn.cart, variant, qty)
+        turn.cart = carts.set_quantity(turn.cart, variant, qty, turn.available(variant))
     except carts.CartError as exc:
         _state, replies = item(turn, sku)
         return CART_ITEM, [text(_refusal(turn, exc))] + replies
@@ -151,7 +153,7 @@ def native_order(turn: Turn) -> Result:
             continue
         qty = int(entry.get("quantity") or 1)
         try:
-            lines = carts.add(lines, variant, qty)
+            lines = carts.add(lines, variant, qty, turn.available(variant))
         except carts.CartError as exc:
             notes.append(_refusal(turn, exc))
             continue

@@ -2,9 +2,10 @@
 helpers to render owner texts and build message specs. Handlers take a Turn."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..catalog import Catalog
+from ..catalog import Catalog, Product, Variant
 from ..content.shop import Content
 from ..money import format_money
 from .events import Event
@@ -17,6 +18,30 @@ class Turn:
     content: Content
     data: dict  # this conversation's data; a private copy the handlers may change
     event: Event
+    stock: Mapping[str, int | None] | None = None  # live units per SKU; the catalog's counts if None
+
+    def available(self, variant: Variant) -> int | None:
+        """Units of `variant` that can be sold now (None: unlimited)."""
+        if self.stock is None:
+            return variant.stock
+        return self.stock.get(variant.sku, variant.stock)
+
+    def in_stock(self, variant: Variant) -> bool:
+        units = self.available(variant)
+        return variant.active and (units is None or units > 0)
+
+    def product_in_stock(self, product: Product) -> bool:
+        return any(self.in_stock(v) for v in product.variants)
+
+    def option_values(self, product: Product, name: str, chosen: dict | None = None) -> list[tuple[str, bool]]:
+        """Values of option `name` compatible with `chosen`, each with whether any is in stock now."""
+        chosen = chosen or {}
+        values: dict[str, bool] = {}
+        for v in product.active_variants:
+            opts = dict(v.options)
+            if name in opts and all(opts.get(k) == val for k, val in chosen.items() if k != name):
+                values[opts[name]] = values.get(opts[name], False) or self.in_stock(v)
+        return list(values.items())
 
     @property
     def catalog(self) -> Catalog:

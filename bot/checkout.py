@@ -1,0 +1,234 @@
+"""Turning a checkout into an order, from the chat or from the website.
+
+`ACTIONS` are what the engine asks for but cannot do itself (it never
+touches the database): inbound calls them in the same transaction as the
+conversation step. Each returns the messages the customer gets.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import inventory, orders, references
+from .content.shop import Content
+from .conversation import checkout_flow
+from .conversation.events import Event, EventType
+from .conversation.turn import Turn, buttons, text
+from .models import Conversation, Customer, Order, OrderLine, OrderSource, OrderStatus
+from .payments import payment_link
+from .pricing import Quote, quote
+
+log = logging.getLogger(__name__)
+
+MENU, CART = "menu", "cart"
+
+
+class OrderProblem(Exception):
+    """The order cannot be placed as asked; `message` tells the customer why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _turn(content: Content, conversation: Conversation, customer: Customer, event: Event | None = None) -> Turn:
+    event = event or Event(EventType.SILENT, profile_name=customer.name, phone=customer.wa_id)
+    return Turn(content, conversation.data, event)
+
+
+def reserve_lines(session: Session, figures: Quote, now: datetime) -> None:
+    """Reserve every line's units, all or none (a savepoint undoes a partial reservation)."""
+    savepoint = session.begin_nested()
+    try:
+        for line in figures.lines:
+            inventory.reserve(session, line.sku, line.qty, now)
+    except inventory.OutOfStock:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+
+
+def _write_lines(session: Session, order: Order, figures: Quote) -> None:
+    for line in figures.lines:
+        session.add(OrderLine(order_id=order.id, sku=line.sku, name=line.name, options=line.options,
+                              quantity=line.qty, unit_price=line.unit, total=line.total))
+
+
+def _insert_order(session: Session, order: Order, prefix: str) -> Order:
+    """Insert with its reference; on the rare clash, draw a fresh random one."""
+    for _attempt in range(5):
+        savepoint = session.begin_nested()
+        try:
+            session.add(order)
+            session.flush()
+            savepoint.commit()
+            return order
+        except IntegrityError:
+            savepoint.rollback()
+            order.reference = references.make(prefix)
+    raise RuntimeError("could not find a free order reference")
+
+
+def place_order(session: Session, content: Content, customer: Customer, conversation: Conversation,
+                action: dict, now: datetime, event: Event) -> list[dict]:
+    """Confirm: create the pending order (or confirm the website's), reserve stock, empty the cart."""
+    turn = _turn(content, conversation, customer, event)
+    details = conversation.data.get("checkout") or {}
+    reference = action["reference"]
+    figures = quote(content.catalog, content.checkout, turn.cart, details.get("delivery"))
+    try:
+        if details.get("order_ref"):
+            order = _confirm_website_order(session, content, customer, details, figures, now)
+        else:
+            order = _create_chat_order(session, content, customer, details, figures, reference, now)
+    except inventory.OutOfStock as exc:
+        available = exc.available or 0
+        turn.cart = [dict(x, qty=min(x["qty"], available)) if x["sku"] == exc.sku else x
+                     for x in turn.cart if x["sku"] != exc.sku or available > 0]
+        from .conversation.shopping import item_name, show
+
+        conversation.state, replies = show(turn)
+        return [text(turn.text("confirm_out_of_stock", item=item_name(turn, exc.sku), available=available))] + replies
+    except OrderProblem as exc:
+        conversation.state = CART
+        return [text(exc.message)]
+    # success: remember the answers for next time and clear the checkout
+    variables = checkout_flow.order_variables(turn)
+    variables["reference"] = order.reference
+    data = conversation.data
+    data["last_details"] = {k: details[k] for k in ("name", "delivery", "address", "location", "payment") if k in details}
+    data["placed"] = (data.get("placed", []) + [order.reference])[-20:]
+    data["cart"] = []
+    data.pop("checkout", None)
+    conversation.state = MENU
+    conversation.remind_at = conversation.expires_at = None
+    body = turn.text("order_placed", order=variables, payment=payment_instructions(content, order))
+    return [buttons(body, [(f"cancel_order:{order.reference}", turn.text("cancel_order_button")),
+                           ("menu", turn.text("back_to_menu"))])]
+
+
+def _create_chat_order(session, content, customer, details, figures: Quote, reference, now) -> Order:
+    if not figures.lines:
+        raise OrderProblem(content.render("checkout_empty", customer={"name": customer.name}))
+    delivery = content.checkout.delivery_option(details.get("delivery"))
+    source = OrderSource.WHATSAPP_CART if details.get("from_whatsapp_cart") else OrderSource.CHAT
+    order = Order(reference=reference, customer_id=customer.id, status=OrderStatus.PENDING, source=source,
+                  customer_name=details.get("name") or customer.name, phone=customer.wa_id,
+                  delivery_method=delivery.id, delivery_title=delivery.title, expected_delivery=delivery.eta,
+                  address=None if delivery.pickup else details.get("address"), location=details.get("location"),
+                  payment_method=details.get("payment"), note=details.get("note") or None,
+                  currency=figures.currency, subtotal=figures.subtotal, shipping_fee=figures.fee,
+                  total=figures.total, customer_confirmed_at=now, created_at=now, updated_at=now)
+    reserve_lines(session, figures, now)
+    order.stock_reserved = True
+    _insert_order(session, order, content.checkout.reference_prefix)
+    _write_lines(session, order, figures)
+    orders.record_creation(session, order, "customer", now)
+    log.info("order %s placed in chat (%d lines)", order.reference, len(figures.lines))
+    return order
+
+
+def _confirm_website_order(session, content, customer, details, figures: Quote, now) -> Order:
+    """The customer confirms in chat an order the website created; the database is the truth."""
+    order = session.scalars(select(Order).where(Order.reference == details["order_ref"]).with_for_update()).one()
+    if order.status != OrderStatus.PENDING:
+        raise OrderProblem(content.render("order_cannot_cancel", customer={"name": customer.name},
+                                          reference=order.reference, status=order.status.replace("_", " ")))
+    lines = {(x.sku, x.quantity) for x in session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))}
+    if lines != {(x.sku, x.qty) for x in figures.lines}:  # the customer changed the items in chat
+        if order.stock_reserved:
+            orders.release_stock(session, order, now)
+        reserve_lines(session, figures, now)
+        order.stock_reserved = True
+        for line in session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)):
+            session.delete(line)
+        _write_lines(session, order, figures)
+    delivery = content.checkout.delivery_option(details.get("delivery"))
+    order.customer_id = customer.id
+    order.customer_name = details.get("name") or order.customer_name
+    order.phone = order.phone or customer.wa_id
+    order.delivery_method, order.delivery_title, order.expected_delivery = delivery.id, delivery.title, delivery.eta
+    order.address = None if delivery.pickup else details.get("address")
+    order.location = details.get("location")
+    order.payment_method = details.get("payment")
+    order.note = details.get("note") or order.note
+    order.subtotal, order.shipping_fee, order.total = figures.subtotal, figures.fee, figures.total
+    order.customer_confirmed_at, order.expires_at, order.updated_at = now, None, now
+    log.info("website order %s confirmed in chat", order.reference)
+    return order
+
+
+def payment_instructions(content: Content, order: Order) -> str:
+    option = content.checkout.payment_option(order.payment_method)
+    if option is None:
+        return ""
+    link = payment_link(option.link, order.reference, order.total, order.currency) if option.link else ""
+    variables = {"reference": order.reference, "total": Turn(content, {}, Event(EventType.SILENT)).money(order.total),
+                 "name": order.customer_name}
+    return option.instructions.render(shop=content.shop, order=variables, payment_link=link).strip()
+
+
+def find_order(session: Session, content: Content, customer: Customer, conversation: Conversation,
+               action: dict, now: datetime, event: Event) -> list[dict]:
+    """A reference in the customer's text: take over a website order, or say where an order is.
+
+    Another customer's reference gets the same answer as an unknown one.
+    """
+    turn = _turn(content, conversation, customer, event)
+    reference = action["reference"]
+    order = session.scalars(select(Order).where(Order.reference == reference).with_for_update()).first()
+    if order is None or (order.customer_id not in (None, customer.id)):
+        return [text(turn.text("order_unknown", reference=reference))]
+    if order.source == OrderSource.WEBSITE and order.customer_confirmed_at is None:
+        if order.status != OrderStatus.PENDING:
+            return [text(turn.text("order_status", reference=reference, status=order.status.replace("_", " ")))]
+        order.customer_id = customer.id
+        lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+        turn.cart = [{"sku": x.sku, "qty": x.quantity, "price": x.unit_price} for x in lines]
+        details = {"ref": reference, "order_ref": reference}
+        if order.customer_name:
+            details["name"] = order.customer_name
+        for key, value in (("delivery", order.delivery_method), ("address", order.address),
+                           ("payment", order.payment_method)):
+            if value:
+                details[key] = value
+        conversation.data["checkout"] = details
+        state, replies = checkout_flow.next_step(turn)
+        conversation.state = state
+        return [text(turn.text("website_order_found", reference=reference))] + replies
+    if order.customer_id is None:
+        return [text(turn.text("order_unknown", reference=reference))]
+    return [text(turn.text("order_status", reference=reference, status=order.status.replace("_", " ")))]
+
+
+def cancel_order(session: Session, content: Content, customer: Customer, conversation: Conversation,
+                 action: dict, now: datetime, event: Event) -> list[dict]:
+    """The customer cancels a pending order from the chat; its stock goes back."""
+    turn = _turn(content, conversation, customer, event)
+    reference = action["reference"]
+    order = session.scalars(select(Order).where(Order.reference == reference).with_for_update()).first()
+    if order is None or order.customer_id != customer.id:
+        return [text(turn.text("order_unknown", reference=reference))]
+    if order.status != OrderStatus.PENDING:
+        status = order.status.replace("_", " ")
+        return [text(turn.text("order_cannot_cancel", reference=reference, status=status))]
+    orders.transition(session, order, "cancel", "customer", now)
+    return [text(turn.text("order_cancelled", reference=reference))]
+
+
+ACTIONS: dict[str, Callable[..., list[dict]]] = {
+    "place_order": place_order,
+    "find_order": find_order,
+    "cancel_order": cancel_order,
+}
+
+
+def checkout_deadlines(content: Content, now: datetime) -> tuple[datetime, datetime]:
+    options = content.checkout
+    return (now + timedelta(minutes=options.remind_after_minutes),
+            now + timedelta(minutes=options.expire_after_minutes))

@@ -1,0 +1,89 @@
+"""Stock levels in the database: synced from the catalog's counts, taken off atomically.
+
+The catalog file says how many units the owner counted; orders reserve units
+with a single conditional UPDATE, so two customers can never both buy the
+last one, on any number of workers.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .catalog import Catalog
+from .db import insert_ignore
+from .models import StockLevel
+
+
+class OutOfStock(Exception):
+    """Not enough units for `sku`; `available` is what is left (None: unknown SKU)."""
+
+    def __init__(self, sku: str, available: int | None):
+        super().__init__(f"{sku}: only {available} left")
+        self.sku, self.available = sku, available
+
+
+def sync(session: Session, catalog: Catalog, now: datetime) -> int:
+    """Apply the catalog's stock counts that changed since last time; return how many."""
+    levels = {row.sku: row for row in session.scalars(select(StockLevel))}
+    changed = 0
+    for product in catalog.products:
+        for variant in product.variants:
+            row = levels.get(variant.sku)
+            if row is None:
+                session.execute(insert_ignore(session, StockLevel).values(
+                    sku=variant.sku, on_hand=variant.stock, counted=variant.stock, updated_at=now))
+                changed += 1
+            elif row.counted != variant.stock:
+                row.on_hand, row.counted, row.updated_at = variant.stock, variant.stock, now
+                changed += 1
+    return changed
+
+
+def reserve(session: Session, sku: str, quantity: int, now: datetime) -> None:
+    """Take `quantity` units of `sku`, or raise OutOfStock. Atomic across processes."""
+    result = session.execute(
+        update(StockLevel)
+        .where(StockLevel.sku == sku, (StockLevel.on_hand.is_(None)) | (StockLevel.on_hand >= quantity))
+        .values(on_hand=StockLevel.on_hand - quantity, updated_at=now)
+    )
+    if result.rowcount != 1:
+        raise OutOfStock(sku, available(session, sku))
+
+
+def release(session: Session, sku: str, quantity: int, now: datetime) -> None:
+    """Give units back (a cancelled or expired order)."""
+    session.execute(update(StockLevel).where(StockLevel.sku == sku, StockLevel.on_hand.is_not(None))
+                    .values(on_hand=StockLevel.on_hand + quantity, updated_at=now))
+
+
+def available(session: Session, sku: str) -> int | None:
+    return session.scalar(select(StockLevel.on_hand).where(StockLevel.sku == sku))
+
+
+class LiveStock(Mapping):
+    """Units available per SKU, read from the database on first use within one step.
+
+    The engine gets this as a plain mapping (tests give it a dict), so what a
+    customer is told is in stock is what the database says right now.
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.cache: dict[str, int | None] = {}
+
+    def __getitem__(self, sku: str) -> int | None:
+        if sku not in self.cache:
+            row = self.session.get(StockLevel, sku)
+            if row is None:
+                raise KeyError(sku)
+            self.cache[sku] = row.on_hand
+        return self.cache[sku]
+
+    def __iter__(self):
+        return iter(self.session.scalars(select(StockLevel.sku)))
+
+    def __len__(self) -> int:
+        return len(list(self))

@@ -1,0 +1,76 @@
+"""Order status changes, in one place: `transition(session, order, event, actor)`.
+
+The table below is the whole lifecycle. Every change is checked against it,
+written to the order's history, and (from the post-purchase issue on)
+queues the customer's update in the same transaction.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from . import inventory
+from .errors import ShopbotError
+from .models import Order, OrderHistory, OrderLine
+from .models import OrderStatus as S
+
+
+class IllegalTransition(ShopbotError):
+    """The event does not apply to the order's current status."""
+
+    def __init__(self, order: Order, event: str):
+        self.order, self.event = order, event
+        allowed = ", ".join(sorted(e for (state, e) in TRANSITIONS if state == order.status)) or "none"
+        super().__init__(f"order {order.reference} is {order.status}; cannot {event} (allowed: {allowed})")
+
+
+#: (current status, event) -> new status
+TRANSITIONS: dict[tuple[S, str], S] = {
+    (S.PENDING, "confirm"): S.CONFIRMED,
+    (S.PENDING, "pay"): S.PAID,
+    (S.PENDING, "cancel"): S.CANCELLED,
+    (S.CONFIRMED, "pay"): S.PAID,
+    (S.CONFIRMED, "cash_on_delivery"): S.CASH_ON_DELIVERY,
+    (S.CONFIRMED, "cancel"): S.CANCELLED,
+    (S.PAID, "prepare"): S.PREPARED,
+    (S.PAID, "refund"): S.REFUNDED,
+    (S.CASH_ON_DELIVERY, "prepare"): S.PREPARED,
+    (S.CASH_ON_DELIVERY, "cancel"): S.CANCELLED,
+    (S.PREPARED, "ship"): S.SHIPPED,
+    (S.PREPARED, "cancel"): S.CANCELLED,
+    (S.SHIPPED, "out_for_delivery"): S.OUT_FOR_DELIVERY,
+    (S.SHIPPED, "deliver"): S.DELIVERED,
+    (S.OUT_FOR_DELIVERY, "deliver"): S.DELIVERED,
+    (S.DELIVERED, "refund"): S.REFUNDED,
+}
+
+#: Statuses whose stock is still held for the order (a cancellation gives it back).
+HOLDS_STOCK = {S.PENDING, S.CONFIRMED, S.PAID, S.CASH_ON_DELIVERY, S.PREPARED}
+
+
+def transition(session: Session, order: Order, event: str, actor: str, now: datetime,
+               note: str | None = None) -> S:
+    """Apply `event` to `order`; raises IllegalTransition. Writes the history row."""
+    current = S(order.status)
+    new = TRANSITIONS.get((current, event))
+    if new is None:
+        raise IllegalTransition(order, event)
+    if new is S.CANCELLED and current in HOLDS_STOCK and order.stock_reserved:
+        release_stock(session, order, now)
+    order.status = new
+    order.updated_at = now
+    session.add(OrderHistory(order_id=order.id, from_status=current, to_status=new, event=event,
+                             actor=actor, note=note, at=now))
+    return new
+
+
+def release_stock(session: Session, order: Order, now: datetime) -> None:
+    for line in session.query(OrderLine).filter_by(order_id=order.id):
+        inventory.release(session, line.sku, line.quantity, now)
+    order.stock_reserved = False
+
+
+def record_creation(session: Session, order: Order, actor: str, now: datetime) -> None:
+    session.add(OrderHistory(order_id=order.id, from_status=None, to_status=order.status, event="create",
+                             actor=actor, at=now))
