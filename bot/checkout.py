@@ -232,3 +232,52 @@ def checkout_deadlines(content: Content, now: datetime) -> tuple[datetime, datet
     options = content.checkout
     return (now + timedelta(minutes=options.remind_after_minutes),
             now + timedelta(minutes=options.expire_after_minutes))
+
+
+WINDOW = timedelta(hours=24)
+
+
+def _window_open(customer: Customer, now: datetime) -> bool:
+    return (customer.last_inbound_at is not None and now - customer.last_inbound_at < WINDOW
+            and customer.window_closed_at is None)
+
+
+def sweep_deadlines(session: Session, content: Content, now: datetime) -> dict[str, int]:
+    """Remind unconfirmed checkouts, expire stale ones, release website orders never confirmed.
+
+    Reminders and expiry notices go out only inside the 24-hour window (a
+    free-form message outside it would be refused by WhatsApp anyway).
+    """
+    from . import outbox
+
+    counts = {"reminded": 0, "expired": 0, "released": 0}
+    due = session.scalars(select(Conversation).where(Conversation.remind_at <= now).with_for_update(skip_locked=True))
+    for conversation in due:
+        customer = session.get(Customer, conversation.customer_id)
+        conversation.remind_at = None
+        if conversation.state == checkout_flow.CHECKOUT and _window_open(customer, now):
+            turn = _turn(content, conversation, customer)
+            outbox.enqueue(session, customer, [buttons(turn.text("checkout_reminder"),
+                                                       [("checkout", turn.text("checkout_button"))])], now)
+            counts["reminded"] += 1
+    expired = session.scalars(select(Conversation).where(Conversation.expires_at <= now).with_for_update(skip_locked=True))
+    for conversation in expired:
+        customer = session.get(Customer, conversation.customer_id)
+        conversation.remind_at = conversation.expires_at = None
+        if conversation.state != checkout_flow.CHECKOUT:
+            continue
+        data = dict(conversation.data)
+        data.pop("checkout", None)
+        conversation.data, conversation.state = data, CART
+        counts["expired"] += 1
+        if _window_open(customer, now):
+            outbox.enqueue(session, customer, [text(_turn(content, conversation, customer).text("checkout_expired"))], now)
+    stale = session.scalars(select(Order).where(
+        Order.expires_at <= now, Order.status == OrderStatus.PENDING, Order.customer_confirmed_at.is_(None),
+    ).with_for_update(skip_locked=True))
+    for order in stale:
+        orders.transition(session, order, "cancel", "system", now, note="not confirmed in chat in time")
+        order.expires_at = None
+        counts["released"] += 1
+        log.info("website order %s expired unconfirmed; stock released", order.reference)
+    return counts

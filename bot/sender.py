@@ -94,12 +94,24 @@ class Sender:
                 if time.monotonic() - last_sweep > IDLE_SWEEP_SECONDS:
                     last_sweep = time.monotonic()
                     inbound.sweep(self.app)
+                    self.sweep_deadlines()
                 dispatched, wait = self.dispatch()
             except Exception:  # the loop must survive a database hiccup
                 log.exception("sender loop error; retrying shortly")
                 dispatched, wait = 0, 2.0
             if not dispatched:
                 self.wakeup.wait(timeout=wait)
+
+    def sweep_deadlines(self) -> dict[str, int]:
+        """Checkout reminders and expiries, and website orders never confirmed (see bot.checkout)."""
+        from .checkout import sweep_deadlines
+
+        with transaction(self.sessions) as session:
+            counts = sweep_deadlines(session, self.app.extensions["shopbot.content"].current(), now())
+        if any(counts.values()):
+            log.info("deadlines: %s", counts)
+            self.wakeup.set()
+        return counts
 
     def _listen(self) -> None:
         """Turn PostgreSQL NOTIFYs from other processes into local wake-ups."""
