@@ -223,7 +223,7 @@ def step(content: Content, state: State, event: Event,
                 name, replies = greet(turn)
                 return State(name, turn.data), replies
             greeting = [text(turn.text("greeting"))]
+    if event.data.get("card_redacted"):  # only the warning: the rest of such a message is not an order
+        return State(state.name, turn.data), greeting + [text(turn.text("card_warning"))]
     name, replies = _handle(turn, state.name)
-    if event.data.get("card_redacted"):
-        replies = [text(turn.text("card_warning"))] + replies
     return State(name, turn.data), greeting + replies
