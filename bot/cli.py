@@ -157,9 +157,33 @@ def events_list(status, limit):
             click.echo(f"{e.id}\t{e.received_at:%Y-%m-%d %H:%M:%S}\t{e.kind}/{e.subtype}\t{e.external_id}\t{first_line}")
 
 
+@click.command("link")
+@click.option("--product", help="a product id from catalog/products.csv (default: the general link)")
+@click.option("--source", help="where you share it, for reports: instagram, flyer, website...")
+@click.option("--qr", "qr_path", type=click.Path(dir_okay=False, writable=True),
+              help="also write the QR code to this .png or .svg file")
+@with_appcontext
+def link_command(product, source, qr_path):
+    """Print a click-to-chat link with a prefilled message (and write its QR code)."""
+    from .links import chat_text, qr_png, qr_svg, wa_me
+
+    content = current_app.extensions["shopbot.content"].current()
+    try:
+        text = chat_text(content, product, source)
+    except KeyError:
+        raise click.BadParameter(f"no product `{product}` in catalog/products.csv", param_hint="--product")
+    url = wa_me(current_app.config["WHATSAPP_DISPLAY_NUMBER"], text)
+    click.echo(url)
+    if qr_path:
+        data = qr_svg(url) if qr_path.lower().endswith(".svg") else qr_png(url)
+        with open(qr_path, "wb") as f:
+            f.write(data)
+        click.echo(f"QR code written to {qr_path}")
+
+
 def register_commands(app) -> None:
     """Attach the commands that need an app to `app.cli` (so `app.test_cli_runner()` sees them)."""
-    for command in (worker_command, db_group, events_group):
+    for command in (worker_command, db_group, events_group, link_command):
         app.cli.add_command(command)
 
 

@@ -44,6 +44,8 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "SECRET_KEY": (str, None),
     "SHOP_DIR": (str, None),
     "PUBLIC_URL": (str, None),
+    "SHOP_API_TOKEN": (str, None),
+    "PAYMENT_WEBHOOK_SECRET": (str, None),
     "MAX_WEBHOOK_BYTES": (int, 3_500_000),
     # Sender
     "SEND_RATE": (float, 80.0),
@@ -104,6 +106,9 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
         config["WHATSAPP_VERIFY_TOKEN"] or SANDBOX_VERIFY_TOKEN
     )
     config["SECRET_KEY"] = config["SECRET_KEY"] or secrets.token_hex(32)
+    if sandbox:
+        config["SHOP_API_TOKEN"] = config["SHOP_API_TOKEN"] or "sandbox-api-token"
+        config["PAYMENT_WEBHOOK_SECRET"] = config["PAYMENT_WEBHOOK_SECRET"] or "sandbox-payment-secret"
     if sandbox and not config["PUBLIC_URL"]:
         config["PUBLIC_URL"] = SANDBOX_GRAPH_URL.removesuffix("/sandbox/graph")
     config["WHATSAPP_API_URL"] = (config["WHATSAPP_API_URL"] or (

@@ -15,3 +15,19 @@ class ContentError(ShopbotError):
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class InvalidInput(ShopbotError):
+    """A request's field is missing or malformed (HTTP 400)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+class Unprocessable(ShopbotError):
+    """A well-formed request the shop cannot fulfil: unknown SKUs, no stock (HTTP 422)."""
+
+    def __init__(self, message: str, details: list[dict]):
+        super().__init__(message)
+        self.message, self.details = message, details

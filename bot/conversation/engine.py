@@ -18,7 +18,7 @@ from typing import Callable
 
 from ..content import shop as content_shop
 from ..content.shop import Content
-from .. import references
+from .. import links, references
 from . import browse, checkout_flow, shopping
 from .events import Event, EventType, State
 from .parsing import bare_quantity, command, quantity_and_rest
@@ -195,6 +195,13 @@ def _handle(turn: Turn, state: str) -> Result:
     reference = references.find(turn.content.checkout.reference_prefix, event.text)
     if reference:
         return state, [{"type": "action", "action": "find_order", "reference": reference}]
+    product_id, source = links.marks(event.text)
+    if source:
+        turn.data.setdefault("source", source)
+    if product_id and turn.catalog.product(product_id):  # a product's click-to-chat link
+        return browse.card(turn, product_id)
+    if source:  # the general click-to-chat link: a greeting with the menu
+        return show_menu(turn)
     qty = bare_quantity(event.text)
     if qty is not None:
         handled = _typed_quantity(turn, state, qty)

@@ -1,0 +1,36 @@
+"""POST /api/orders (the website's cart becomes a pending order) and GET /api/orders/<ref>."""
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from sqlalchemy import select
+
+from .. import website_orders
+from ..db import transaction
+from ..inbound import ensure_stock_synced, now
+from ..models import Order, OrderLine
+from . import bp, error, json_body, token_required
+
+
+@bp.post("/orders")
+@token_required
+def create_order():
+    body = json_body()
+    content = current_app.extensions["shopbot.content"].current()
+    ensure_stock_synced(current_app, content)
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        order, link = website_orders.create(session, content, body, now(), current_app.config["WHATSAPP_DISPLAY_NUMBER"])
+        lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+        result = website_orders.as_json(order, lines, content) | {"whatsapp_url": link}
+    return jsonify(result), 201
+
+
+@bp.get("/orders/<reference>")
+@token_required
+def get_order(reference: str):
+    content = current_app.extensions["shopbot.content"].current()
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        order = session.scalars(select(Order).where(Order.reference == reference.upper())).first()
+        if order is None:
+            return error(404, f"no order {reference}")
+        lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+        return jsonify(website_orders.as_json(order, lines, content))

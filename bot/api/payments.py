@@ -1,0 +1,66 @@
+"""POST /api/payments/callback: the payment provider says an order is paid.
+
+Authenticated by an HMAC of the raw body with PAYMENT_WEBHOOK_SECRET
+(`X-Signature: sha256=<hex>`), idempotent by the provider's payment id, and
+the amount must match the order's total to the cent.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, jsonify, request
+from sqlalchemy import select
+
+from .. import orders
+from ..db import transaction
+from ..errors import InvalidInput
+from ..inbound import now
+from ..models import Order, OrderStatus, Payment
+from ..money import MoneyError, parse
+from ..payments import verify
+from . import bp, error, json_body
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/payments/callback")
+def payment_callback():
+    raw = request.get_data(cache=True)
+    if not verify(current_app.config.get("PAYMENT_WEBHOOK_SECRET") or "", raw, request.headers.get("X-Signature")):
+        log.warning("payment callback with a bad signature refused")
+        return error(401, "bad signature")
+    body = json_body()
+    if not isinstance(body, dict):
+        raise InvalidInput("body", "must be a JSON object")
+    for field in ("reference", "payment_id", "amount", "currency"):
+        if not isinstance(body.get(field), str) or not body[field]:
+            raise InvalidInput(field, "is required, as text")
+    if body.get("status", "paid") != "paid":
+        return jsonify({"result": "ignored", "reason": f"status {body.get('status')!r} is not paid"})
+    t = now()
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        if session.scalars(select(Payment).where(Payment.provider_id == body["payment_id"])).first():
+            return jsonify({"result": "already recorded"})  # a replay changes nothing
+        order = session.scalars(select(Order).where(Order.reference == body["reference"].upper())
+                                .with_for_update()).first()
+        if order is None:
+            return error(404, f"no order {body['reference']}")
+        if body["currency"].upper() != order.currency:
+            return error(422, "currency does not match the order", details=[{"expected": order.currency}])
+        try:
+            amount = parse(body["amount"], order.currency)
+        except MoneyError as exc:
+            raise InvalidInput("amount", str(exc)) from None
+        if amount != order.total:
+            log.error("payment %s for %s: amount %s does not match the total %s; not recorded",
+                      body["payment_id"], order.reference, amount, order.total)
+            return error(422, "amount does not match the order total",
+                         details=[{"expected": order.total, "received": amount, "in": "minor units"}])
+        if order.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED):
+            return error(409, f"order {order.reference} is {order.status}; it cannot be paid now")
+        session.add(Payment(provider_id=body["payment_id"], order_id=order.id, amount=amount,
+                            currency=order.currency, source="provider", created_at=t))
+        orders.transition(session, order, "pay", "payment provider", t, note=f"payment {body['payment_id']}")
+        order.paid_at, order.paid_amount = t, amount
+    log.info("order %s paid (payment %s)", order.reference, body["payment_id"])
+    return jsonify({"result": "paid", "reference": order.reference})

@@ -1,0 +1,53 @@
+"""Click-to-chat links (wa.me) with a prefilled message, and their QR codes.
+
+A product link's text carries `[product-id]`, so the bot opens that
+product's card; any link may carry `[via TAG]`, so reports can tell where
+conversations and orders came from.
+"""
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import quote
+
+import segno
+
+from .content.shop import Content
+
+PRODUCT_MARK = re.compile(r"\[([a-z0-9][a-z0-9-]{0,63})\]")
+SOURCE_MARK = re.compile(r"\[via ([\w-]{1,32})\]", re.IGNORECASE)
+
+
+def wa_me(number: str, text: str) -> str:
+    return f"https://wa.me/{re.sub(r'[^0-9]', '', number)}?text={quote(text)}"
+
+
+def chat_text(content: Content, product_id: str | None = None, source: str | None = None) -> str:
+    """The prefilled enquiry: general, or about one product."""
+    if product_id:
+        product = content.catalog.product(product_id)
+        if product is None:
+            raise KeyError(product_id)
+        body = f"Hi {content.shop['name']}! I'd like to know more about {product.name} [{product.id}]"
+    else:
+        body = f"Hi {content.shop['name']}! I have a question."
+    return body + (f" [via {source}]" if source else "")
+
+
+def qr_png(url: str, scale: int = 8) -> bytes:
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="png", scale=scale, border=2)
+    return out.getvalue()
+
+
+def qr_svg(url: str, scale: int = 8) -> bytes:
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=scale, border=2, xmldecl=True)
+    return out.getvalue()
+
+
+def marks(text: str) -> tuple[str | None, str | None]:
+    """(product id, source tag) carried by a click-to-chat text."""
+    product = PRODUCT_MARK.search(text)
+    source = SOURCE_MARK.search(text)
+    return (product.group(1) if product else None), (source.group(1).lower() if source else None)
