@@ -1,6 +1,8 @@
 """The sandbox page in headless Chromium: a whole conversation through the real /webhook."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 
@@ -101,3 +103,35 @@ def test_sandbox_shopping_journey(live_sandbox, browser, tmp_path):
     expect(cart).to_contain_text("1 × Organic cotton tee (M, Red) · €19.90")
     expect(cart).to_contain_text("Subtotal: €68.90")
     page.screenshot(path=str(tmp_path / "cart.png"), full_page=True)
+
+
+def test_sandbox_checkout(live_sandbox, browser, tmp_path):
+    """Order in the sandbox: cart, checkout questions, summary, Confirm, the reference."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_sandbox}/sandbox/")
+    page.fill("#composer", "2 candles")
+    page.press("#composer", "Enter")
+    _wait_for_reply(page, 2)  # greeting, then the candles are added
+    expect(page.locator(".msg-in").last).to_contain_text("Added 2 × Soy candle, fig")
+    _tap_button(page, "Checkout")
+    _wait_for_reply(page, 3)
+    _tap_button(page, "Yes")
+    _wait_for_reply(page, 4)
+    _tap_button(page, "Madrid city")
+    _wait_for_reply(page, 5)
+    page.fill("#composer", "Calle Mayor 1, 28013 Madrid")
+    page.press("#composer", "Enter")
+    _wait_for_reply(page, 6)
+    _tap_button(page, "Card (secure link)")
+    _wait_for_reply(page, 7)
+    _tap_button(page, "No note")
+    _wait_for_reply(page, 8)
+    summary = page.locator(".msg-in").last
+    expect(summary).to_contain_text("2 × Soy candle, fig · €33.00")
+    expect(summary).to_contain_text("Total: €36.90")
+    _tap_button(page, "Confirm")
+    _wait_for_reply(page, 9)
+    placed = page.locator(".msg-in").last
+    expect(placed).to_contain_text("is placed")
+    expect(placed.locator("a").first).to_have_attribute("href", re.compile(r"^https://pay\.example\.com/lumenloom\?reference=SHP-"))
+    page.screenshot(path=str(tmp_path / "checkout.png"), full_page=True)
