@@ -181,9 +181,41 @@ def link_command(product, source, qr_path):
         click.echo(f"QR code written to {qr_path}")
 
 
+@click.group("order")
+def order_group():
+    """Orders: change a status as staff."""
+
+
+@order_group.command("set")
+@click.argument("reference")
+@click.argument("status")
+@click.option("--by", "actor", default="staff", show_default=True, help="who does it, for the order's history")
+@with_appcontext
+def order_set(reference, status, actor):
+    """Move an order to STATUS (confirmed, paid, cancelled, ...), if the status table allows it."""
+    from sqlalchemy import select
+
+    from . import orders
+    from .db import transaction
+    from .inbound import now
+    from .models import Order
+
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        order = session.scalars(select(Order).where(Order.reference == reference.upper()).with_for_update()).first()
+        if order is None:
+            raise click.ClickException(f"no order {reference}")
+        try:
+            orders.transition(session, order, orders.event_for(order, status), f"staff:{actor}", now())
+        except orders.IllegalTransition as exc:
+            raise click.ClickException(str(exc))
+        if order.status == "paid":
+            order.paid_at, order.paid_amount = now(), order.total
+    click.echo(f"{order.reference} is now {order.status}")
+
+
 def register_commands(app) -> None:
     """Attach the commands that need an app to `app.cli` (so `app.test_cli_runner()` sees them)."""
-    for command in (worker_command, db_group, events_group, link_command):
+    for command in (worker_command, db_group, events_group, link_command, order_group):
         app.cli.add_command(command)
 
 

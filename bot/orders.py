@@ -74,3 +74,15 @@ def release_stock(session: Session, order: Order, now: datetime) -> None:
 def record_creation(session: Session, order: Order, actor: str, now: datetime) -> None:
     session.add(OrderHistory(order_id=order.id, from_status=None, to_status=order.status, event="create",
                              actor=actor, at=now))
+
+
+def event_for(order: Order, target: str) -> str:
+    """The event that moves `order` to status `target`; raises IllegalTransition."""
+    try:
+        wanted = S(target)
+    except ValueError:
+        raise IllegalTransition(order, f"set {target}") from None
+    event = next((e for (state, e), new in TRANSITIONS.items() if state == order.status and new == wanted), None)
+    if event is None:
+        raise IllegalTransition(order, f"set {target}")
+    return event

@@ -204,3 +204,14 @@ def test_shopbot_link_command(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "https://wa.me/15550001234?text=" in result.output
     assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_staff_mark_an_order_paid_from_the_command_line(app, client, runner):
+    order = create(client, {"items": [{"sku": "HOM-SOAP"}]}).json
+    result = runner.invoke(args=["order", "set", order["reference"], "paid", "--by", "ana"])
+    assert result.exit_code == 0 and result.output.strip() == f"{order['reference']} is now paid"
+    saved = one_order(app)
+    assert saved.status == "paid" and saved.paid_amount == 650
+    result = runner.invoke(args=["order", "set", order["reference"], "pending"])
+    assert result.exit_code == 1
+    assert f"order {order['reference']} is paid; cannot set pending (allowed: prepare, refund)" in result.output
