@@ -203,7 +203,9 @@ def find_order(session: Session, content: Content, customer: Customer, conversat
         return [text(turn.text("website_order_found", reference=reference))] + replies
     if order.customer_id is None:
         return [text(turn.text("order_unknown", reference=reference))]
-    return [text(turn.text("order_status", reference=reference, status=order.status.replace("_", " ")))]
+    from .order_status import details
+
+    return [details(session, content, customer, order)]
 
 
 def cancel_order(session: Session, content: Content, customer: Customer, conversation: Conversation,
@@ -221,10 +223,17 @@ def cancel_order(session: Session, content: Content, customer: Customer, convers
     return [text(turn.text("order_cancelled", reference=reference))]
 
 
+def _order_status(*args) -> list[dict]:
+    from .order_status import answer
+
+    return answer(*args)
+
+
 ACTIONS: dict[str, Callable[..., list[dict]]] = {
     "place_order": place_order,
     "find_order": find_order,
     "cancel_order": cancel_order,
+    "order_status": _order_status,
 }
 
 
@@ -276,7 +285,8 @@ def sweep_deadlines(session: Session, content: Content, now: datetime) -> dict[s
         Order.expires_at <= now, Order.status == OrderStatus.PENDING, Order.customer_confirmed_at.is_(None),
     ).with_for_update(skip_locked=True))
     for order in stale:
-        orders.transition(session, order, "cancel", "system", now, note="not confirmed in chat in time")
+        orders.transition(session, order, "cancel", "system", now, note="not confirmed in chat in time",
+                          content=content)
         order.expires_at = None
         counts["released"] += 1
         log.info("website order %s expired unconfirmed; stock released", order.reference)

@@ -190,8 +190,10 @@ def order_group():
 @click.argument("reference")
 @click.argument("status")
 @click.option("--by", "actor", default="staff", show_default=True, help="who does it, for the order's history")
+@click.option("--tracking", help="tracking number (when shipping)")
+@click.option("--carrier", help="carrier id from flows/carriers.yaml (when shipping)")
 @with_appcontext
-def order_set(reference, status, actor):
+def order_set(reference, status, actor, tracking, carrier):
     """Move an order to STATUS (confirmed, paid, cancelled, ...), if the status table allows it."""
     from sqlalchemy import select
 
@@ -204,12 +206,22 @@ def order_set(reference, status, actor):
         order = session.scalars(select(Order).where(Order.reference == reference.upper()).with_for_update()).first()
         if order is None:
             raise click.ClickException(f"no order {reference}")
+        content = current_app.extensions["shopbot.content"].current()
+        if carrier is not None and carrier not in content.carriers:
+            raise click.BadParameter(f"unknown carrier; use one of {', '.join(sorted(content.carriers))}",
+                                     param_hint="--carrier")
+        order.carrier = carrier or order.carrier
+        order.tracking_number = tracking or order.tracking_number
         try:
-            orders.transition(session, order, orders.event_for(order, status), f"staff:{actor}", now())
+            event = orders.event_for(order, status)
+            if event == "ship" and not (order.carrier and order.tracking_number):
+                raise click.UsageError("shipping needs --carrier and --tracking")
+            orders.transition(session, order, event, f"staff:{actor}", now(), content=content)
         except orders.IllegalTransition as exc:
             raise click.ClickException(str(exc))
         if order.status == "paid":
             order.paid_at, order.paid_amount = now(), order.total
+    current_app.extensions["shopbot.wakeup"].set()
     click.echo(f"{order.reference} is now {order.status}")
 
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     DateTime,
+    LargeBinary,
     ForeignKey,
     Index,
     Integer,
@@ -154,6 +155,7 @@ class OutboundStatus(StrEnum):
     READ = "read"
     FAILED = "failed"  # Meta reported a failure in a status webhook
     DEAD = "dead"  # we gave up: permanent error or too many attempts
+    HELD = "held"  # waits for the customer's next message (window closed, no template)
 
     @property
     def rank(self) -> int:
@@ -170,6 +172,7 @@ _RANK = {
     OutboundStatus.DELIVERED: 3,
     OutboundStatus.READ: 4,
     OutboundStatus.DEAD: 5,
+    OutboundStatus.HELD: 0,
 }
 
 #: Rows that still hold the line for their customer: later rows wait behind them.
@@ -268,6 +271,10 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None]
     paid_amount: Mapped[int | None] = mapped_column(Integer)
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(128))
+    #: Customer updates waiting for the customer's next message (window closed, no template).
+    held_updates: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (Index(None, "status", "created_at"), Index(None, "customer_id"), Index(None, "expires_at"))
 
@@ -327,3 +334,44 @@ class Payment(Base):
     currency: Mapped[str] = mapped_column(String(3))
     source: Mapped[str] = mapped_column(String(32))  # provider, or staff
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CarrierEvent(Base):
+    """A carrier's tracking event, stored once per event id (carriers resend)."""
+
+    __tablename__ = "carrier_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    carrier: Mapped[str] = mapped_column(String(64))
+    tracking_number: Mapped[str] = mapped_column(String(128), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_order.id"))
+    outcome: Mapped[str] = mapped_column(String(64))  # applied, stale, unknown code, no order...
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Invoice(Base):
+    """An order's invoice: a number from the gap-free sequence, and a PDF or the shop's own link."""
+
+    __tablename__ = "invoice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("shop_order.id"), unique=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    source: Mapped[str] = mapped_column(String(16))  # builtin or external
+    url: Mapped[str | None] = mapped_column(Text)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    filename: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class Sequence(Base):
+    """Gap-free counters (invoice numbers): incremented under a row lock, in the same transaction."""
+
+    __tablename__ = "number_sequence"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

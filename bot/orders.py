@@ -50,8 +50,13 @@ HOLDS_STOCK = {S.PENDING, S.CONFIRMED, S.PAID, S.CASH_ON_DELIVERY, S.PREPARED}
 
 
 def transition(session: Session, order: Order, event: str, actor: str, now: datetime,
-               note: str | None = None) -> S:
-    """Apply `event` to `order`; raises IllegalTransition. Writes the history row."""
+               note: str | None = None, content=None) -> S:
+    """Apply `event` to `order`; raises IllegalTransition.
+
+    Writes the history row and, given the shop's `content`, queues the
+    customer's update and (on the configured status) the invoice, all in the
+    caller's transaction.
+    """
     current = S(order.status)
     new = TRANSITIONS.get((current, event))
     if new is None:
@@ -62,6 +67,20 @@ def transition(session: Session, order: Order, event: str, actor: str, now: date
     order.updated_at = now
     session.add(OrderHistory(order_id=order.id, from_status=current, to_status=new, event=event,
                              actor=actor, note=note, at=now))
+    if content is not None:
+        from . import invoices, notifications
+
+        notifications.notify(session, content, order, now)
+        if new.value == content.invoice.send_on or (content.invoice.send_on == "confirmed" and new in (
+                S.CASH_ON_DELIVERY, S.PAID) and current is S.PENDING):
+            invoice = invoices.create_builtin(session, content, order, now)
+            if invoice is not None and order.customer_id is not None:
+                from . import outbox
+                from .models import Customer
+
+                customer = session.get(Customer, order.customer_id)
+                outbox.enqueue(session, customer, [invoices.document_message(content, invoice, order)], now,
+                               cause=f"invoice:{order.reference}")
     return new
 
 

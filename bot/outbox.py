@@ -21,7 +21,8 @@ PAUSE_KEY = "sender_pause"
 
 
 def enqueue(session: Session, customer: Customer, specs: list[dict], now: datetime,
-            cause: str | None = None, cause_received_at: datetime | None = None) -> list[OutboundMessage]:
+            cause: str | None = None, cause_received_at: datetime | None = None,
+            notify: bool = True) -> list[OutboundMessage]:
     """Queue `specs` for `customer`, fitted to WhatsApp's limits, in order."""
     rows = [
         OutboundMessage(customer_id=customer.id, recipient=customer.recipient, body=part,
@@ -32,7 +33,7 @@ def enqueue(session: Session, customer: Customer, specs: list[dict], now: dateti
     session.add_all(rows)
     if rows:
         session.flush()
-        if session.get_bind().dialect.name == "postgresql":
+        if notify and session.get_bind().dialect.name == "postgresql":
             # delivered to LISTENing senders when this transaction commits
             session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
     return rows

@@ -19,7 +19,7 @@ from pywa import errors as wa_errors
 
 from . import inbound, outbox
 from .db import transaction
-from .models import OutboundMessage, OutboundStatus
+from .models import Invoice, OutboundMessage, OutboundStatus
 from .whatsapp import deliver
 
 log = logging.getLogger(__name__)
@@ -197,6 +197,12 @@ class Sender:
             self.wakeup.set()  # the customer's next message may now be due
 
     def _attempt(self, row_id: int, recipient: str, body: dict):
+        if body.get("invoice_id"):  # our own PDF: uploaded with the send
+            with transaction(self.sessions) as session:
+                invoice = session.get(Invoice, body["invoice_id"])
+                body = dict(body, bytes=invoice.pdf if invoice else None)
+            if body["bytes"] is None:
+                return ("invalid", ValueError(f"invoice {body['invoice_id']} is gone"))
         try:
             return ("sent", deliver(self.wa, body, recipient, outbox.tracker(row_id), self.config["PUBLIC_URL"]))
         except wa_errors.WhatsAppError as exc:

@@ -78,8 +78,10 @@ def deliver(wa: WhatsApp, spec: dict, to: str, tracker: str, public_url: str | N
                              footer=spec.get("footer"), tracker=tracker,
                              buttons=[Button(title=b["title"], callback_data=b["id"]) for b in spec.get("buttons", [])] or None)
     elif kind == "document":
-        sent = wa.send_document(to=to, document=spec.get("media_id") or spec["url"],
-                                filename=spec.get("filename"), caption=spec.get("caption"), tracker=tracker)
+        data = spec.get("bytes")
+        sent = wa.send_document(to=to, document=data if data is not None else (spec.get("media_id") or spec["url"]),
+                                filename=spec.get("filename"), caption=spec.get("caption"), tracker=tracker,
+                                mime_type="application/pdf" if data is not None else None)
     elif kind == "template":
         components = []
         if spec.get("params"):

@@ -65,4 +65,4 @@ def json_body():
     return body
 
 
-from . import links, openapi, orders, payments  # noqa: E402,F401  (routes register on import)
+from . import aftercare, links, openapi, orders, payments  # noqa: E402,F401  (routes register on import)

@@ -16,7 +16,8 @@ ITEM = {"type": "object", "properties": {
     "sku": {"type": "string", "minLength": 1, "examples": ["TEE-RED-M"]},
     "product_id": {"type": "string", "examples": ["organic-tee"]},
     "options": {"type": "object", "additionalProperties": {"type": "string"}, "examples": [{"size": "M", "colour": "Red"}]},
-    "quantity": {"type": "integer", "minimum": 1, "maximum": 99, "default": 1}}}
+    "quantity": {"type": "integer", "minimum": 1, "maximum": 99, "default": 1}},
+    "anyOf": [{"required": ["sku"]}, {"required": ["product_id", "options"]}]}
 ORDER_IN = {"type": "object", "required": ["items"], "properties": {
     "items": {"type": "array", "minItems": 1, "maxItems": 50, "items": ITEM},
     "customer": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 120},
@@ -67,6 +68,41 @@ SPEC = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PaymentIn"}}}},
             "responses": {"200": {"description": "recorded, already recorded, or ignored"},
                           "409": {"description": "the order cannot be paid in its status"},
+                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404", "422")}}}},
+        "/api/orders/{reference}/status": {"post": {
+            "summary": "Move an order to a status (the order table decides what is allowed)",
+            "security": [{"token": []}],
+            "parameters": [{"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["status"], "properties": {
+                    "status": {"type": "string", "examples": ["confirmed", "shipped"]},
+                    "carrier": {"type": "string", "examples": ["seur"]},
+                    "tracking_number": {"type": "string"}, "note": {"type": "string", "maxLength": 500}}}}}},
+            "responses": {"200": {"description": "the new status"},
+                          "409": {"description": "not allowed from the current status"},
+                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404")}}}},
+        "/api/orders/{reference}/invoice": {"post": {
+            "summary": "The shop's invoicing system sends an order's invoice (a link or a PDF)",
+            "security": [{"token": []}],
+            "parameters": [{"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"type": "object", "properties": {
+                    "number": {"type": "string"}, "url": {"type": "string"}, "pdf_base64": {"type": "string"},
+                    "filename": {"type": "string"}}}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"201": {"description": "stored and queued for the customer"},
+                          "409": {"description": "the order already has an invoice"},
+                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404")}}}},
+        "/api/shipments/events": {"post": {
+            "summary": "A carrier's tracking event (idempotent by event_id; never moves an order backwards)",
+            "security": [{"token": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["carrier", "tracking_number", "code", "time", "event_id"], "properties": {
+                    "carrier": {"type": "string", "examples": ["seur"]}, "tracking_number": {"type": "string"},
+                    "code": {"type": "string", "examples": ["DELIVERED"]},
+                    "time": {"type": "string", "format": "date-time"}, "event_id": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "applied, duplicate or stale"},
+                          "409": {"description": "the order cannot move that way"},
                           **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404", "422")}}}},
         "/api/links": {"get": {
             "summary": "A click-to-chat link with a prefilled enquiry",

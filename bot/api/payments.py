@@ -60,7 +60,8 @@ def payment_callback():
             return error(409, f"order {order.reference} is {order.status}; it cannot be paid now")
         session.add(Payment(provider_id=body["payment_id"], order_id=order.id, amount=amount,
                             currency=order.currency, source="provider", created_at=t))
-        orders.transition(session, order, "pay", "payment provider", t, note=f"payment {body['payment_id']}")
+        orders.transition(session, order, "pay", "payment provider", t, note=f"payment {body['payment_id']}",
+                          content=current_app.extensions["shopbot.content"].current())
         order.paid_at, order.paid_amount = t, amount
     log.info("order %s paid (payment %s)", order.reference, body["payment_id"])
     return jsonify({"result": "paid", "reference": order.reference})

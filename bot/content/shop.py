@@ -20,6 +20,7 @@ from ..catalog import EMPTY, Catalog
 from ..messages import LIMITS
 from ..money import CURRENCIES
 from .catalog_files import load_catalog
+from .aftercare_files import Carrier, InvoiceSettings, Notifications, load_carriers, load_invoice, load_notifications
 from .checkout_file import CheckoutOptions, load_checkout
 from .problems import Problem, did_you_mean
 from .yamlfile import line_of, load_yaml, value_line
@@ -76,10 +77,24 @@ TEXT_VARIABLES.update({
     "order_unknown": {"reference": "SHP-7K3F9"}, "website_order_found": {"reference": "SHP-7K3F9"},
     "order_status": {"reference": "SHP-7K3F9", "status": "pending"},
 })
+_TRACKED = {"reference": "SHP-7K3F9", "name": "Sam", "status": "shipped", "total": "€36.90", "carrier": "SEUR",
+            "tracking_number": "ES123", "tracking_url": "https://track.example/ES123", "eta": "tomorrow",
+            "changed": "24 Nov, 10:32", "history": [{"when": "24 Nov, 10:32", "status": "shipped"}]}
+TEXT_VARIABLES.update({f"status_{s}": {"order": _TRACKED} for s in (
+    "confirmed", "paid", "cash_on_delivery", "prepared", "shipped", "out_for_delivery", "delivered",
+    "cancelled", "refunded")})
+TEXT_VARIABLES.update({f"status_label_{s}": {} for s in (
+    "pending", "confirmed", "paid", "cash_on_delivery", "prepared", "shipped", "out_for_delivery", "delivered",
+    "cancelled", "refunded")})
+TEXT_VARIABLES.update({
+    "track_button": {}, "talk_button": {}, "talk_to_us": {}, "order_details": {"order": _TRACKED},
+    "no_orders": {}, "choose_order": {}, "choose_order_list": {}, "order_row": {"status": "shipped", "total": "€3"},
+    "invoice_caption": {"number": "LL-2026-00001", "reference": "SHP-7K3F9"},
+})
 REQUIRED_TEXTS = tuple(TEXT_VARIABLES)
 
 #: What a menu item may do instead of replying with its own text (see conversation.engine).
-MENU_ACTIONS = ("browse", "search", "cart")
+MENU_ACTIONS = ("browse", "search", "cart", "orders")
 
 SAMPLE_CONTEXT = {
     "customer": {"name": "Sam", "language": "en"},
@@ -112,6 +127,9 @@ class Content:
     env: SandboxedEnvironment = field(repr=False)
     catalog: Catalog = EMPTY
     checkout: CheckoutOptions = CheckoutOptions()
+    carriers: Mapping[str, Carrier] = field(default_factory=dict)
+    notifications: Notifications = Notifications()
+    invoice: InvoiceSettings = InvoiceSettings()
 
     def render(self, key: str, **context) -> str:
         """Render the owner's text `key` with the shop and `context`."""
@@ -247,6 +265,9 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
         return _compile(env, source, rel, line, problems, shop, variables)
 
     checkout = load_checkout(root, env, shop, currency if currency in CURRENCIES else "EUR", problems, compile_text)
+    carriers = load_carriers(root, problems)
+    notifications = load_notifications(root, problems, compile_text)
+    invoice = load_invoice(root, problems)
     if any(p.severity == "error" for p in problems):
         return None
     return Content(
@@ -259,4 +280,7 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
         env=env,
         catalog=catalog,
         checkout=checkout,
+        carriers=MappingProxyType(carriers),
+        notifications=notifications,
+        invoice=invoice,
     )

@@ -21,7 +21,7 @@ from ..content.shop import Content
 from .. import links, references
 from . import browse, checkout_flow, shopping
 from .events import Event, EventType, State
-from .parsing import bare_quantity, command, quantity_and_rest
+from .parsing import asks_order_status, bare_quantity, command, quantity_and_rest
 from ..text import normalise
 from .turn import Result, Turn, buttons, listing, row, text
 
@@ -62,6 +62,7 @@ MENU_ACTIONS: dict[str, Callable[[Turn], Result]] = {
     "browse": browse.categories,
     "search": start_search,
     "cart": shopping.show,
+    "orders": lambda turn: (MENU, [{"type": "action", "action": "order_status"}]),
 }
 
 
@@ -111,6 +112,9 @@ CHOICES: dict[str, Callable[..., Result]] = {
     "confirm": checkout_flow.confirm,
     "cancel_order": lambda turn, reference: (MENU, [
         {"type": "action", "action": "cancel_order", "reference": reference}]),
+    "track": lambda turn, reference=None: (MENU, [
+        {"type": "action", "action": "order_status", **({"reference": reference} if reference else {})}]),
+    "talk": lambda turn: (MENU, [back_to_menu(turn, turn.text("talk_to_us"))]),
 }
 
 
@@ -195,6 +199,8 @@ def _handle(turn: Turn, state: str) -> Result:
     reference = references.find(turn.content.checkout.reference_prefix, event.text)
     if reference:
         return state, [{"type": "action", "action": "find_order", "reference": reference}]
+    if asks_order_status(event.text):
+        return MENU, [{"type": "action", "action": "order_status"}]
     product_id, source = links.marks(event.text)
     if source:
         turn.data.setdefault("source", source)

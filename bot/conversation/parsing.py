@@ -65,3 +65,31 @@ def quantity_and_rest(text: str) -> tuple[int | None, str]:
     if match and re.search(r"x\s*\d+$", cleaned, re.IGNORECASE):
         return int(match.group(2)), match.group(1).strip()
     return None, cleaned
+
+
+#: "Where is my order?" in the shop's languages; matched typo-tolerantly (see `asks_order_status`).
+STATUS_PHRASES = tuple(normalise(p) for p in (
+    "where is my order", "wheres my order", "where is my package", "where is my parcel", "order status",
+    "status of my order", "status", "track my order", "track order", "tracking", "my orders", "my order",
+    "has it shipped", "has my order shipped", "did you ship my order", "when will my order arrive",
+    "when does my order arrive", "is my order on its way", "when will it arrive", "delivery status",
+    "dónde está mi pedido", "donde esta mi pedido", "estado de mi pedido", "estado del pedido", "mis pedidos",
+    "mi pedido", "seguimiento", "cuándo llega mi pedido", "cuando llega mi pedido", "ya enviaron mi pedido",
+    "ha salido mi pedido", "أين طلبي", "وين طلبي", "حالة الطلب", "حالة طلبي", "طلباتي", "تتبع الطلب", "متى يصل طلبي",
+))
+
+
+def asks_order_status(text: str) -> bool:
+    """True for "where is my order?", "has it shipped?", "wher is my ordr", "¿dónde está mi pedido?"..."""
+    from rapidfuzz import fuzz, process
+
+    norm = normalise(text)
+    if not norm or len(norm) > 80:
+        return False
+    best = process.extractOne(norm, STATUS_PHRASES, scorer=fuzz.ratio, score_cutoff=80)
+    if best:
+        return True
+    words = set(norm.split())
+    return bool(words & {"order", "orders", "pedido", "pedidos", "طلبي", "الطلب", "package", "parcel"}) and bool(
+        words & {"where", "wheres", "status", "track", "tracking", "shipped", "arrive", "arrived", "donde", "estado",
+                 "llega", "llegado", "enviado", "seguimiento", "اين", "وين", "حاله", "تتبع", "متي"})

@@ -1,0 +1,148 @@
+"""Reading what happens after an order: `flows/carriers.yaml`, `flows/notifications.yaml`
+and `flows/invoice.yaml`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from ..models import OrderStatus
+from .problems import Problem, did_you_mean
+from .yamlfile import line_of, load_yaml
+
+STATUSES = tuple(s.value for s in OrderStatus)
+TRACKED = ("shipped", "out_for_delivery", "delivered")
+SAMPLE_ORDER = {"reference": "SHP-7K3F9", "name": "Sam", "total": "€36.90", "carrier": "SEUR",
+                "tracking_number": "ES123", "tracking_url": "https://track.example/ES123", "eta": "tomorrow",
+                "status": "shipped"}
+
+
+@dataclass(frozen=True)
+class Carrier:
+    id: str
+    name: str
+    tracking_url: str
+    codes: dict[str, str]  # carrier code -> order status
+
+    def url_for(self, tracking: str) -> str:
+        return self.tracking_url.replace("{tracking}", tracking)
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    language: str
+    params: tuple[Any, ...]  # compiled jinja2 templates
+
+
+@dataclass(frozen=True)
+class Notifications:
+    notify: frozenset[str] = frozenset()
+    templates: dict[str, Template] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InvoiceSettings:
+    source: str = "builtin"
+    send_on: str = "confirmed"
+    number_format: str = "{year}-{number:05d}"
+    tax_rate: Decimal = Decimal("0")
+    tax_name: str = "VAT"
+    seller: dict = field(default_factory=dict)
+    footer: str = ""
+
+
+def _status(value, rel, line, problems, allowed=STATUSES) -> str | None:
+    if value not in allowed:
+        problems.append(Problem(rel, line, f"unknown status `{value}`{did_you_mean(str(value), allowed)}; "
+                                           f"use one of {', '.join(allowed)}"))
+        return None
+    return value
+
+
+def load_carriers(root: Path, problems: list[Problem]) -> dict[str, Carrier]:
+    rel = "flows/carriers.yaml"
+    if not (root / rel).exists():
+        return {}
+    data = load_yaml(root / rel, rel, problems)
+    carriers = {}
+    for carrier_id, spec in ((data or {}).get("carriers") or {}).items():
+        line = line_of(data["carriers"], carrier_id)
+        if not isinstance(spec, CommentedMap):
+            problems.append(Problem(rel, line, f"carrier `{carrier_id}` needs name, tracking_url and codes"))
+            continue
+        url = str(spec.get("tracking_url", ""))
+        if not url.startswith("https://") or "{tracking}" not in url:
+            problems.append(Problem(rel, line_of(spec, "tracking_url") if "tracking_url" in spec else line,
+                                    "tracking_url must start with https:// and contain {tracking}"))
+            continue
+        codes = {}
+        for code, status in (spec.get("codes") or {}).items():
+            mapped = _status(status, rel, line_of(spec["codes"], code), problems, TRACKED)
+            if mapped:
+                codes[str(code).upper()] = mapped
+        carriers[str(carrier_id)] = Carrier(str(carrier_id), str(spec.get("name") or carrier_id), url, codes)
+    return carriers
+
+
+def load_notifications(root: Path, problems: list[Problem], compile_text) -> Notifications:
+    rel = "flows/notifications.yaml"
+    if not (root / rel).exists():
+        return Notifications()
+    data = load_yaml(root / rel, rel, problems)
+    if data is None:
+        return Notifications()
+    notify = set()
+    for index, status in enumerate(data.get("notify") or []):
+        if _status(status, rel, line_of(data["notify"], index), problems):
+            notify.add(status)
+    templates = {}
+    for status, spec in (data.get("templates") or {}).items():
+        line = line_of(data["templates"], status)
+        if not _status(status, rel, line, problems) or not isinstance(spec, CommentedMap) or not spec.get("name"):
+            if isinstance(spec, CommentedMap) and not spec.get("name"):
+                problems.append(Problem(rel, line, f"the template for `{status}` needs a `name`"))
+            continue
+        params = tuple(compile_text(p, rel, line_of(spec["params"], i), {"order": SAMPLE_ORDER})
+                       for i, p in enumerate(spec.get("params") or []))
+        templates[status] = Template(str(spec["name"]), str(spec.get("language", "en")), params)
+    return Notifications(frozenset(notify), templates)
+
+
+def load_invoice(root: Path, problems: list[Problem]) -> InvoiceSettings:
+    rel = "flows/invoice.yaml"
+    if not (root / rel).exists():
+        return InvoiceSettings(source="none")
+    data = load_yaml(root / rel, rel, problems)
+    if data is None:
+        return InvoiceSettings()
+    source = str(data.get("source", "builtin"))
+    if source not in ("builtin", "external"):
+        problems.append(Problem(rel, line_of(data, "source"), "source must be builtin or external"))
+    send_on = str(data.get("send_on", "confirmed"))
+    if send_on not in ("confirmed", "paid"):
+        problems.append(Problem(rel, line_of(data, "send_on"), "send_on must be confirmed or paid"))
+    try:
+        rate = Decimal(str(data.get("tax_rate", "0")))
+        if not 0 <= rate <= 100:
+            raise InvalidOperation
+    except InvalidOperation:
+        problems.append(Problem(rel, line_of(data, "tax_rate"), "tax_rate must be a percentage from 0 to 100"))
+        rate = Decimal("0")
+    number_format = str(data.get("number_format", "{year}-{number:05d}"))
+    try:
+        number_format.format(year=2026, number=1)
+        if "{number" not in number_format:
+            raise KeyError("number")
+    except (KeyError, ValueError, IndexError):
+        problems.append(Problem(rel, line_of(data, "number_format"),
+                                "number_format may use {year} and must use {number}, e.g. INV-{year}-{number:05d}"))
+        number_format = "{year}-{number:05d}"
+    seller = {str(k): str(v) for k, v in (data.get("seller") or {}).items()}
+    if source == "builtin" and not seller.get("name"):
+        problems.append(Problem(rel, line_of(data), "seller.name is required for built-in invoices"))
+    return InvoiceSettings(source, send_on, number_format, rate, str(data.get("tax_name", "VAT")), seller,
+                           str(data.get("footer", "")))

@@ -1,0 +1,72 @@
+"""Telling the customer when their order changes, the right way for the 24-hour window.
+
+Inside the window: the owner's text with Track and Talk-to-us buttons.
+Outside it: the approved template configured for that status. With neither,
+the update is held (an outbox row that waits) and goes out when the customer
+next writes, and the order is flagged. All of it is written in the same
+transaction as the status change, so an update is never sent twice or lost.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from . import order_view, outbox
+from .content.shop import Content
+from .models import Customer, Order, OutboundMessage, OutboundStatus
+
+WINDOW = timedelta(hours=24)
+
+
+def window_open(customer: Customer, now: datetime) -> bool:
+    return (customer.last_inbound_at is not None and now - customer.last_inbound_at < WINDOW
+            and customer.window_closed_at is None)
+
+
+def status_message(content: Content, order: Order, customer: Customer) -> dict:
+    variables = order_view.variables(content, order)
+    body = content.render(f"status_{order.status}", customer={"name": customer.name}, order=variables)
+    return {"type": "buttons", "text": body, "buttons": [
+        {"id": f"track:{order.reference}", "title": content.render("track_button")},
+        {"id": "talk", "title": content.render("talk_button")}]}
+
+
+def template_message(content: Content, order: Order, status: str) -> dict | None:
+    template = content.notifications.templates.get(status)
+    if template is None:
+        return None
+    variables = order_view.variables(content, order)
+    params = [p.render(shop=content.shop, order=variables).strip() for p in template.params]
+    return {"type": "template", "name": template.name, "language": template.language, "params": params}
+
+
+def notify(session: Session, content: Content, order: Order, now: datetime) -> OutboundMessage | None:
+    """Queue the customer's update for the order's new status (if the owner wants one sent)."""
+    if order.status not in content.notifications.notify or order.customer_id is None:
+        return None
+    customer = session.get(Customer, order.customer_id)
+    if window_open(customer, now):
+        return outbox.enqueue(session, customer, [status_message(content, order, customer)], now,
+                              cause=f"order:{order.reference}:{order.status}")[0]
+    template = template_message(content, order, order.status)
+    if template is not None:
+        return outbox.enqueue(session, customer, [template], now, cause=f"order:{order.reference}:{order.status}")[0]
+    [row] = outbox.enqueue(session, customer, [status_message(content, order, customer)], now,
+                           cause=f"order:{order.reference}:{order.status}", notify=False)
+    row.status = OutboundStatus.HELD
+    order.held_updates += 1
+    return row
+
+
+def release_held(session: Session, customer: Customer, now: datetime) -> int:
+    """The customer wrote: their held updates go out now, oldest first, before the new reply."""
+    held = session.scalars(select(OutboundMessage).where(
+        OutboundMessage.customer_id == customer.id, OutboundMessage.status == OutboundStatus.HELD)).all()
+    for row in held:
+        row.status, row.next_attempt_at = OutboundStatus.QUEUED, now
+    if held:
+        session.execute(update(Order).where(Order.customer_id == customer.id, Order.held_updates > 0)
+                        .values(held_updates=0))
+    return len(held)

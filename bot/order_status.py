@@ -1,0 +1,52 @@
+"""Answering "where is my order?": one order in detail, or a choice between open ones.
+
+A reference that is unknown, or belongs to someone else, gets the same
+helpful answer, so a guessed reference reveals nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import order_view
+from .content.shop import Content
+from .models import Conversation, Customer, Order, OrderStatus
+
+HISTORY_STEPS = 4
+CLOSED = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+
+
+def details(session: Session, content: Content, customer: Customer, order: Order) -> dict:
+    variables = order_view.variables(content, order, session, history_steps=HISTORY_STEPS)
+    body = content.render("order_details", customer={"name": customer.name}, order=variables)
+    buttons = [{"id": "talk", "title": content.render("talk_button")}]
+    return {"type": "buttons", "text": body, "buttons": buttons}
+
+
+def answer(session: Session, content: Content, customer: Customer, conversation: Conversation,
+           action: dict, now: datetime, event) -> list[dict]:
+    """The `order_status` action: a reference, or all of this customer's orders."""
+    who = {"name": customer.name}
+    reference = action.get("reference")
+    if reference:
+        order = session.scalars(select(Order).where(Order.reference == reference)).first()
+        if order is None or order.customer_id != customer.id:
+            return [{"type": "text", "text": content.render("order_unknown", customer=who, reference=reference)}]
+        return [details(session, content, customer, order)]
+    mine = session.scalars(select(Order).where(Order.customer_id == customer.id)
+                           .order_by(Order.created_at.desc()).limit(20)).all()
+    open_orders = [o for o in mine if o.status not in CLOSED]
+    shown = open_orders or mine[:1]
+    if not shown:
+        return [{"type": "text", "text": content.render("no_orders", customer=who)}]
+    if len(shown) == 1:
+        return [details(session, content, customer, shown[0])]
+    rows = [{"id": f"track:{o.reference}", "title": o.reference,
+             "description": content.render("order_row", status=order_view.status_label(content, o.status),
+                                           total=order_view.money(content, o.total, o.currency))}
+            for o in shown[:10]]
+    return [{"type": "list", "text": content.render("choose_order", customer=who),
+             "button": content.render("choose_order_list"),
+             "sections": [{"title": content.render("choose_order_list"), "rows": rows}]}]
