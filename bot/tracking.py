@@ -34,9 +34,9 @@ def apply(session: Session, content: Content, event: dict, now: datetime) -> tup
         return 200, {"result": "duplicate", "event_id": event["event_id"]}
     record = session.get(CarrierEvent, inserted)
 
-    def done(status: int, outcome: str, **extra) -> tuple[int, dict]:
+    def done(http_status: int, outcome: str, **extra) -> tuple[int, dict]:
         record.outcome = outcome
-        return status, {"result": outcome, "event_id": event["event_id"], **extra}
+        return http_status, {"result": outcome, "event_id": event["event_id"], **extra}
 
     if carrier is None:
         log.warning("carrier event %s from unknown carrier %r kept, not applied", event["event_id"], event["carrier"])

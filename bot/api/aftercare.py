@@ -48,7 +48,7 @@ def set_status(reference: str):
         try:
             event = orders.event_for(order, status)
         except orders.IllegalTransition as exc:
-            return error(409, str(exc), status=order.status)
+            return error(409, str(exc), current=order.status)
         if event == "ship":
             if not (carrier or order.carrier) or not (tracking_number or order.tracking_number):
                 raise InvalidInput("tracking_number", "shipping needs a carrier and a tracking number")

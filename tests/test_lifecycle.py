@@ -1,0 +1,383 @@
+"""After the order: every transition, the customer's updates, carriers, invoices, "where is my order?"."""
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from bot import orders
+from bot.db import transaction
+from bot.inbound import now
+from bot.models import (CarrierEvent, Customer, Invoice, Order, OrderHistory, OutboundMessage, OrderStatus)
+from bot.orders import TRANSITIONS, IllegalTransition
+
+from . import payloads as p
+from .helpers import body_text
+from .test_checkout import Chat, checkout_to_summary
+
+TOKEN = {"Authorization": "Bearer sandbox-api-token"}
+EVENTS = sorted({e for (_s, e) in TRANSITIONS})
+
+
+@pytest.fixture
+def chat(app, post, sender, fake_graph):
+    return Chat(post, sender, fake_graph)
+
+
+def placed(chat) -> str:
+    """A confirmed-in-chat order for 2 candles, delivered to Madrid, paid by bank transfer."""
+    sent = checkout_to_summary(chat, payment="Bank transfer")
+    sent = chat.tap(chat.buttons(sent)["Confirm"])
+    return body_text(sent[-1]).split("*")[1]
+
+
+def load(app, reference) -> Order:
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        return s.scalars(select(Order).where(Order.reference == reference)).one()
+
+
+def set_status(client, reference, status, **extra):
+    return client.post(f"/api/orders/{reference}/status", json={"status": status, **extra}, headers=TOKEN)
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status,event", list(itertools.product([s.value for s in OrderStatus], EVENTS)))
+def test_every_transition_and_every_illegal_one(status, event):
+    order = Order(id=1, reference="SHP-TEST1", status=status, stock_reserved=False)
+
+    class Session:
+        added = []
+
+        def add(self, row):
+            self.added.append(row)
+
+    expected = TRANSITIONS.get((OrderStatus(status), event))
+    if expected is None:
+        with pytest.raises(IllegalTransition) as exc:
+            orders.transition(Session(), order, event, "test", now())
+        assert str(exc.value).startswith(f"order SHP-TEST1 is {status}; cannot {event}")
+        assert order.status == status
+    else:
+        assert orders.transition(Session(), order, event, "test", now()) == expected
+        [history] = Session.added
+        assert (history.from_status, history.to_status, history.actor) == (status, expected, "test")
+
+
+def test_the_lifecycle_path_exists():
+    path = [("pending", "confirm"), ("confirmed", "pay"), ("paid", "prepare"), ("prepared", "ship"),
+            ("shipped", "out_for_delivery"), ("out_for_delivery", "deliver")]
+    assert [TRANSITIONS[(OrderStatus(s), e)] for s, e in path] == [
+        "confirmed", "paid", "prepared", "shipped", "out_for_delivery", "delivered"]
+    assert TRANSITIONS[(OrderStatus.CONFIRMED, "cash_on_delivery")] == "cash_on_delivery"
+    assert TRANSITIONS[(OrderStatus.DELIVERED, "refund")] == "refunded"
+
+
+# -- the customer's updates -----------------------------------------------------------------------
+
+def test_each_status_sends_its_update_inside_the_window(app, client, chat, sender):
+    reference = placed(chat)
+    steps = [("confirmed", {}, "✅ Good news, Sam Rivera! Your order *{ref}* is confirmed."),
+             ("paid", {}, "💳 We've received your payment of €36.90 for order *{ref}*."),
+             ("prepared", {}, "📦 Your order *{ref}* is packed and ready; expected next working day."),
+             ("shipped", {"carrier": "seur", "tracking_number": "ES9988776655"},
+              "🚚 Your order *{ref}* is on its way with SEUR!"),
+             ("out_for_delivery", {}, "🛵 Your order *{ref}* is out for delivery today."),
+             ("delivered", {}, "🎉 Your order *{ref}* was delivered.")]
+    for status, extra, text in steps:
+        assert set_status(client, reference, status, **extra).status_code == 200
+        sender.pump()
+        last = [m for m in chat.fake.messages_to(chat.number) if m["payload"]["type"] != "document"][-1]
+        assert body_text(last).startswith(text.format(ref=reference)), status
+        assert list(Chat.buttons([last])) == ["Track", "Talk to us"]
+    shipped = [body_text(m) for m in chat.fake.messages_to(chat.number) if "SEUR" in body_text(m)][0]
+    assert "Tracking number: ES9988776655" in shipped
+    assert "https://www.seur.com/livetracking/?segOnlineIdentificador=ES9988776655" in shipped
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        history = [(h.from_status, h.to_status, h.actor) for h in s.scalars(
+            select(OrderHistory).join(Order).where(Order.reference == reference).order_by(OrderHistory.id))]
+    assert history[0] == (None, "pending", "customer") and history[-1] == ("out_for_delivery", "delivered", "api")
+
+
+def _close_window(app):
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        for c in s.scalars(select(Customer)):
+            c.last_inbound_at = now() - timedelta(hours=30)
+
+
+def test_outside_the_window_the_configured_template_is_sent(app, client, chat, sender):
+    reference = placed(chat)
+    set_status(client, reference, "confirmed")
+    set_status(client, reference, "paid")
+    set_status(client, reference, "prepared")
+    sender.pump()
+    _close_window(app)
+    assert set_status(client, reference, "shipped", carrier="correos", tracking_number="PQ123456789ES").status_code == 200
+    sender.pump()
+    last = chat.fake.messages_to(chat.number)[-1]["payload"]
+    assert last["type"] == "template" and last["template"]["name"] == "order_shipped"
+    assert last["template"]["language"] == {"code": "en"}
+    params = [x["text"] for x in last["template"]["components"][0]["parameters"]]
+    assert params == [reference, "Correos",
+                      "https://www.correos.es/es/es/herramientas/localizador/envios/detalle?tracking-number=PQ123456789ES"]
+
+
+def test_without_a_template_the_update_is_held_until_the_customer_writes(app, client, chat, sender):
+    reference = placed(chat)
+    set_status(client, reference, "confirmed")
+    sender.pump()
+    _close_window(app)
+    before = len(chat.fake.messages_to(chat.number))
+    set_status(client, reference, "paid")  # no template for "paid" in flows/notifications.yaml
+    sender.pump()
+    assert len(chat.fake.messages_to(chat.number)) == before
+    assert load(app, reference).held_updates == 1
+    texts = [body_text(m) for m in chat.say("hello again")]
+    paid = next(i for i, t in enumerate(texts) if t.startswith("💳 We've received your payment"))
+    assert paid < len(texts) - 1  # the held update goes out first, then the answer to "hello again"
+    assert load(app, reference).held_updates == 0
+
+
+def test_a_fast_shipped_then_delivered_pair_arrives_in_order(app, client, chat, sender, fake_graph):
+    reference = placed(chat)
+    for status in ("confirmed", "paid", "prepared"):
+        set_status(client, reference, status)
+    sender.pump()
+    fake_graph.latency = 0.05
+    set_status(client, reference, "shipped", carrier="seur", tracking_number="X1")
+    set_status(client, reference, "delivered")
+    sender.pump()
+    texts = [body_text(m) for m in chat.fake.messages_to(chat.number)[-2:]]
+    assert texts[0].startswith("🚚") and "was delivered" in texts[1]
+
+
+def test_an_illegal_status_change_is_refused_with_the_current_state(app, client, chat):
+    reference = placed(chat)
+    r = set_status(client, reference, "delivered")
+    assert r.status_code == 409
+    assert r.json["error"] == f"order {reference} is pending; cannot set delivered (allowed: cancel, confirm, pay)"
+    r = set_status(client, reference, "shipped")
+    assert r.status_code == 409
+
+
+def test_shipping_needs_a_tracking_number(app, client, chat):
+    reference = placed(chat)
+    for status in ("confirmed", "paid", "prepared"):
+        set_status(client, reference, status)
+    r = set_status(client, reference, "shipped")
+    assert r.status_code == 400 and r.json["field"] == "tracking_number"
+
+
+def test_shopbot_order_set_ships_with_tracking(app, runner, chat, client, sender):
+    reference = placed(chat)
+    for status in ("confirmed", "paid", "prepared"):
+        set_status(client, reference, status)
+    result = runner.invoke(args=["order", "set", reference, "shipped", "--carrier", "seur", "--tracking", "ES42"])
+    assert result.exit_code == 0, result.output
+    sender.pump()
+    assert "ES42" in body_text(chat.fake.messages_to(chat.number)[-1])
+
+
+# -- carriers ---------------------------------------------------------------------------------------
+
+def carrier_event(client, code, event_id, carrier="seur", tracking="ES777", hours=0):
+    when = (now() + timedelta(hours=hours)).isoformat()
+    return client.post("/api/shipments/events", headers=TOKEN, json={
+        "carrier": carrier, "tracking_number": tracking, "code": code, "time": when, "event_id": event_id})
+
+
+def shipped_order(app, client, chat) -> str:
+    reference = placed(chat)
+    for status in ("confirmed", "paid", "prepared"):
+        set_status(client, reference, status)
+    set_status(client, reference, "shipped", carrier="seur", tracking_number="ES777")
+    return reference
+
+
+def test_carrier_events_move_the_order_once_and_never_backwards(app, client, chat, sender):
+    reference = shipped_order(app, client, chat)
+    assert carrier_event(client, "OUT_FOR_DELIVERY", "ev-1").json["result"] == "applied"
+    assert carrier_event(client, "OUT_FOR_DELIVERY", "ev-1").json["result"] == "duplicate"
+    assert carrier_event(client, "DELIVERED", "ev-2").json == {"result": "applied", "event_id": "ev-2", "status": "delivered"}
+    late = carrier_event(client, "IN_TRANSIT", "ev-0", hours=-5)  # arrives after delivery
+    assert late.json["result"] == "stale" and load(app, reference).status == "delivered"
+    sender.pump()
+    sent = [body_text(m) for m in chat.fake.messages_to(chat.number)]
+    assert sum(t.startswith("🛵") for t in sent) == 1 and sum("was delivered" in t for t in sent) == 1
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        assert [e.outcome for e in s.scalars(select(CarrierEvent).order_by(CarrierEvent.id))] == ["applied", "applied", "stale"]
+
+
+def test_a_delivered_event_straight_after_shipping_walks_the_path(app, client, chat):
+    reference = shipped_order(app, client, chat)
+    assert carrier_event(client, "DELIVERED", "ev-9").json["status"] == "delivered"
+    assert load(app, reference).status == "delivered"
+
+
+def test_unknown_carrier_and_unknown_code_are_kept_and_refused(app, client, chat):
+    reference = shipped_order(app, client, chat)
+    r = carrier_event(client, "DELIVERED", "ev-x", carrier="dhl")
+    assert r.status_code == 422 and r.json["result"] == "unknown carrier" and r.json["known"] == ["correos", "seur"]
+    r = carrier_event(client, "LOST_IN_SPACE", "ev-y")
+    assert r.status_code == 422 and r.json["result"] == "unknown code"
+    assert load(app, reference).status == "shipped"
+    r = carrier_event(client, "DELIVERED", "ev-z", tracking="NOPE")
+    assert r.status_code == 404
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        assert len(s.scalars(select(CarrierEvent)).all()) == 3
+
+
+# -- invoices ----------------------------------------------------------------------------------------
+
+def invoice_of(app, reference) -> Invoice:
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        return s.scalars(select(Invoice).join(Order).where(Order.reference == reference)).one()
+
+
+def test_the_builtin_invoice_pdf_is_sent_on_confirmation(app, client, chat, sender):
+    reference = placed(chat)
+    set_status(client, reference, "confirmed")
+    sender.pump()
+    invoice = invoice_of(app, reference)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(invoice.pdf)).pages)
+    year = now().year
+    assert invoice.number == f"LL-{year}-00001"
+    assert f"Invoice LL-{year}-00001" in text and f"Order: {reference}" in text
+    assert "Soy candle, fig" in text and "€16.50" in text and "€33.00" in text
+    assert "Delivery: Madrid city" in text and "€3.90" in text
+    assert "VAT 21% (included)" in text and "€6.40" in text  # 36.90 × 21/121
+    assert "Total" in text and "€36.90" in text and "Lumen & Loom SL" in text
+    document = [m for m in chat.fake.messages_to(chat.number) if m["payload"]["type"] == "document"]
+    assert len(document) == 1
+    assert document[0]["payload"]["document"]["filename"] == f"invoice-LL-{year}-00001.pdf"
+    assert document[0]["payload"]["document"]["caption"] == f"🧾 Invoice LL-{year}-00001 for order *{reference}*"
+
+
+def test_invoice_numbers_never_repeat_under_concurrent_confirmations(app, client, chat):
+    references = [client.post("/api/orders", headers=TOKEN, json={"items": [{"sku": "HOM-SOAP"}]}).json["reference"]
+                  for _ in range(8)]
+    from bot.sandbox.fake_graph import LocalServer
+
+    import httpx
+
+    server = LocalServer(app)
+    barrier = threading.Barrier(len(references))
+    codes = []
+
+    def confirm(reference):
+        barrier.wait()
+        codes.append(httpx.post(f"{server.url}/api/orders/{reference}/status", json={"status": "confirmed"},
+                                headers=TOKEN, timeout=30).status_code)
+
+    threads = [threading.Thread(target=confirm, args=(r,)) for r in references]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        server.close()
+    assert codes == [200] * len(references)
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        numbers = sorted(i.number for i in s.scalars(select(Invoice)))
+    year = now().year
+    assert numbers == [f"LL-{year}-{n:05d}" for n in range(1, len(references) + 1)]  # no gaps, no doubles
+
+
+def test_an_external_invoice_is_forwarded_as_a_document(app, client, chat, sender, shop_dir):
+    invoice_yaml = shop_dir / "flows" / "invoice.yaml"
+    invoice_yaml.write_text(invoice_yaml.read_text().replace("source: builtin", "source: external"))
+    app.extensions["shopbot.content"].reload()
+    reference = placed(chat)
+    set_status(client, reference, "confirmed")
+    r = client.post(f"/api/orders/{reference}/invoice", headers=TOKEN,
+                    json={"number": "F-2026-118", "url": "https://invoices.example/F-2026-118.pdf"})
+    assert r.status_code == 201 and r.json["queued_for_customer"] is True
+    assert client.post(f"/api/orders/{reference}/invoice", headers=TOKEN,
+                       json={"number": "F-2", "url": "https://x.example/2.pdf"}).status_code == 409
+    sender.pump()
+    document = chat.fake.messages_to(chat.number)[-1]["payload"]
+    assert document["document"]["link"] == "https://invoices.example/F-2026-118.pdf"
+    assert "Invoice F-2026-118" in document["document"]["caption"]
+
+
+def test_an_external_pdf_upload_is_checked(app, client, chat):
+    reference = placed(chat)
+    r = client.post(f"/api/orders/{reference}/invoice?number=F-9", headers=TOKEN | {"Content-Type": "application/pdf"},
+                    data=b"not a pdf")
+    assert r.status_code == 400 and r.json["field"] == "pdf"
+
+
+# -- where is my order? -------------------------------------------------------------------------------
+
+STATUS_QUESTIONS = [
+    "where is my order", "where is my order?", "Where's my order??", "wher is my ordr", "whre is my order",
+    "order status", "status of my order", "my orders", "my order", "track my order", "tracking",
+    "has it shipped?", "has my order shipped", "did you ship my order", "when will my order arrive",
+    "when does my order arrive?", "is my order on its way", "delivery status", "where is my package",
+    "where is my parcel", "dónde está mi pedido", "donde esta mi pedido?", "estado de mi pedido",
+    "mis pedidos", "seguimiento", "cuándo llega mi pedido", "ya enviaron mi pedido?", "أين طلبي",
+    "وين طلبي", "حالة الطلب", "طلباتي", "متى يصل طلبي", "STATUS", "Order status please",
+]
+
+
+def test_status_questions_are_answered_with_the_order(app, client, chat, sender):
+    reference = placed(chat)
+    for status in ("confirmed", "paid", "prepared"):
+        set_status(client, reference, status)
+    set_status(client, reference, "shipped", carrier="seur", tracking_number="ES555")
+    sender.pump()
+    assert len(STATUS_QUESTIONS) >= 30
+    misses = []
+    for question in STATUS_QUESTIONS:
+        sent = chat.say(question)
+        if not body_text(sent[-1]).startswith(f"📦 *Order {reference}*: shipped"):
+            misses.append(question)
+    assert misses == []
+    answer = body_text(chat.say("where is my order")[-1])
+    assert "Track it: https://www.seur.com/livetracking/?segOnlineIdentificador=ES555" in answer
+    assert "Expected: next working day" in answer
+    assert [line for line in answer.splitlines() if line.startswith("• ")][-2:] == [
+        line for line in answer.splitlines() if line.startswith("• ")][-2:]
+    assert answer.splitlines()[-1].endswith(": shipped")
+
+
+def test_the_track_button_and_a_typed_reference(app, client, chat):
+    reference = placed(chat)
+    sent = chat.tap(f"track:{reference}", "Track")
+    assert body_text(sent[-1]).startswith(f"📦 *Order {reference}*: received, waiting for confirmation")
+    sent = chat.say(f"status {reference.lower()}")
+    assert body_text(sent[-1]).startswith(f"📦 *Order {reference}*")
+
+
+def test_several_open_orders_give_a_list(app, chat):
+    first = placed(chat)
+    chat.say("1 tote bag")
+    chat.tap("checkout")
+    sent = chat.tap("checkout:last", "Use these")
+    sent = chat.tap("checkout:no_note")
+    sent = chat.tap(chat.buttons(sent)["Confirm"])
+    second = body_text(sent[-1]).split("*")[1]
+    sent = chat.say("where is my order?")
+    assert body_text(sent[-1]) == "Which order do you mean?"
+    assert set(Chat.buttons(sent)) == {first, second}
+
+
+def test_no_orders_yet(app, chat):
+    assert body_text(chat.say("where is my order")[-1]).startswith("I can't find any orders")
+
+
+def test_another_customers_reference_reveals_nothing_in_chat(app, post, sender, fake_graph, chat):
+    reference = placed(chat)
+    stranger = Chat(post, sender, fake_graph, number="34699000111", name="Eve")
+    for asked in (f"status {reference}", f"where is {reference}"):
+        unknown = body_text(stranger.say(asked)[-1])
+        made_up = body_text(stranger.say(asked.replace(reference, "SHP-XXXXX"))[-1])
+        assert unknown == made_up.replace("SHP-XXXXX", reference)
+    assert body_text(stranger.tap(f"track:{reference}")[-1]).startswith("I couldn't find an order")
