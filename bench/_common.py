@@ -35,6 +35,9 @@ DISPLAY = "15550001234"
 APP_SECRET = "bench-secret"
 GRAPH_LATENCY = 0.150  # seconds the fake Graph API takes for every send
 
+if str(ROOT) not in sys.path:  # `bot` from this checkout, installed or not
+    sys.path.insert(1, str(ROOT))
+
 
 # -- child processes -------------------------------------------------------------
 def _die_with_parent() -> None:
@@ -92,12 +95,15 @@ class Processes:
 
 
 def exit_cleanly_on_signals() -> None:
-    """Turn SIGTERM/SIGHUP into SystemExit so `finally` blocks stop the children (Ctrl-C already raises)."""
+    """Ctrl-C raises KeyboardInterrupt (even when started where SIGINT was ignored), SIGTERM and
+    SIGHUP raise SystemExit: either way the `finally` blocks stop the children."""
     def handler(signum, _frame):
         raise SystemExit(128 + signum)
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, handler)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # respect nohup
+        signal.signal(signal.SIGHUP, handler)
 
 
 def free_port() -> int:
@@ -356,28 +362,32 @@ def _proc_stats():
             continue
         comm = raw[raw.index("(") + 1:raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2:].split()
-        # fields[0] is state (field 3); pgrp is field 5, utime 14, stime 15
-        yield int(entry), comm, int(fields[2]), (int(fields[11]) + int(fields[12])) / _TICK
+        # fields[0] is state (field 3); pgrp is field 5, utime..cstime are fields 14-17
+        # utime + stime, plus cutime + cstime: the children it reaped (the postmaster's exited
+        # backends, gunicorn's replaced workers), whose CPU would otherwise vanish
+        yield int(entry), comm, int(fields[2]), sum(int(x) for x in fields[11:15]) / _TICK
 
 
-def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
-    """CPU seconds used so far by each named process group, by PostgreSQL, and by this process."""
+def cpu_snapshot(groups: dict[str, int], me: str = "load generator (this process)") -> dict[str, float]:
+    """CPU seconds used so far by each named process group, by PostgreSQL (all its processes, exited
+    backends included), by this process, and by the whole machine."""
     totals = {name: 0.0 for name in groups}
-    totals["postgres"] = 0.0
+    totals["postgres (all databases)"] = 0.0
     by_pgid = {pgid: name for name, pgid in groups.items()}
-    me = os.getpid()
+    own_pid = os.getpid()
     for pid, comm, pgrp, cpu in _proc_stats():
-        if pid == me:
+        if pid == own_pid:
             continue
         if pgrp in by_pgid:
             totals[by_pgid[pgrp]] += cpu
         elif comm == "postgres" or comm.startswith("postgres"):
-            totals["postgres"] += cpu
+            totals["postgres (all databases)"] += cpu
     t = os.times()
-    totals["load generator (this process)"] = t.user + t.system
-    with open("/proc/stat") as f:  # the whole machine: busy = all but idle and iowait
+    totals[me] = t.user + t.system
+    with open("/proc/stat") as f:  # user nice system idle iowait irq softirq steal ...
         ticks = [int(x) for x in f.readline().split()[1:]]
-    totals["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / _TICK
+    totals["machine"] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / _TICK  # busy, interrupts included
+    totals["interrupts"] = (ticks[5] + ticks[6]) / _TICK  # kernel work no process is charged for
     return totals
 
 
@@ -387,19 +397,19 @@ def cpu_report(before: dict[str, float], after: dict[str, float], seconds: float
     def used(name: str) -> float:
         return 100 * (after[name] - before.get(name, 0.0)) / seconds
 
-    names = [n for n in after if n != "machine"]
+    names = [n for n in after if n not in ("machine", "interrupts")]
     parts = [f"{name} {used(name):.0f}%" for name in names]
-    other = max(0.0, used("machine") - sum(used(n) for n in names))
+    other = max(0.0, used("machine") - used("interrupts") - sum(used(n) for n in names))
     cores = os.cpu_count() or 1
-    text = (f"  CPU (% of one core): {', '.join(parts)}, other processes and kernel {other:.0f}%;"
-            f" whole machine {used('machine') / cores:.0f}% busy ({cores} cores)")
+    text = (f"  CPU (% of one core): {', '.join(parts)}, kernel interrupts {used('interrupts'):.0f}%,"
+            f" other processes {other:.0f}%; whole machine {used('machine') / cores:.0f}% busy ({cores} cores)")
     if other > OTHER_CPU_WARNING:
         text += (f"\n  WARNING: other processes took {other:.0f}% of a core during this measurement;"
                  " the figures are disturbed, run again on a quiet machine")
     return text
 
 
-OTHER_CPU_WARNING = 30.0  # % of one core not used by the benchmark's own processes (kernel included)
+OTHER_CPU_WARNING = 20.0  # % of one core taken by processes that are not the benchmark's
 
 
 def machine_busy(seconds: float = 1.0) -> float:

@@ -71,6 +71,16 @@ def summarise_acks(results: list[c.Result], rate: float) -> None:
     print(c.line("client lag p99 (sent late by the load generator)", c.percentile(lag, 99)))
 
 
+def pg_counters(url: str) -> tuple[int, int]:
+    """(transactions committed, sessions opened) so far in the bench database."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        return conn.execute("SELECT xact_commit, sessions FROM pg_stat_database WHERE datname = current_database()"
+                            ).fetchone()
+
+
 def wait_for_replies(url: str, prefix: str, expected: int, timeout: float) -> None:
     """Until every reply caused by the measured webhooks has left the outbox (or `timeout`)."""
     import psycopg
@@ -88,7 +98,8 @@ def wait_for_replies(url: str, prefix: str, expected: int, timeout: float) -> No
             time.sleep(0.25)
 
 
-def summarise_replies(url: str, prefix: str, webhooks: int) -> None:
+def summarise_replies(url: str, prefix: str, webhooks: int) -> float:
+    """Print the reply figures; return the p50 of webhook received -> sent_at in ms."""
     import psycopg
 
     latency = c.GRAPH_LATENCY * 1000
@@ -121,6 +132,7 @@ def summarise_replies(url: str, prefix: str, webhooks: int) -> None:
     print(c.line("received -> send leaving the sender p90", c.percentile(total, 90) - latency))
     print(c.line("  of which waiting in the outbox (queued -> left) p50", c.percentile(in_outbox, 50) - latency))
     print(c.line("  of which waiting in the outbox (queued -> left) p90", c.percentile(in_outbox, 90) - latency))
+    return c.percentile(total, 50)
 
 
 def main() -> None:
@@ -141,7 +153,7 @@ def main() -> None:
     procs = c.Processes()
     rng = random.Random(20261124)
     try:
-        print(f"webhook_ack: shopbot on gunicorn 2 workers x 4 threads + 1 `shopbot worker`, PostgreSQL,"
+        print(f"webhook_ack: shopbot on gunicorn 2 workers x 4 threads + 1 sender process, PostgreSQL,"
               f" fake Graph API answering in {c.GRAPH_LATENCY * 1000:.0f} ms")
         c.check_quiet()
         url = c.fresh_database(DB_NAME)
@@ -164,23 +176,38 @@ def main() -> None:
         print(f"  warm-up: {len(warm)} webhooks in {args.warmup:g} s (not counted)")
         c.open_loop(base + "/webhook", warm, args.rate)
         groups = {"gunicorn": web.pid, "worker": worker.pid, "fake graph": procs.children[0][1].pid}
+        pg0 = pg_counters(url)
         cpu0, t0 = c.cpu_snapshot(groups), time.monotonic()
         print(f"  measuring: {len(run)} webhooks at {args.rate:g}/s from {len(customers)} customers"
               " (\"hi\", \"menu\" and other text)")
         results = c.open_loop(base + "/webhook", run, args.rate)
         cpu1, t1 = c.cpu_snapshot(groups), time.monotonic()
         wait_for_replies(url, "wamid.bench.run.", len(run), timeout=30)
+        time.sleep(0.6)  # backends report their statistics every 0.5 s or so
+        pg1 = pg_counters(url)
         procs.check_alive()
 
         print(f"\nAcknowledgement (POST /webhook -> 200), {len(run)} webhooks:")
         summarise_acks(results, args.rate)
         print(c.cpu_report(cpu0, cpu1, t1 - t0))
+        print(f"  PostgreSQL, from the start of the measurement until every reply was sent: "
+              f"{(pg1[0] - pg0[0]) / len(run):.1f} transactions per webhook (web and sender together),"
+              f" {pg1[1] - pg0[1]} connections opened (2 of them by this script)")
         print("\nReplies (from outbound_message, for the measured webhooks):")
-        summarise_replies(url, "wamid.bench.run.", len(run))
-        print(f"\n(finished in {time.monotonic() - started:.0f} s; logs in {c.OUT}; the database {DB_NAME} is kept for inspection and dropped by the next run)")
+        p50 = summarise_replies(url, "wamid.bench.run.", len(run))
+        if args.worker == "shopbot" and p50 > 5000:
+            print("  NOTE: replies waited seconds for the sender: `shopbot worker` runs Sender.run() without the"
+                  " LISTEN thread,\n  so NOTIFY never wakes it and it sleeps up to IDLE_SWEEP_SECONDS (30 s);"
+                  " see bench/README.md.\n  `--worker listening` measures the same Sender with its LISTEN thread.")
+        print(f"\n(finished in {time.monotonic() - started:.0f} s; logs in {c.OUT}; the database {DB_NAME}"
+              " is kept for inspection and dropped by the next run)")
     finally:
         procs.stop_all()
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("\ninterrupted: every process this benchmark started has been stopped", file=sys.stderr)
+        sys.exit(130)

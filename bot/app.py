@@ -29,8 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.secret_key = app.config["SECRET_KEY"]
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per send is noise; the sender logs outcomes
 
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], pool_size=app.config["SEND_CONCURRENCY"] + 8)
     app.extensions["shopbot.engine"] = engine
     app.extensions["shopbot.sessions"] = make_sessionmaker(engine)
     app.extensions["shopbot.content"] = ContentStore(app.config["SHOP_DIR"])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -114,7 +113,7 @@ def place_order(session: Session, content: Content, customer: Customer, conversa
 
 def _create_chat_order(session, content, customer, details, figures: Quote, reference, now) -> Order:
     if not figures.lines:
-        raise OrderProblem(content.render("checkout_empty", customer={"name": customer.name}))
+        raise OrderProblem(content.render("checkout_empty", customer.language, customer={"name": customer.name}))
     delivery = content.checkout.delivery_option(details.get("delivery"))
     source = OrderSource.WHATSAPP_CART if details.get("from_whatsapp_cart") else OrderSource.CHAT
     order = Order(reference=reference, customer_id=customer.id, status=OrderStatus.PENDING, source=source,
@@ -137,7 +136,7 @@ def _confirm_website_order(session, content, customer, details, figures: Quote, 
     """The customer confirms in chat an order the website created; the database is the truth."""
     order = session.scalars(select(Order).where(Order.reference == details["order_ref"]).with_for_update()).one()
     if order.status != OrderStatus.PENDING:
-        raise OrderProblem(content.render("order_cannot_cancel", customer={"name": customer.name},
+        raise OrderProblem(content.render("order_cannot_cancel", customer.language, customer={"name": customer.name},
                                           reference=order.reference, status=order.status.replace("_", " ")))
     lines = {(x.sku, x.quantity) for x in session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))}
     if lines != {(x.sku, x.qty) for x in figures.lines}:  # the customer changed the items in chat
@@ -223,20 +222,6 @@ def cancel_order(session: Session, content: Content, customer: Customer, convers
     return [text(turn.text("order_cancelled", reference=reference))]
 
 
-def _order_status(*args) -> list[dict]:
-    from .order_status import answer
-
-    return answer(*args)
-
-
-ACTIONS: dict[str, Callable[..., list[dict]]] = {
-    "place_order": place_order,
-    "find_order": find_order,
-    "cancel_order": cancel_order,
-    "order_status": _order_status,
-}
-
-
 def checkout_deadlines(content: Content, now: datetime) -> tuple[datetime, datetime]:
     options = content.checkout
     return (now + timedelta(minutes=options.remind_after_minutes),
@@ -264,7 +249,7 @@ def sweep_deadlines(session: Session, content: Content, now: datetime) -> dict[s
     for conversation in due:
         customer = session.get(Customer, conversation.customer_id)
         conversation.remind_at = None
-        if conversation.state == checkout_flow.CHECKOUT and _window_open(customer, now):
+        if conversation.state == checkout_flow.CHECKOUT and _window_open(customer, now) and not customer.opted_out_at:
             turn = _turn(content, conversation, customer)
             outbox.enqueue(session, customer, [buttons(turn.text("checkout_reminder"),
                                                        [("checkout", turn.text("checkout_button"))])], now)

@@ -85,8 +85,10 @@ def worker_command():
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     click.echo("shopbot worker: sending")
-    sender.run()
-    sender.pool.shutdown(wait=True)
+    sender.start()  # the dispatch loop, and on PostgreSQL the LISTEN thread that wakes it
+    while not sender.stopping.wait(1.0):
+        pass
+    sender.stop()
 
 
 @cli.command("check", with_appcontext=False)
@@ -233,3 +235,7 @@ def register_commands(app) -> None:
 
 def main():
     cli(prog_name="shopbot")
+
+
+if __name__ == "__main__":
+    main()

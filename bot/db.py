@@ -23,8 +23,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE.
+
+    `pool_size` should cover the sender's concurrent sends, or connections
+    are opened and closed per transaction.
+    """
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -44,7 +48,7 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
 
 
 def is_postgres(engine: Engine) -> bool:

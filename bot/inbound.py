@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from . import checkout, customers, inventory, notifications, outbox
+from . import actions, checkout, customers, inventory, notifications, outbox
 from .conversation import checkout_flow, engine
 from .conversation.events import Event, EventType, State
 from .db import insert_ignore, transaction
@@ -125,12 +125,13 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
     state, replies = engine.step(content, State(conversation.state, conversation.data), parsed,
                                  stock=inventory.LiveStock(session))
     conversation.state, conversation.data = state.name, state.data
+    customer.language = state.data.get("language") or customer.language
     messages = []
     if parsed.type is not EventType.SILENT and notifications.release_held(session, customer, t):
         log.info("[%s] held order updates released", event.external_id)
     for reply in replies:
         if reply.get("type") == "action":  # what the engine asked the domain to do
-            messages += checkout.ACTIONS[reply["action"]](session, content, customer, conversation, reply, t, parsed)
+            messages += actions.ACTIONS[reply["action"]](session, content, customer, conversation, reply, t, parsed)
         else:
             messages.append(reply)
     flag_modified(conversation, "data")

@@ -110,8 +110,8 @@ def create_builtin(session: Session, content: Content, order: Order, now: dateti
     return invoice
 
 
-def document_message(content: Content, invoice: Invoice, order: Order) -> dict:
-    caption = content.render("invoice_caption", customer={"name": order.customer_name},
+def document_message(content: Content, invoice: Invoice, order: Order, lang: str | None = None) -> dict:
+    caption = content.render("invoice_caption", lang, customer={"name": order.customer_name},
                              number=invoice.number or "", reference=order.reference)
     spec = {"type": "document", "filename": invoice.filename, "caption": caption}
     if invoice.pdf is not None:

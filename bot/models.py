@@ -82,6 +82,8 @@ class Customer(Base):
     window_closed_at: Mapped[datetime | None]
     #: Per-customer pacing (GCRA theoretical arrival time), so bursts never trip 131056.
     pace_at: Mapped[datetime | None]
+    #: The customer said "stop": no reminders or updates they did not ask for.
+    opted_out_at: Mapped[datetime | None]
 
     @property
     def recipient(self) -> str:
@@ -375,3 +377,22 @@ class Sequence(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ConversationEvent(Base):
+    """Something worth counting in a conversation: a miss, an FAQ answer, a search without results...
+
+    The owner's reports are SQL over these rows and the orders; message
+    texts are stored already redacted.
+    """
+
+    __tablename__ = "conversation_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "kind", "at"), Index(None, "customer_id", "at"))

@@ -26,11 +26,12 @@ def window_open(customer: Customer, now: datetime) -> bool:
 
 
 def status_message(content: Content, order: Order, customer: Customer) -> dict:
-    variables = order_view.variables(content, order)
-    body = content.render(f"status_{order.status}", customer={"name": customer.name}, order=variables)
+    lang = customer.language
+    variables = order_view.variables(content, order, lang=lang)
+    body = content.render(f"status_{order.status}", lang, customer={"name": customer.name}, order=variables)
     return {"type": "buttons", "text": body, "buttons": [
-        {"id": f"track:{order.reference}", "title": content.render("track_button")},
-        {"id": "talk", "title": content.render("talk_button")}]}
+        {"id": f"track:{order.reference}", "title": content.render("track_button", lang)},
+        {"id": "talk", "title": content.render("talk_button", lang)}]}
 
 
 def template_message(content: Content, order: Order, status: str) -> dict | None:
@@ -47,6 +48,8 @@ def notify(session: Session, content: Content, order: Order, now: datetime) -> O
     if order.status not in content.notifications.notify or order.customer_id is None:
         return None
     customer = session.get(Customer, order.customer_id)
+    if customer.opted_out_at is not None:
+        return None  # the customer said "stop"
     if window_open(customer, now):
         return outbox.enqueue(session, customer, [status_message(content, order, customer)], now,
                               cause=f"order:{order.reference}:{order.status}")[0]

@@ -19,34 +19,35 @@ CLOSED = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 
 
 def details(session: Session, content: Content, customer: Customer, order: Order) -> dict:
-    variables = order_view.variables(content, order, session, history_steps=HISTORY_STEPS)
-    body = content.render("order_details", customer={"name": customer.name}, order=variables)
-    buttons = [{"id": "talk", "title": content.render("talk_button")}]
+    lang = customer.language
+    variables = order_view.variables(content, order, session, history_steps=HISTORY_STEPS, lang=lang)
+    body = content.render("order_details", lang, customer={"name": customer.name}, order=variables)
+    buttons = [{"id": "talk", "title": content.render("talk_button", lang)}]
     return {"type": "buttons", "text": body, "buttons": buttons}
 
 
 def answer(session: Session, content: Content, customer: Customer, conversation: Conversation,
            action: dict, now: datetime, event) -> list[dict]:
     """The `order_status` action: a reference, or all of this customer's orders."""
-    who = {"name": customer.name}
+    who, lang = {"name": customer.name}, customer.language
     reference = action.get("reference")
     if reference:
         order = session.scalars(select(Order).where(Order.reference == reference)).first()
         if order is None or order.customer_id != customer.id:
-            return [{"type": "text", "text": content.render("order_unknown", customer=who, reference=reference)}]
+            return [{"type": "text", "text": content.render("order_unknown", lang, customer=who, reference=reference)}]
         return [details(session, content, customer, order)]
     mine = session.scalars(select(Order).where(Order.customer_id == customer.id)
                            .order_by(Order.created_at.desc()).limit(20)).all()
     open_orders = [o for o in mine if o.status not in CLOSED]
     shown = open_orders or mine[:1]
     if not shown:
-        return [{"type": "text", "text": content.render("no_orders", customer=who)}]
+        return [{"type": "text", "text": content.render("no_orders", lang, customer=who)}]
     if len(shown) == 1:
         return [details(session, content, customer, shown[0])]
     rows = [{"id": f"track:{o.reference}", "title": o.reference,
-             "description": content.render("order_row", status=order_view.status_label(content, o.status),
+             "description": content.render("order_row", lang, status=order_view.status_label(content, o.status, lang),
                                            total=order_view.money(content, o.total, o.currency))}
             for o in shown[:10]]
-    return [{"type": "list", "text": content.render("choose_order", customer=who),
-             "button": content.render("choose_order_list"),
-             "sections": [{"title": content.render("choose_order_list"), "rows": rows}]}]
+    return [{"type": "list", "text": content.render("choose_order", lang, customer=who),
+             "button": content.render("choose_order_list", lang),
+             "sections": [{"title": content.render("choose_order_list", lang), "rows": rows}]}]

@@ -22,9 +22,9 @@ def when(content: Content, moment: datetime) -> str:
     return moment.astimezone(zone).strftime("%-d %b, %H:%M")
 
 
-def status_label(content: Content, status: str) -> str:
+def status_label(content: Content, status: str, lang: str | None = None) -> str:
     key = f"status_label_{status}"
-    return content.render(key) if key in content.texts else status.replace("_", " ")
+    return content.render(key, lang) if content.has_text(key) else status.replace("_", " ")
 
 
 def tracking_url(content: Content, order: Order) -> str:
@@ -32,10 +32,11 @@ def tracking_url(content: Content, order: Order) -> str:
     return carrier.url_for(order.tracking_number) if carrier and order.tracking_number else ""
 
 
-def variables(content: Content, order: Order, session: Session | None = None, history_steps: int = 0) -> dict:
+def variables(content: Content, order: Order, session: Session | None = None, history_steps: int = 0,
+              lang: str | None = None) -> dict:
     carrier = content.carriers.get(order.carrier or "")
     result = {
-        "reference": order.reference, "name": order.customer_name or "", "status": status_label(content, order.status),
+        "reference": order.reference, "name": order.customer_name or "", "status": status_label(content, order.status, lang),
         "total": money(content, order.total, order.currency),
         "carrier": carrier.name if carrier else (order.carrier or ""),
         "tracking_number": order.tracking_number or "", "tracking_url": tracking_url(content, order),
@@ -44,6 +45,6 @@ def variables(content: Content, order: Order, session: Session | None = None, hi
     if session is not None and history_steps:
         steps = session.scalars(select(OrderHistory).where(OrderHistory.order_id == order.id)
                                 .order_by(OrderHistory.at.desc(), OrderHistory.id.desc()).limit(history_steps)).all()
-        result["history"] = [{"when": when(content, h.at), "status": status_label(content, h.to_status)}
+        result["history"] = [{"when": when(content, h.at), "status": status_label(content, h.to_status, lang)}
                              for h in reversed(steps)]
     return result

@@ -79,7 +79,7 @@ def transition(session: Session, order: Order, event: str, actor: str, now: date
                 from .models import Customer
 
                 customer = session.get(Customer, order.customer_id)
-                outbox.enqueue(session, customer, [invoices.document_message(content, invoice, order)], now,
+                outbox.enqueue(session, customer, [invoices.document_message(content, invoice, order, customer.language)], now,
                                cause=f"invoice:{order.reference}")
     return new
 

@@ -99,7 +99,7 @@ class Sender:
             except Exception:  # the loop must survive a database hiccup
                 log.exception("sender loop error; retrying shortly")
                 dispatched, wait = 0, 2.0
-            if not dispatched:
+            if wait > 0:  # nothing more is due now: sleep until woken or the next retry
                 self.wakeup.wait(timeout=wait)
 
     def sweep_deadlines(self) -> dict[str, int]:
@@ -147,18 +147,20 @@ class Sender:
                 interval=timedelta(seconds=cfg["SEND_CUSTOMER_INTERVAL"]),
             )
             jobs = [(r.id, r.recipient, r.body) for r in rows]
-            due = outbox.next_due(session) if not jobs else None
+            full = len(jobs) == free
+            due = None if full else outbox.next_due(session)
         for job in jobs:
             self.limiter.acquire()
             self._begin()
             self.pool.submit(self._send, *job)
-        if jobs:
-            return len(jobs), 0.0
+        if full:
+            return len(jobs), 0.0  # there may be more: claim again at once
         wait = IDLE_SWEEP_SECONDS if due is None else (due - now()).total_seconds()
-        return 0, min(max(wait, 0.01), IDLE_SWEEP_SECONDS)
+        # rows due now but blocked behind a send in flight are woken by that send's completion
+        return len(jobs), min(max(wait, 0.05), IDLE_SWEEP_SECONDS)
 
     def pump(self, timeout: float = 10.0) -> int:
-        """Send everything due now and wait for it; for tests and `shopbot outbox flush`."""
+        """Send everything due now and wait for it (tests use this instead of the threads)."""
         total, deadline = 0, time.monotonic() + timeout
         while time.monotonic() < deadline:
             count, _ = self.dispatch()

@@ -44,10 +44,10 @@ def converse(content, *events, state=None):
     replies = []
     for event in events:
         state, replies = step(content, state, event)
-    return state, replies
+    return state, [r for r in replies if r["type"] != "action"]
 
 
-MENU_ROWS = ["🛍️ Browse products", "🔎 Search", "🛒 My cart", "Opening hours", "Delivery & returns",
+MENU_ROWS = ["🛍️ Browse products", "🔎 Search", "🛒 My cart", "📦 My orders", "Opening hours", "Delivery & returns",
              "Ways to pay", "Contact us"]
 MENU_BODY = "What can I help you with? Tap *Menu* to see the options, or just type what you're looking for."
 CATEGORIES = ["👕 T-shirts", "👔 Shirts", "👟 Shoes", "🧢 Accessories", "🕯️ Home"]
@@ -97,7 +97,7 @@ TABLE = [
 def test_engine_table(content, state, event, new_state, expected):
     after, replies = step(content, State(state, {"name": "Ana"} if state != NEW else {}), event)
     assert after.name == new_state
-    assert [summary(r) for r in replies] == expected
+    assert [summary(r) for r in replies if r["type"] != "action"] == expected
 
 
 def test_the_profile_name_is_remembered(content):

@@ -69,3 +69,34 @@ def test_a_separate_worker_is_woken_by_postgres_notify(postgres_url, graph_serve
         web_app.extensions["shopbot.engine"].dispose()
     assert len(fake_graph.accepted) == 1
     assert elapsed < 2.0  # not the 30-second safety sweep
+
+
+def test_the_worker_command_listens_for_notify(postgres_url, graph_server, shop_dir, sign):
+    """`shopbot worker` as a separate process answers within a second of the webhook (no polling)."""
+    import os
+    import subprocess
+    import sys
+
+    truncate(postgres_url)
+    fake_graph = graph_server[0]
+    fake_graph.reset()
+    config = make_config(postgres_url, graph_server[1], shop_dir)
+    env = dict(os.environ, DATABASE_URL=postgres_url, WHATSAPP_API_URL=graph_server[1], SHOP_DIR=str(shop_dir),
+               WHATSAPP_APP_SECRET=config["WHATSAPP_APP_SECRET"])
+    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=str(shop_dir),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    web_app = create_app(config)
+    try:
+        time.sleep(3)  # started and idle
+        raw = json.dumps(p.text("34600111222", "hi")).encode()
+        started = time.monotonic()
+        assert web_app.test_client().post("/webhook", data=raw, headers=sign(raw)).status_code == 200
+        fake_graph.wait_for(1, timeout=10)
+        elapsed = time.monotonic() - started
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=20)[0].decode()
+        web_app.extensions["shopbot.engine"].dispose()
+    assert len(fake_graph.accepted) == 1, output
+    assert elapsed < 2.0, output
+    assert worker.returncode == 0, output  # SIGTERM stops it cleanly

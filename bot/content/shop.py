@@ -22,76 +22,12 @@ from ..money import CURRENCIES
 from .catalog_files import load_catalog
 from .aftercare_files import Carrier, InvoiceSettings, Notifications, load_carriers, load_invoice, load_notifications
 from .checkout_file import CheckoutOptions, load_checkout
+from ..conversation.matching import Matcher
+from .faq_file import load_faq
+from .intents_file import load_intents
 from .problems import Problem, did_you_mean
+from .text_variables import REQUIRED_TEXTS, TEXT_VARIABLES
 from .yamlfile import line_of, load_yaml, value_line
-
-_LINE = {"qty": 2, "name": "Organic cotton tee", "options": "M, Red", "total": "€39.80", "unit": "€19.90"}
-_CART = {"lines": [_LINE], "count": 2, "subtotal": "€39.80", "notes": ["Tee now costs €19.90 (was €18.00)."]}
-_PRODUCT = {"name": "Organic cotton tee", "price": "€19.90", "description": "Soft.", "stock": "✅ In stock"}
-
-#: Every text the engine uses, with the variables it gets (besides `shop` and `customer`).
-#: Each is trial-rendered at load with these sample values, so an owner's typo is caught
-#: with its line number instead of failing in front of a customer.
-TEXT_VARIABLES: dict[str, dict] = {
-    "greeting": {}, "menu_body": {}, "menu_button": {}, "back_to_menu": {}, "not_understood": {},
-    "browse_body": {}, "browse_button": {},
-    "category_body": {"category": {"title": "Shirts", "emoji": "👔", "count": 12}, "page": 1, "pages": 2},
-    "category_button": {}, "category_empty": {"category": {"title": "Shirts", "emoji": "👔", "count": 0}},
-    "more_row": {}, "more_description": {"page": 2, "pages": 3},
-    "product_row": {"price": "€19.90", "options": "3 sizes"}, "sold_out_mark": {},
-    "product_caption": {"product": _PRODUCT}, "stock_in": {}, "stock_low": {"count": 2}, "stock_out": {},
-    "add_button": {}, "options_button": {}, "back_button": {},
-    "choose_option": {"option": "size", "product": _PRODUCT}, "choose_option_button": {"option": "size"},
-    "variant_chosen": {"product": _PRODUCT, "variant": {"options": "M, Red", "price": "€19.90", "stock": "✅ In stock"}},
-    "change_options_button": {},
-    "added": {"quantity": 2, "item": "Organic cotton tee (M, Red)", "cart": _CART},
-    "view_cart_button": {}, "keep_shopping_button": {}, "sold_out": {"item": "Tee (L, Red)"},
-    "not_enough_stock": {"item": "Tee (L, Red)", "available": 2, "in_cart": 1}, "too_many": {"limit": 99},
-    "cart_empty": {}, "cart_body": {"cart": _CART},
-    "price_changed": {"name": "Tee", "old": "€18.00", "new": "€19.90"}, "item_gone": {"name": "Tee"},
-    "edit_cart_button": {}, "empty_cart_button": {}, "browse_button_short": {},
-    "edit_cart_body": {}, "edit_cart_list": {}, "cart_item": {"line": _LINE},
-    "more_button": {}, "less_button": {}, "remove_button": {}, "removed": {"item": "Tee (M, Red)"}, "emptied": {},
-    "search_prompt": {}, "search_results": {"query": "red tee"},
-    "search_none": {"query": "unicorn", "suggestions": "Uniform shirt"},
-    "order_received": {}, "order_unknown_items": {"skus": "SKU-1, SKU-2"},
-    "order_price_note": {"name": "Tee", "old": "€18.00", "new": "€19.90"},
-}
-_ORDER = {"reference": "SHP-7K3F9", "name": "Sam Rivera", "phone": "34600111222", "lines": [_LINE],
-          "subtotal": "€39.80", "delivery": "Madrid city", "fee": "€3.90", "eta": "next working day",
-          "address": "Calle Mayor 1, 28013 Madrid", "total": "€43.70", "payment": "Cash on delivery", "note": "Gift"}
-_LAST = {"name": "Sam", "delivery": "Madrid city", "address": "Calle Mayor 1", "payment": "Cash on delivery"}
-TEXT_VARIABLES.update({
-    "checkout_button": {}, "checkout_empty": {}, "checkout_name": {"name": "Sam"}, "name_yes_button": {},
-    "name_change_button": {}, "checkout_name_prompt": {}, "checkout_last_details": {"last": _LAST},
-    "use_last_button": {}, "change_details_button": {}, "delivery_prompt": {}, "delivery_list": {},
-    "delivery_row": {"fee": "€3.90", "eta": "tomorrow"}, "free": {}, "address_prompt": {}, "address_too_short": {},
-    "pickup_address": {}, "payment_prompt": {}, "payment_list": {}, "note_prompt": {}, "no_note_button": {},
-    "order_summary": {"order": _ORDER}, "confirm_button": {}, "edit_button": {}, "cancel_button": {},
-    "edit_prompt": {}, "edit_list": {}, "field_name": {}, "field_delivery": {}, "field_address": {},
-    "field_payment": {}, "field_note": {}, "field_items": {}, "checkout_cancelled": {},
-    "order_placed": {"order": _ORDER, "payment": "Pay on delivery."}, "order_already_placed": {"reference": "SHP-7K3F9"},
-    "cancel_order_button": {}, "confirm_out_of_stock": {"item": "Tee (M)", "available": 1},
-    "checkout_reminder": {}, "checkout_expired": {}, "card_warning": {},
-    "order_cancelled": {"reference": "SHP-7K3F9"}, "order_cannot_cancel": {"reference": "SHP-7K3F9", "status": "shipped"},
-    "order_unknown": {"reference": "SHP-7K3F9"}, "website_order_found": {"reference": "SHP-7K3F9"},
-    "order_status": {"reference": "SHP-7K3F9", "status": "pending"},
-})
-_TRACKED = {"reference": "SHP-7K3F9", "name": "Sam", "status": "shipped", "total": "€36.90", "carrier": "SEUR",
-            "tracking_number": "ES123", "tracking_url": "https://track.example/ES123", "eta": "tomorrow",
-            "changed": "24 Nov, 10:32", "history": [{"when": "24 Nov, 10:32", "status": "shipped"}]}
-TEXT_VARIABLES.update({f"status_{s}": {"order": _TRACKED} for s in (
-    "confirmed", "paid", "cash_on_delivery", "prepared", "shipped", "out_for_delivery", "delivered",
-    "cancelled", "refunded")})
-TEXT_VARIABLES.update({f"status_label_{s}": {} for s in (
-    "pending", "confirmed", "paid", "cash_on_delivery", "prepared", "shipped", "out_for_delivery", "delivered",
-    "cancelled", "refunded")})
-TEXT_VARIABLES.update({
-    "track_button": {}, "talk_button": {}, "talk_to_us": {}, "order_details": {"order": _TRACKED},
-    "no_orders": {}, "choose_order": {}, "choose_order_list": {}, "order_row": {"status": "shipped", "total": "€3"},
-    "invoice_caption": {"number": "LL-2026-00001", "reference": "SHP-7K3F9"},
-})
-REQUIRED_TEXTS = tuple(TEXT_VARIABLES)
 
 #: What a menu item may do instead of replying with its own text (see conversation.engine).
 MENU_ACTIONS = ("browse", "search", "cart", "orders")
@@ -108,10 +44,19 @@ def _environment() -> SandboxedEnvironment:
 @dataclass(frozen=True)
 class MenuItem:
     id: str
-    title: str
-    description: str | None
-    reply: Any  # compiled template, or None for an item handled by the engine
+    titles: Mapping[str, str]  # language -> title
+    descriptions: Mapping[str, str]
+    replies: Mapping[str, Any]  # language -> compiled template; empty for an item handled by the engine
     action: str | None
+
+    def title(self, lang: str, default: str) -> str:
+        return self.titles.get(lang) or self.titles[default]
+
+    def description(self, lang: str, default: str) -> str | None:
+        return self.descriptions.get(lang) or self.descriptions.get(default)
+
+    def reply(self, lang: str, default: str):
+        return self.replies.get(lang) or self.replies.get(default)
 
 
 @dataclass(frozen=True)
@@ -121,7 +66,7 @@ class Content:
     root: Path
     shop: Mapping[str, Any]
     settings: Mapping[str, Any]
-    texts: Mapping[str, Any]  # key -> compiled template
+    texts: Mapping[str, Mapping[str, Any]]  # language -> key -> compiled template
     menu: tuple[MenuItem, ...]
     menu_header: str | None
     env: SandboxedEnvironment = field(repr=False)
@@ -130,10 +75,22 @@ class Content:
     carriers: Mapping[str, Carrier] = field(default_factory=dict)
     notifications: Notifications = Notifications()
     invoice: InvoiceSettings = InvoiceSettings()
+    languages: tuple[str, ...] = ("en",)  # the first is the default
+    faq: Any = None  # bot.content.faq_file.FAQ
+    intents: Any = None  # bot.content.intents_file.Intents
+    matcher: Any = None  # bot.conversation.matching.Matcher
 
-    def render(self, key: str, **context) -> str:
-        """Render the owner's text `key` with the shop and `context`."""
-        return self.texts[key].render(shop=self.shop, **context).strip()
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def render(self, key: str, lang: str | None = None, **context) -> str:
+        """Render the owner's text `key` in `lang`, falling back to the default language."""
+        template = self.texts.get(lang or "", {}).get(key) or self.texts[self.default_language][key]
+        return template.render(shop=self.shop, **context).strip()
+
+    def has_text(self, key: str) -> bool:
+        return key in self.texts[self.default_language]
 
     def menu_item(self, item_id: str) -> MenuItem | None:
         return next((m for m in self.menu if m.id == item_id), None)
@@ -183,27 +140,72 @@ def _plain(value):
     return value
 
 
-def _load_texts(root: Path, env, shop: dict, problems: list[Problem]) -> dict:
-    rel = "flows/texts.yaml"
+def _load_text_file(root: Path, rel: str, env, shop: dict, problems: list[Problem]) -> tuple[dict, Any]:
     data = load_yaml(root / rel, rel, problems)
     if data is None:
-        return {}
+        return {}, None
     texts = data.get("texts")
     if not isinstance(texts, CommentedMap):
         problems.append(Problem(rel, line_of(data), "missing the `texts:` section"))
-        return {}
+        return {}, None
     compiled = {}
     for key, source in texts.items():
         template = _compile(env, source, rel, value_line(texts, key), problems, shop, TEXT_VARIABLES.get(str(key)))
         if template is not None:
             compiled[str(key)] = template
-    for key in REQUIRED_TEXTS:
-        if key not in texts:
-            problems.append(Problem(rel, line_of(data, "texts"), f"missing text `{key}`"))
-    return compiled
+    return compiled, data
 
 
-def _load_menu(root: Path, env, shop: dict, problems: list[Problem]) -> tuple[tuple[MenuItem, ...], str | None]:
+def _load_texts(root: Path, env, shop: dict, languages: tuple[str, ...], problems: list[Problem]) -> dict:
+    """flows/texts.yaml in the default language, flows/texts.<lang>.yaml for the others.
+
+    A text missing from a translation falls back to the default language; the
+    missing ones are listed as a warning.
+    """
+    rel = "flows/texts.yaml"
+    default, data = _load_text_file(root, rel, env, shop, problems)
+    if data is not None:
+        for key in REQUIRED_TEXTS:
+            if key not in default:
+                problems.append(Problem(rel, line_of(data, "texts"), f"missing text `{key}`"))
+    result = {languages[0]: default}
+    for lang in languages[1:]:
+        lrel = f"flows/texts.{lang}.yaml"
+        if not (root / lrel).exists():
+            problems.append(Problem(lrel, 1, f"no translation file; {lang} customers get the default language",
+                                    "warning"))
+            result[lang] = {}
+            continue
+        translated, tdata = _load_text_file(root, lrel, env, shop, problems)
+        missing = [k for k in default if k not in translated]
+        if missing and tdata is not None:
+            problems.append(Problem(lrel, line_of(tdata, "texts") if "texts" in tdata else 1,
+                                    f"{len(missing)} text(s) not translated, the default language is used: "
+                                    + ", ".join(missing), "warning"))
+        for key in translated:
+            if key not in default:
+                problems.append(Problem(lrel, 1, f"text `{key}` is not in flows/texts.yaml{did_you_mean(key, default)}",
+                                        "warning"))
+        result[lang] = translated
+    return result
+
+
+def _per_language(value, languages: tuple[str, ...], rel: str, line: int, problems: list[Problem]) -> dict:
+    """A plain value (the default language) or a mapping {en: ..., es: ...}."""
+    if isinstance(value, CommentedMap):
+        unknown = [k for k in value if k not in languages]
+        for lang in unknown:
+            problems.append(Problem(rel, line_of(value, lang), f"unknown language `{lang}`{did_you_mean(str(lang), languages)}; "
+                                                                f"languages are set in flows/settings.yaml"))
+        found = {str(k): v for k, v in value.items() if k in languages}
+        if languages[0] not in found:
+            problems.append(Problem(rel, line, f"missing the default language `{languages[0]}`"))
+        return found
+    return {languages[0]: value} if value is not None else {}
+
+
+def _load_menu(root: Path, env, shop: dict, languages: tuple[str, ...],
+               problems: list[Problem]) -> tuple[tuple[MenuItem, ...], str | None]:
     rel = "flows/menu.yaml"
     data = load_yaml(root / rel, rel, problems)
     if data is None:
@@ -219,33 +221,40 @@ def _load_menu(root: Path, env, shop: dict, problems: list[Problem]) -> tuple[tu
                                 f"the menu has {len(raw_items)} items; WhatsApp lists show at most {LIMITS['list_rows']}"))
     for index, item in enumerate(raw_items):
         line = line_of(raw_items, index)
-        if not isinstance(item, CommentedMap):
+        if not isinstance(item, CommentedMap) or not item.get("id") or not item.get("title"):
             problems.append(Problem(rel, line, "each menu item needs `id` and `title`"))
             continue
-        item_id, title = str(item.get("id") or ""), str(item.get("title") or "")
-        if not item_id or not title:
-            problems.append(Problem(rel, line, "each menu item needs `id` and `title`"))
-            continue
+        item_id = str(item["id"])
         if item_id in seen:
             problems.append(Problem(rel, line_of(item, "id"), f"duplicate menu id `{item_id}`"))
         seen.add(item_id)
-        if len(title) > LIMITS["row_title"]:
-            problems.append(Problem(rel, line_of(item, "title"),
-                                    f"title is {len(title)} characters; WhatsApp shows at most {LIMITS['row_title']}"))
-        description = item.get("description")
-        if description and len(str(description)) > LIMITS["row_description"]:
-            problems.append(Problem(rel, line_of(item, "description"),
-                                    f"description is {len(str(description))} characters; WhatsApp shows at most {LIMITS['row_description']}"))
-        reply, action = None, item.get("action")
+        titles = {k: str(v) for k, v in _per_language(item["title"], languages, rel, line_of(item, "title"), problems).items()}
+        for lang, title in titles.items():
+            if len(title) > LIMITS["row_title"]:
+                problems.append(Problem(rel, line_of(item, "title"),
+                                        f"title is {len(title)} characters; WhatsApp shows at most {LIMITS['row_title']}"))
+        descriptions = {k: str(v) for k, v in _per_language(item.get("description"), languages, rel,
+                                                            line_of(item, "description"), problems).items()}
+        for lang, description in descriptions.items():
+            if len(description) > LIMITS["row_description"]:
+                problems.append(Problem(rel, line_of(item, "description"),
+                                        f"description is {len(description)} characters; WhatsApp shows at most {LIMITS['row_description']}"))
+        action = item.get("action")
         if action is not None and action not in MENU_ACTIONS:
             problems.append(Problem(rel, line_of(item, "action"),
                                     f"unknown action `{action}`{did_you_mean(str(action), MENU_ACTIONS)}; "
                                     f"actions are {', '.join(MENU_ACTIONS)}"))
+        replies = {}
         if "reply" in item:
-            reply = _compile(env, item["reply"], rel, value_line(item, "reply"), problems, shop)
+            for lang, source in _per_language(item["reply"], languages, rel, line_of(item, "reply"), problems).items():
+                where = item["reply"] if isinstance(item["reply"], CommentedMap) else item
+                template = _compile(env, source, rel, value_line(where, lang if where is not item else "reply"),
+                                    problems, shop)
+                if template is not None:
+                    replies[lang] = template
         elif not action:
             problems.append(Problem(rel, line, f"menu item `{item_id}` needs a `reply:` text or an `action:`"))
-        items.append(MenuItem(item_id, title, str(description) if description else None, reply, action))
+        items.append(MenuItem(item_id, titles, descriptions, replies, action))
     header = menu.get("header")
     return tuple(items), str(header) if header else None
 
@@ -254,8 +263,9 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     """Read every owner file under `root`, appending problems; None if unusable."""
     env = _environment()
     shop, settings = _load_settings(root, problems)
-    texts = _load_texts(root, env, shop, problems)
-    menu, header = _load_menu(root, env, shop, problems)
+    languages = tuple(str(x) for x in (settings.get("languages") or [shop.get("default_language") or "en"]))
+    texts = _load_texts(root, env, shop, languages, problems)
+    menu, header = _load_menu(root, env, shop, languages, problems)
     currency = str(shop.get("currency") or "EUR").upper()
     if currency not in CURRENCIES:
         problems.append(Problem("flows/settings.yaml", 1, f"unknown currency `{currency}`{did_you_mean(currency, CURRENCIES)}"))
@@ -268,6 +278,8 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     carriers = load_carriers(root, problems)
     notifications = load_notifications(root, problems, compile_text)
     invoice = load_invoice(root, problems)
+    faq = load_faq(root, languages, problems, compile_text)
+    intents = load_intents(root, languages, problems)
     if any(p.severity == "error" for p in problems):
         return None
     return Content(
@@ -283,4 +295,8 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
         carriers=MappingProxyType(carriers),
         notifications=notifications,
         invoice=invoice,
+        languages=languages,
+        faq=faq,
+        intents=intents,
+        matcher=Matcher(intents.phrases, faq.entries, languages),
     )

@@ -19,7 +19,7 @@ from typing import Callable
 from ..content import shop as content_shop
 from ..content.shop import Content
 from .. import links, references
-from . import browse, checkout_flow, shopping
+from . import browse, checkout_flow, free_text, shopping
 from .events import Event, EventType, State
 from .parsing import asks_order_status, bare_quantity, command, quantity_and_rest
 from ..text import normalise
@@ -36,7 +36,9 @@ def main_menu(turn: Turn, greeting: str | None = None) -> dict:
     body = turn.text("menu_body")
     if greeting:
         body = f"{greeting}\n\n{body}"
-    rows = [row(f"menu:{item.id}", item.title, item.description) for item in turn.content.menu]
+    lang, default = turn.lang, turn.content.default_language
+    rows = [row(f"menu:{item.id}", item.title(lang, default), item.description(lang, default))
+            for item in turn.content.menu]
     return listing(body, turn.text("menu_button"), rows, header=turn.content.menu_header)
 
 
@@ -75,10 +77,48 @@ def menu_item(turn: Turn, item_id: str) -> Result:
         return show_menu(turn)
     if item.action:
         return MENU_ACTIONS[item.action](turn)
-    return MENU, [back_to_menu(turn, item.reply.render(shop=turn.content.shop, customer=turn.customer).strip())]
+    reply = item.reply(turn.lang, turn.content.default_language)
+    return MENU, [back_to_menu(turn, reply.render(shop=turn.content.shop, customer=turn.customer).strip())]
 
 
-#: Global commands, typed or tapped, in every state.
+def talk(turn: Turn) -> Result:
+    """Talk to a person: the shop's contact details (a staff handoff arrives with the staff inbox)."""
+    return MENU, [back_to_menu(turn, turn.text("talk_to_us")), free_text.record("person")]
+
+
+def cancel(turn: Turn) -> Result:
+    if turn.data.get("checkout"):
+        return checkout_flow.control(turn, "cancel")
+    return MENU, [back_to_menu(turn, turn.text("nothing_to_cancel"))]
+
+
+def stop(turn: Turn) -> Result:
+    turn.data["opted_out"] = True
+    return MENU, [text(turn.text("stop_confirmed")), {"type": "action", "action": "opt_out", "out": True}]
+
+
+def start_again(turn: Turn) -> Result:
+    turn.data.pop("opted_out", None)
+    return MENU, [text(turn.text("start_confirmed")), {"type": "action", "action": "opt_out", "out": False}]
+
+
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "ar": "العربية", "fr": "Français", "pt": "Português",
+                  "de": "Deutsch", "it": "Italiano"}
+
+
+def choose_language(turn: Turn) -> Result:
+    rows = [row(f"lang:{code}", LANGUAGE_NAMES.get(code, code)) for code in turn.content.languages]
+    return MENU, [listing(turn.text("language_prompt"), turn.text("language_list"), rows)]
+
+
+def set_language(turn: Turn, code: str) -> Result:
+    if code not in turn.content.languages:
+        return choose_language(turn)
+    turn.data["language"], turn.data["language_locked"] = code, True
+    return MENU, [back_to_menu(turn, turn.text("language_set"))]
+
+
+#: Global commands, typed or tapped, in every state (their words are in flows/intents.yaml).
 COMMANDS: dict[str, Callable[[Turn], Result]] = {
     "menu": show_menu,
     "greeting": greet,
@@ -86,6 +126,14 @@ COMMANDS: dict[str, Callable[[Turn], Result]] = {
     "browse": browse.categories,
     "search": start_search,
     "checkout": checkout_flow.start,
+    "order_status": lambda turn: (MENU, [{"type": "action", "action": "order_status"}]),
+    "cancel": cancel,
+    "help": lambda turn: (MENU, [back_to_menu(turn, turn.text("help_body"))]),
+    "person": talk,
+    "stop": stop,
+    "start": start_again,
+    "language": choose_language,
+    "thanks": lambda turn: (MENU, [text(turn.text("thanks_reply"))]),
 }
 
 #: Button and row ids: "prefix:arg:arg" -> handler(turn, *args).
@@ -114,7 +162,9 @@ CHOICES: dict[str, Callable[..., Result]] = {
         {"type": "action", "action": "cancel_order", "reference": reference}]),
     "track": lambda turn, reference=None: (MENU, [
         {"type": "action", "action": "order_status", **({"reference": reference} if reference else {})}]),
-    "talk": lambda turn: (MENU, [back_to_menu(turn, turn.text("talk_to_us"))]),
+    "talk": talk,
+    "faq": free_text.answer,
+    "lang": set_language,
 }
 
 
@@ -146,14 +196,29 @@ def _typed_quantity(turn: Turn, state: str, qty: int) -> Result | None:
 
 
 def _shop_text(turn: Turn, typed: str) -> Result:
-    """Free text as a shopping request: a SKU, or a search, with an optional quantity."""
+    """Free text: a SKU, a product search (with an optional quantity), an FAQ, or the fallback."""
     qty, wanted = quantity_and_rest(typed)
     variant = turn.catalog.variant(wanted.strip().upper()) or turn.catalog.variant(wanted.strip())
     if variant is not None:
         return shopping.add(turn, variant.sku, qty or 1)
     hits = turn.catalog.search.search(wanted)
+    faq = turn.content.matcher.faq(typed)
+    limits = free_text.settings(turn)
+    top_faq = faq[0][1] if faq else 0
+    top_search = hits[0].score if hits else 0
+    shopping_words = bool(qty) or free_text.looks_like_shopping(typed)
+    if top_faq >= limits["faq_confident"] and not (shopping_words and top_search >= 60) and top_faq >= top_search - 10:
+        close = [m for m in faq[1:] if m[1] >= max(top_faq - limits["close_call"], limits["faq_minimum"])]
+        return free_text.did_you_mean(turn, faq) if close else free_text.answer(turn, faq[0][0])
+    if not hits or top_search < 60:
+        if top_faq >= limits["faq_minimum"]:
+            return free_text.did_you_mean(turn, faq)
+        if not hits and not shopping_words:
+            return free_text.fallback(turn, typed)
     if not hits:
-        return browse.no_results(turn, wanted)
+        state, replies = browse.no_results(turn, wanted)
+        return state, replies + [free_text.record("search_none", None, wanted[:500])]
+    turn.data["misses"] = 0
     top = hits[0]
     confident = top.score >= 75 and (len(hits) == 1 or hits[1].score <= top.score - 15)
     if confident:
@@ -165,13 +230,17 @@ def _shop_text(turn: Turn, typed: str) -> Result:
     return browse.search_results(turn, wanted, hits)
 
 
+def intent_of(turn: Turn, body: str) -> str | None:
+    return turn.content.matcher.intent(body) or command(body)
+
+
 def _in_checkout(turn: Turn) -> Result | None:
     """During checkout, typed text and locations answer the current question; "cancel"
     cancels the checkout; other global commands still work (the checkout waits)."""
     event = turn.event
-    if normalise(event.text) in CANCEL_WORDS:
+    if normalise(event.text) in CANCEL_WORDS or intent_of(turn, event.text) == "cancel":
         return checkout_flow.control(turn, "cancel")
-    if command(event.text) is not None:
+    if intent_of(turn, event.text) is not None:
         return None
     if event.type in (EventType.TEXT, EventType.LOCATION):
         handled = checkout_flow.typed(turn)
@@ -191,11 +260,16 @@ def _handle(turn: Turn, state: str) -> Result:
         handled = _in_checkout(turn)
         if handled is not None:
             return handled
+    if event.type in (EventType.MEDIA, EventType.UNSUPPORTED, EventType.CONTACTS) and not event.text.strip():
+        return state, [buttons(turn.text("media_reply"), [("menu", turn.text("menu_button_short")),
+                                                          ("talk", turn.text("person_button"))])]
     if event.type is not EventType.TEXT or not event.text.strip():
         return state, [back_to_menu(turn, turn.text("not_understood"))]
-    name = command(event.text)
+    name = intent_of(turn, event.text)
     if name is not None:
         return COMMANDS[name](turn)
+    if free_text.is_emoji_only(event.text):
+        return state, [text(turn.text("emoji_reply"))]
     reference = references.find(turn.content.checkout.reference_prefix, event.text)
     if reference:
         return state, [{"type": "action", "action": "find_order", "reference": reference}]
@@ -228,11 +302,17 @@ def step(content: Content, state: State, event: Event,
     data = copy.deepcopy(state.data)
     if event.profile_name and not data.get("name"):
         data["name"] = event.profile_name
+    if event.type is EventType.TEXT and not data.get("language_locked") and data.get("seen", 0) < 3:
+        detected = content.matcher.language(event.text) if content.matcher else None
+        if detected:
+            data["language"] = detected
+    data["seen"] = data.get("seen", 0) + 1
     turn = Turn(content, data, event, stock)
     greeting: list[dict] = []
     if state.name == NEW and event.choice is None and event.type is not EventType.ORDER:
-        if command(event.text) in (None, "greeting"):
-            if command(event.text) == "greeting" or not event.text.strip():
+        first = intent_of(turn, event.text)
+        if first in (None, "greeting"):
+            if first == "greeting" or not event.text.strip():
                 name, replies = greet(turn)
                 return State(name, turn.data), replies
             greeting = [text(turn.text("greeting"))]

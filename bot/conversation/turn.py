@@ -44,6 +44,12 @@ class Turn:
         return list(values.items())
 
     @property
+    def lang(self) -> str:
+        """The customer's language: chosen, detected, or the shop's default."""
+        chosen = self.data.get("language")
+        return chosen if chosen in self.content.languages else self.content.default_language
+
+    @property
     def catalog(self) -> Catalog:
         return self.content.catalog
 
@@ -53,7 +59,7 @@ class Turn:
 
     def text(self, key: str, **variables) -> str:
         """The owner's text `key`, rendered for this customer."""
-        return self.content.render(key, customer=self.customer, **variables)
+        return self.content.render(key, self.lang, customer=self.customer, **variables)
 
     def money(self, minor: int) -> str:
         shop = self.content.shop

@@ -1,0 +1,41 @@
+"""What the engine asks for but cannot do itself: it never touches the database.
+
+The engine returns `{"type": "action", "action": NAME, ...}` among its
+replies; inbound runs `ACTIONS[NAME]` in the same transaction as the
+conversation step. Each returns the messages the customer gets.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from . import checkout, order_status
+from .content.shop import Content
+from .models import Conversation, ConversationEvent, Customer
+
+
+def record(session: Session, content: Content, customer: Customer, conversation: Conversation,
+           action: dict, now: datetime, event) -> list[dict]:
+    """Store a conversation event (a miss, an FAQ answer, a search without results) for the reports."""
+    session.add(ConversationEvent(customer_id=customer.id, kind=action["kind"], detail=action.get("detail"),
+                                  text=action.get("text"), at=now))
+    return []
+
+
+def opt_out(session: Session, content: Content, customer: Customer, conversation: Conversation,
+            action: dict, now: datetime, event) -> list[dict]:
+    """"stop" and "start": no reminders or updates the customer did not ask for."""
+    customer.opted_out_at = now if action["out"] else None
+    return []
+
+
+ACTIONS: dict[str, Callable[..., list[dict]]] = {
+    "place_order": checkout.place_order,
+    "find_order": checkout.find_order,
+    "cancel_order": checkout.cancel_order,
+    "order_status": order_status.answer,
+    "record": record,
+    "opt_out": opt_out,
+}

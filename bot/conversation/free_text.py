@@ -1,0 +1,93 @@
+"""Typed text that is not a command or a product: FAQ answers, "did you mean", and the fallback.
+
+Rules (thresholds in `flows/settings.yaml` under `matching:`):
+  - a confident FAQ match gets the answer, unless the text reads more like a
+    product request ("do you have red shirts?"), which goes to search;
+  - a close call between entries gets "Did you mean…" with the top three;
+  - otherwise: a product search if it looks like one, else the fallback,
+    which rephrases the options first and offers a person after N misses.
+Every miss is recorded (already redacted) for the owner's report.
+"""
+from __future__ import annotations
+
+import re
+
+from ..text import normalise
+from .turn import Result, Turn, buttons, text
+
+DEFAULTS = {"faq_confident": 82, "faq_minimum": 62, "close_call": 5, "misses_before_person": 2}
+#: Words that make a message a product request ("do you have", "busco", "عندكم").
+SHOPPING_CUES = frozenset("""do you have got sell selling looking for want need buy any stock available
+tienes teneis tenéis tienen hay vendes venden busco quiero necesito comprar
+عندكم عندك يوجد ابحث اريد أريد ابغى بدي""".split())
+DAYS = (("mon", "Mon"), ("tue", "Tue"), ("wed", "Wed"), ("thu", "Thu"), ("fri", "Fri"), ("sat", "Sat"), ("sun", "Sun"))
+
+
+def settings(turn: Turn) -> dict:
+    return DEFAULTS | dict(turn.content.settings.get("matching") or {})
+
+
+def record(kind: str, detail: str | None = None, body: str | None = None) -> dict:
+    """An action asking inbound to store a conversation event for the reports."""
+    return {"type": "action", "action": "record", "kind": kind, "detail": detail, "text": body}
+
+
+def faq_variables(turn: Turn) -> dict:
+    hours = turn.content.settings.get("opening_hours") or {}
+    lines = [f"{label} {hours[key]}" for key, label in DAYS if key in hours]
+    options = turn.content.checkout
+    delivery = [{"title": d.title, "fee": turn.money(d.fee) if d.fee else turn.text("free"), "eta": d.eta}
+                for d in options.delivery]
+    payment = [{"title": p.title} for p in options.payment]
+    return {"hours": "\n".join(lines), "delivery": delivery, "payment": payment}
+
+
+def answer(turn: Turn, entry_id: str) -> Result:
+    """An FAQ answer, with the entry's follow-up buttons."""
+    entry = turn.content.faq.by_id.get(entry_id)
+    if entry is None:
+        return "menu", [text(turn.text("help_body"))]
+    lang, default = turn.lang, turn.content.default_language
+    body = entry.answer(lang, default).render(shop=turn.content.shop, customer=turn.customer,
+                                              **faq_variables(turn)).strip()
+    options = []
+    for button in entry.buttons:
+        if button == "person":
+            options.append(("talk", turn.text("person_button")))
+        elif button in turn.content.faq.by_id:
+            options.append((f"faq:{button}", turn.content.faq.by_id[button].question(lang, default)))
+    if not options:
+        options = [("menu", turn.text("menu_button_short"))]
+    turn.data["misses"] = 0
+    return "menu", [buttons(body, options), record("faq", entry_id)]
+
+
+def did_you_mean(turn: Turn, matches: list[tuple[str, float]]) -> Result:
+    lang, default = turn.lang, turn.content.default_language
+    options = [(f"faq:{entry_id}", turn.content.faq.by_id[entry_id].question(lang, default)) for entry_id, _ in matches[:3]]
+    return "menu", [buttons(turn.text("did_you_mean"), options)]
+
+
+def looks_like_shopping(body: str) -> bool:
+    words = set(normalise(body).split())
+    return bool(words & SHOPPING_CUES) or body.strip().endswith("?") is False and len(words) <= 3
+
+
+def fallback(turn: Turn, body: str) -> Result:
+    """Rephrase the options on the first miss; offer a person after N misses in a row."""
+    misses = turn.data.get("misses", 0) + 1
+    turn.data["misses"] = misses
+    miss = record("miss", None, body[:500])
+    if misses >= settings(turn)["misses_before_person"]:
+        return "menu", [buttons(turn.text("fallback_person"), [("talk", turn.text("person_button")),
+                                                               ("menu", turn.text("menu_button_short"))]), miss]
+    return "menu", [buttons(turn.text("fallback_first"), [("menu", turn.text("menu_button_short")),
+                                                          ("talk", turn.text("person_button"))]), miss]
+
+
+EMOJI_ONLY = re.compile(r"^[\W_\s]+$", re.UNICODE)
+
+
+def is_emoji_only(body: str) -> bool:
+    stripped = body.strip()
+    return bool(stripped) and not any(ch.isalnum() for ch in stripped) and bool(EMOJI_ONLY.match(stripped))

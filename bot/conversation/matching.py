@@ -1,0 +1,136 @@
+"""Understanding typed text: global intents, FAQ entries and the customer's language.
+
+Built once per loaded content. Text is normalised (case, accents, Arabic
+letter forms, punctuation) and, for the FAQ, stripped of filler words while
+numbers are kept. FAQ candidates are first narrowed by shared words (exact,
+prefix or a typo away), then scored with rapidfuzz, so matching stays fast
+with hundreds of entries.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from rapidfuzz import fuzz, process
+
+from ..text import normalise, singular
+
+FILLERS = frozenset("""
+a an the is are am be do does did i im me my you your we our it its this that to of for in on at with and or
+please pls plz hi hello hey thanks thank can could would will should what which who how when where why
+there any some just really very so ok okay hey lol u ur
+el la los las un una unos unas de del al y o que por favor para en con me mi mis tu tus es son hay se
+como cuando donde porque pero muy ya hola gracias puedo puede
+ال في من على عن هل ما ماذا كيف متى اين أين لو سمحت من فضلك و او أو مع الى إلى انا أنا
+""".split())
+ARABIC = re.compile("[\u0600-\u06ff]")
+
+
+def strip_fillers(text: str) -> str:
+    words = [w for w in normalise(text).split() if w not in FILLERS or w.isdigit()]
+    return " ".join(words)
+
+
+class Matcher:
+    """Intents and FAQ entries for one loaded shop."""
+
+    def __init__(self, intents: dict[str, dict[str, tuple[str, ...]]], faq_entries, languages: tuple[str, ...]):
+        self.languages = languages
+        self.intent_of: dict[str, str] = {}
+        vocab: dict[str, set[str]] = defaultdict(set)
+        for intent, by_lang in intents.items():
+            for lang, phrases in by_lang.items():
+                for phrase in phrases:
+                    norm = normalise(phrase)
+                    if norm:
+                        self.intent_of.setdefault(norm, intent)
+                        vocab[lang].update(norm.split())
+        self.intent_keys = list(self.intent_of)
+        self.long_intent_keys = [k for k in self.intent_keys if len(k.split()) >= 3]
+
+        self.faq_keys: list[str] = []
+        self.faq_entry: list[str] = []
+        for entry in faq_entries:
+            for lang in set(entry.questions) | set(entry.phrasings):
+                texts = [entry.questions.get(lang, "")] + list(entry.phrasings.get(lang, ()))
+                for text in texts:
+                    key = strip_fillers(text)
+                    if key:
+                        self.faq_keys.append(key)
+                        self.faq_entry.append(entry.id)
+                        vocab[lang].update(normalise(text).split())
+        self.word_index: dict[str, set[int]] = defaultdict(set)
+        for i, key in enumerate(self.faq_keys):
+            for word in key.split():
+                self.word_index[singular(word)].add(i)
+        self.words = list(self.word_index)
+        # words that tell languages apart: in one language's vocabulary only
+        counts: dict[str, int] = defaultdict(int)
+        for words in vocab.values():
+            for w in words:
+                counts[w] += 1
+        self.language_words = {lang: {w for w in words if counts[w] == 1 and len(w) > 2} for lang, words in vocab.items()}
+
+    # -- intents ---------------------------------------------------------------------------------
+    def intent(self, text: str) -> str | None:
+        """The global intent a short message expresses ("menu", "talk to a human", "carrito")."""
+        norm = normalise(text)
+        if not norm:
+            return None
+        if norm in self.intent_of:
+            return self.intent_of[norm]
+        words = norm.split()
+        if len(words) <= 6 and self.intent_keys:
+            best = process.extractOne(norm, self.intent_keys, scorer=fuzz.ratio, score_cutoff=86)
+            if best:
+                return self.intent_of[best[0]]
+        if len(words) <= 10 and self.long_intent_keys:
+            best = process.extractOne(norm, self.long_intent_keys, scorer=fuzz.token_set_ratio, score_cutoff=95)
+            if best:
+                return self.intent_of[best[0]]
+        return None
+
+    # -- FAQ -----------------------------------------------------------------------------------------
+    def _candidates(self, query: str) -> set[int]:
+        found: set[int] = set()
+        for word in query.split():
+            word = singular(word)
+            if word in self.word_index:
+                found |= self.word_index[word]
+            elif len(word) >= 4 and self.words:
+                for match, _score, _ in process.extract(word, self.words, scorer=fuzz.ratio, score_cutoff=80, limit=3):
+                    found |= self.word_index[match]
+        return found
+
+    def faq(self, text: str, limit: int = 3) -> list[tuple[str, float]]:
+        """The best FAQ entries for `text`, best first, with a 0-100 score."""
+        query = strip_fillers(text)
+        if not query:
+            return []
+        candidates = self._candidates(query)
+        if not candidates:
+            return []
+        best: dict[str, float] = {}
+        for i in candidates:
+            score = fuzz.WRatio(query, self.faq_keys[i])
+            entry = self.faq_entry[i]
+            if score > best.get(entry, 0):
+                best[entry] = score
+        return sorted(best.items(), key=lambda kv: -kv[1])[:limit]
+
+    # -- language ---------------------------------------------------------------------------------
+    def language(self, text: str) -> str | None:
+        """The language a message is written in, when its words say so clearly."""
+        if "ar" in self.languages and len(ARABIC.findall(text)) >= max(2, len(text.replace(" ", "")) // 3):
+            return "ar"
+        hits = {lang: 0 for lang in self.languages}
+        for word in normalise(text).split():
+            for lang, words in self.language_words.items():
+                if word in words and lang in hits:
+                    hits[lang] += 1
+        if re.search("[¿¡ñ]", text) and "es" in hits:
+            hits["es"] += 2
+        ranked = sorted(hits.items(), key=lambda kv: -kv[1])
+        if ranked and ranked[0][1] > 0 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+            return ranked[0][0]
+        return None
