@@ -166,7 +166,7 @@ def gunicorn_args(app: str, port: int, workers: int = 2, threads: int = 4) -> li
 
 
 WORKERS = {
-    "shopbot": "`shopbot worker` as shipped (bot/cli.py worker_command: Sender.run(), no LISTEN thread)",
+    "shopbot": "`shopbot worker` as shipped (the Procfile's worker: dispatch loop plus PostgreSQL LISTEN)",
     "listening": "the same Sender started with Sender.start(), i.e. with its LISTEN/NOTIFY thread "
                  "(what `shopbot worker` does after the fix suggested in bench/README.md)",
 }

@@ -151,3 +151,14 @@ def test_long_texts_are_split_on_grapheme_boundaries(app, sender, fake_graph):
     assert len(parts) == 2 and all(len(x) <= 4096 for x in parts)
     assert "".join(parts) == text
     assert all(part.count(family) * len(family) == len(part) for part in parts)
+
+
+def test_the_rate_limiter_holds_the_rate_and_gives_credit_for_idle_time():
+    from bot.sender import RateLimiter
+
+    limiter = RateLimiter(100.0)
+    started = time.monotonic()
+    for _ in range(60):
+        limiter.acquire()
+    elapsed = time.monotonic() - started
+    assert 0.45 <= elapsed <= 0.8  # 10 from the initial credit, then 50 at 100/s
