@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .catalog import Catalog, Variant
+from .pricing import QuoteLine as LineView
 
 MAX_QUANTITY = 99
 
@@ -68,16 +69,6 @@ def set_quantity(lines: list[dict], variant: Variant, qty: int, available: int |
 
 def remove(lines: list[dict], sku: str) -> list[dict]:
     return [line for line in lines if line["sku"] != sku]
-
-
-@dataclass(frozen=True)
-class LineView:
-    sku: str
-    name: str
-    options: str
-    qty: int
-    unit: int
-    total: int
 
 
 @dataclass(frozen=True)

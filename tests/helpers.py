@@ -36,3 +36,21 @@ def events(app) -> list[InboundEvent]:
 def count(app, model) -> int:
     with transaction(app.extensions["shopbot.sessions"]) as s:
         return s.scalar(select(func.count()).select_from(model))
+
+
+def at_once(calls) -> list:
+    """Run the callables in threads released at the same instant; return their results in order."""
+    import threading
+
+    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        results[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

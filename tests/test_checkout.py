@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from bot.sandbox.fake_graph import LocalServer
 
 from . import payloads as p
 from .conftest import signature
-from .helpers import body_text
+from .helpers import at_once, body_text
 
 SAM = "34600111222"
 
@@ -229,7 +228,6 @@ def test_stock_that_sold_meanwhile_is_refused_at_confirm(app, chat):
 def test_concurrent_purchase_of_the_last_unit_has_exactly_one_winner(app, sender, fake_graph):
     """Two customers confirm the last throw blanket at the same moment on a real server."""
     server = LocalServer(app)
-    client_post = []
 
     def post_to_server(payload):
         import httpx
@@ -256,17 +254,7 @@ def test_concurrent_purchase_of_the_last_unit_has_exactly_one_winner(app, sender
         raws = []
         for buyer, sent in zip(buyers, summaries):
             raws.append(p.button_reply(buyer.number, buyer.buttons(sent)["Confirm"], "Confirm"))
-        barrier = threading.Barrier(2)
-
-        def confirm(raw):
-            barrier.wait()
-            client_post.append(post_to_server(raw).status_code)
-
-        threads = [threading.Thread(target=confirm, args=(raw,)) for raw in raws]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        client_post = at_once([lambda raw=raw: post_to_server(raw).status_code for raw in raws])
     finally:
         server.close()
     assert client_post == [200, 200]

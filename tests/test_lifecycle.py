@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -18,7 +16,7 @@ from bot.models import (CarrierEvent, Customer, Invoice, Order, OrderHistory, Ou
 from bot.orders import TRANSITIONS, IllegalTransition
 
 from . import payloads as p
-from .helpers import body_text
+from .helpers import at_once, body_text
 from .test_checkout import Chat, checkout_to_summary
 
 TOKEN = {"Authorization": "Bearer sandbox-api-token"}
@@ -267,20 +265,9 @@ def test_invoice_numbers_never_repeat_under_concurrent_confirmations(app, client
     import httpx
 
     server = LocalServer(app)
-    barrier = threading.Barrier(len(references))
-    codes = []
-
-    def confirm(reference):
-        barrier.wait()
-        codes.append(httpx.post(f"{server.url}/api/orders/{reference}/status", json={"status": "confirmed"},
-                                headers=TOKEN, timeout=30).status_code)
-
-    threads = [threading.Thread(target=confirm, args=(r,)) for r in references]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        codes = at_once([lambda r=r: httpx.post(f"{server.url}/api/orders/{r}/status", json={"status": "confirmed"},
+                                                headers=TOKEN, timeout=30).status_code for r in references])
     finally:
         server.close()
     assert codes == [200] * len(references)

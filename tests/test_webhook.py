@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import httpx
 
@@ -11,7 +10,7 @@ from bot.sandbox.fake_graph import LocalServer
 
 from . import payloads as p
 from .conftest import signature
-from .helpers import body_text, count, events, recipient
+from .helpers import at_once, body_text, count, events, recipient
 
 SAM = "34600111222"
 
@@ -126,18 +125,9 @@ def test_replayed_ten_times_concurrently_gives_one_reply(app, sender, fake_graph
     server = LocalServer(app)
     raw = json.dumps(p.text(SAM, "hi", wamid="wamid.concurrent")).encode()
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature(raw)}
-    barrier, codes = threading.Barrier(10), []
-
-    def deliver():
-        barrier.wait()
-        codes.append(httpx.post(f"{server.url}/webhook", content=raw, headers=headers, timeout=30).status_code)
-
-    threads = [threading.Thread(target=deliver) for _ in range(10)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        codes = at_once([lambda: httpx.post(f"{server.url}/webhook", content=raw, headers=headers, timeout=30).status_code
+                         for _ in range(10)])
     finally:
         server.close()
     assert codes == [200] * 10

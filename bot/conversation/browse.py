@@ -117,14 +117,18 @@ def card(turn: Turn, product_id: str, variant: Variant | None = None) -> Result:
     return PRODUCT, [buttons(caption, options)]
 
 
+def _option_state(turn: Turn, product: Product) -> dict:
+    """The options chosen so far for `product` (and a quantity typed before them)."""
+    state = turn.data.get("product") or {}
+    return state if state.get("id") == product.id else {"id": product.id, "chosen": {}, "qty": None}
+
+
 def ask_option(turn: Turn, product_id: str) -> Result:
     """Ask for the next option not chosen yet (size, then colour, ...), marking sold-out values."""
     product = turn.catalog.product(product_id)
     if product is None:
         return categories(turn)
-    state = turn.data.get("product") or {}
-    if state.get("id") != product.id:
-        state = {"id": product.id, "chosen": {}, "qty": None}
+    state = _option_state(turn, product)
     chosen = state["chosen"]
     pending = next((n for n in product.option_names if n not in chosen), None)
     if pending is None:  # all chosen: start again from the first option
@@ -146,9 +150,7 @@ def choose_option(turn: Turn, product_id: str, name: str, value: str) -> Result:
     product = turn.catalog.product(product_id)
     if product is None:
         return categories(turn)
-    state = turn.data.get("product") or {}
-    if state.get("id") != product.id:
-        state = {"id": product.id, "chosen": {}, "qty": None}
+    state = _option_state(turn, product)
     state["chosen"][name] = value
     turn.data["product"] = state
     if any(n not in state["chosen"] for n in product.option_names):

@@ -267,7 +267,8 @@ def _handle(turn: Turn, state: str) -> Result:
         return state, [back_to_menu(turn, turn.text("not_understood"))]
     name = intent_of(turn, event.text)
     if name is not None:
-        return COMMANDS[name](turn)
+        next_state, replies = COMMANDS[name](turn)
+        return next_state, replies + [free_text.record("intent", name)]
     if free_text.is_emoji_only(event.text):
         return state, [text(turn.text("emoji_reply"))]
     reference = references.find(turn.content.checkout.reference_prefix, event.text)
@@ -314,7 +315,7 @@ def step(content: Content, state: State, event: Event,
         if first in (None, "greeting"):
             if first == "greeting" or not event.text.strip():
                 name, replies = greet(turn)
-                return State(name, turn.data), replies
+                return State(name, turn.data), replies + [free_text.record("intent", "greeting")]
             greeting = [text(turn.text("greeting"))]
     if event.data.get("card_redacted"):  # only the warning: the rest of such a message is not an order
         return State(state.name, turn.data), greeting + [text(turn.text("card_warning"))]
