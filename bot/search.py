@@ -28,6 +28,8 @@ COLOUR_SYNONYMS = {
     "beige": "beis بيج", "orange": "naranja برتقالي", "purple": "morado lila بنفسجي", "navy": "marino azul marino كحلي",
     "mustard": "mostaza خردلي", "sand": "arena رملي", "sage": "salvia",
 }
+#: Words that name an option rather than a product ("size 42", "talla M", "مقاس").
+OPTION_WORDS = frozenset("size sizes talla tallas numero número color colour colores لون مقاس المقاس taille".split())
 STOPWORDS = frozenset("""
 a an the and or of for to in on with without do does you your have has any some i im me my we want need
 looking look find search show please pls can could would like is are it this that these those there got
@@ -143,7 +145,7 @@ class SearchIndex:
 
     def query_words(self, query: str) -> list[str]:
         return [singular(w) for w in words(query)
-                if w not in STOPWORDS and w not in self.option_names
+                if w not in STOPWORDS and w not in self.option_names and w not in OPTION_WORDS
                 and (len(w) > 1 or w.isdigit() or w in self.option_terms)]
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:

@@ -28,8 +28,8 @@ def test_the_sample_shop_is_clean(shop_dir):
 def test_a_yaml_syntax_error_names_its_line(shop_dir):
     edit(shop_dir / "flows" / "menu.yaml", "    - id: delivery", "    - id: [delivery")
     assert problems(shop_dir) == [
-        "flows/menu.yaml:30: YAML syntax error: expected ',' or ']', but got ':' "
-        "(while parsing a flow sequence started on line 29)"]
+        "flows/menu.yaml:65: YAML syntax error: expected ',' or ']', but got ':' "
+        "(while parsing a flow sequence started on line 64)"]
 
 
 def test_a_wrong_version_is_refused(shop_dir):
@@ -49,11 +49,13 @@ def test_an_unknown_setting_suggests_the_right_one(shop_dir):
 
 
 def test_menu_titles_over_whatsapps_limit_and_missing_texts(shop_dir):
-    edit(shop_dir / "flows" / "menu.yaml", "title: Opening hours", "title: Opening hours and where to find us")
+    edit(shop_dir / "flows" / "menu.yaml", "{en: Opening hours,", "{en: Opening hours and where to find us,")
     edit(shop_dir / "flows" / "texts.yaml", "  back_to_menu: Main menu\n", "")
     assert problems(shop_dir) == [
         "flows/texts.yaml:7: missing text `back_to_menu`",
-        "flows/menu.yaml:20: title is 34 characters; WhatsApp shows at most 24",
+        'flows/texts.es.yaml:1: warning: text `back_to_menu` is not in flows/texts.yaml (did you mean "back_button"?)',
+        'flows/texts.ar.yaml:1: warning: text `back_to_menu` is not in flows/texts.yaml (did you mean "back_button"?)',
+        "flows/menu.yaml:37: title is 34 characters; WhatsApp shows at most 24",
     ]
 
 

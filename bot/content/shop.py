@@ -166,7 +166,7 @@ def _load_texts(root: Path, env, shop: dict, languages: tuple[str, ...], problem
     default, data = _load_text_file(root, rel, env, shop, problems)
     if data is not None:
         for key in REQUIRED_TEXTS:
-            if key not in default:
+            if key not in data["texts"]:
                 problems.append(Problem(rel, line_of(data, "texts"), f"missing text `{key}`"))
     result = {languages[0]: default}
     for lang in languages[1:]:
@@ -177,13 +177,14 @@ def _load_texts(root: Path, env, shop: dict, languages: tuple[str, ...], problem
             result[lang] = {}
             continue
         translated, tdata = _load_text_file(root, lrel, env, shop, problems)
-        missing = [k for k in default if k not in translated]
+        missing = [k for k in default if k not in translated] if data is not None else []
         if missing and tdata is not None:
             problems.append(Problem(lrel, line_of(tdata, "texts") if "texts" in tdata else 1,
                                     f"{len(missing)} text(s) not translated, the default language is used: "
                                     + ", ".join(missing), "warning"))
+        raw_default = set(data["texts"]) if data is not None and isinstance(data.get("texts"), CommentedMap) else set()
         for key in translated:
-            if key not in default:
+            if key not in raw_default and raw_default:
                 problems.append(Problem(lrel, 1, f"text `{key}` is not in flows/texts.yaml{did_you_mean(key, default)}",
                                         "warning"))
         result[lang] = translated

@@ -26,11 +26,11 @@ def start(turn: Turn) -> Result:
     if not turn.cart:
         return CHECKOUT if turn.data.get("checkout") else "cart", [
             buttons(turn.text("checkout_empty"), [("browse", turn.text("browse_button_short"))])]
-    seed = turn.event.event_id or repr(sorted((x["sku"], x["qty"]) for x in turn.cart))
     existing = turn.data.get("checkout") or {}
-    details = {"ref": existing.get("ref") or references.make(turn.content.checkout.reference_prefix, seed)}
-    if existing.get("order_ref"):  # a website order being completed keeps its reference
-        details = existing
+    if existing.get("ref"):  # resume: a question or a look at the menu in between loses nothing
+        return next_step(turn)
+    seed = turn.event.event_id or repr(sorted((x["sku"], x["qty"]) for x in turn.cart))
+    details = {"ref": references.make(turn.content.checkout.reference_prefix, seed)}
     turn.data["checkout"] = details
     last = turn.data.get("last_details")
     if last and not details.get("order_ref") and _valid_last(turn, last):

@@ -207,7 +207,9 @@ def _shop_text(turn: Turn, typed: str) -> Result:
     top_faq = faq[0][1] if faq else 0
     top_search = hits[0].score if hits else 0
     shopping_words = bool(qty) or free_text.looks_like_shopping(typed)
-    if top_faq >= limits["faq_confident"] and not (shopping_words and top_search >= 60) and top_faq >= top_search - 10:
+    names_a_variant = bool(hits) and top_search >= 80 and hits[0].variant is not None and bool(hits[0].variant.options)
+    if top_faq >= limits["faq_confident"] and not (shopping_words and top_search >= 60) and not names_a_variant and (
+            top_search < 75 or top_faq >= top_search):
         close = [m for m in faq[1:] if m[1] >= max(top_faq - limits["close_call"], limits["faq_minimum"])]
         return free_text.did_you_mean(turn, faq) if close else free_text.answer(turn, faq[0][0])
     if not hits or top_search < 60:
@@ -246,7 +248,9 @@ def _in_checkout(turn: Turn) -> Result | None:
         handled = checkout_flow.typed(turn)
         if handled is None and event.type is EventType.TEXT:
             handled = checkout_flow.match_option(turn, event.text)
-        return handled or checkout_flow.next_step(turn)
+        if handled is None and event.type is EventType.LOCATION:
+            handled = checkout_flow.next_step(turn)
+        return handled  # None: a question or a search mid-checkout; the checkout waits ("checkout" resumes)
     return None
 
 

@@ -15,7 +15,7 @@ import re
 from ..text import normalise
 from .turn import Result, Turn, buttons, text
 
-DEFAULTS = {"faq_confident": 82, "faq_minimum": 62, "close_call": 5, "misses_before_person": 2}
+DEFAULTS = {"faq_confident": 66, "faq_minimum": 56, "close_call": 5, "misses_before_person": 2}
 #: Words that make a message a product request ("do you have", "busco", "عندكم").
 SHOPPING_CUES = frozenset("""do you have got sell selling looking for want need buy any stock available
 tienes teneis tenéis tienen hay vendes venden busco quiero necesito comprar
@@ -69,8 +69,7 @@ def did_you_mean(turn: Turn, matches: list[tuple[str, float]]) -> Result:
 
 
 def looks_like_shopping(body: str) -> bool:
-    words = set(normalise(body).split())
-    return bool(words & SHOPPING_CUES) or body.strip().endswith("?") is False and len(words) <= 3
+    return bool(set(normalise(body).split()) & SHOPPING_CUES)
 
 
 def fallback(turn: Turn, body: str) -> Result:

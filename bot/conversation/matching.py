@@ -8,6 +8,7 @@ with hundreds of entries.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 
@@ -23,6 +24,9 @@ el la los las un una unos unas de del al y o que por favor para en con me mi mis
 como cuando donde porque pero muy ya hola gracias puedo puede
 ال في من على عن هل ما ماذا كيف متى اين أين لو سمحت من فضلك و او أو مع الى إلى انا أنا
 """.split())
+FILLERS = frozenset(normalise(w) for w in FILLERS)
+COURTESY = frozenset(normalise(w) for w in ("please", "pls", "plz", "por favor", "porfa", "porfavor", "thanks",
+                                            "لو سمحت", "من فضلك", "رجاء"))
 ARABIC = re.compile("[\u0600-\u06ff]")
 
 
@@ -60,10 +64,19 @@ class Matcher:
                         self.faq_entry.append(entry.id)
                         vocab[lang].update(normalise(text).split())
         self.word_index: dict[str, set[int]] = defaultdict(set)
-        for i, key in enumerate(self.faq_keys):
-            for word in key.split():
-                self.word_index[singular(word)].add(i)
+        self.key_words = [[singular(w) for w in key.split()] for key in self.faq_keys]
+        for i, words in enumerate(self.key_words):
+            for word in words:
+                self.word_index[word].add(i)
         self.words = list(self.word_index)
+        entries_with: dict[str, set[str]] = defaultdict(set)
+        for i, words in enumerate(self.key_words):
+            for word in words:
+                entries_with[word].add(self.faq_entry[i])
+        n = max(len(set(self.faq_entry)), 1)
+        self.idf = {w: math.log(1 + n / len(es)) for w, es in entries_with.items()}
+        self.unknown_idf = 0.4  # words no phrasing uses: they should not sink a match
+        self._similar: dict[str, dict[str, float]] = {}
         # words that tell languages apart: in one language's vocabulary only
         counts: dict[str, int] = defaultdict(int)
         for words in vocab.values():
@@ -74,7 +87,7 @@ class Matcher:
     # -- intents ---------------------------------------------------------------------------------
     def intent(self, text: str) -> str | None:
         """The global intent a short message expresses ("menu", "talk to a human", "carrito")."""
-        norm = normalise(text)
+        norm = " ".join(w for w in normalise(text).split() if w not in COURTESY) or normalise(text)
         if not norm:
             return None
         if norm in self.intent_of:
@@ -91,32 +104,54 @@ class Matcher:
         return None
 
     # -- FAQ -----------------------------------------------------------------------------------------
-    def _candidates(self, query: str) -> set[int]:
-        found: set[int] = set()
-        for word in query.split():
-            word = singular(word)
-            if word in self.word_index:
-                found |= self.word_index[word]
-            elif len(word) >= 4 and self.words:
-                for match, _score, _ in process.extract(word, self.words, scorer=fuzz.ratio, score_cutoff=80, limit=3):
-                    found |= self.word_index[match]
+    def _word_similarity(self, word: str) -> dict[str, float]:
+        """Vocabulary words close to `word`: exact 1.0, a typo or a shared stem less."""
+        cached = self._similar.get(word)
+        if cached is not None:
+            return cached
+        found = {word: 1.0} if word in self.word_index else {}
+        if len(word) >= 4 and not word.isdigit():
+            for match, score, _ in process.extract(word, self.words, scorer=fuzz.ratio, score_cutoff=75, limit=5):
+                found[match] = max(found.get(match, 0.0), score / 100 * 0.95)
+            stem = word[:5] if len(word) >= 6 else word[:4]
+            for other in self.words:
+                if len(other) >= 4 and other.startswith(stem):
+                    found.setdefault(other, 0.8)
+        if len(self._similar) < 20_000:
+            self._similar[word] = found
         return found
 
     def faq(self, text: str, limit: int = 3) -> list[tuple[str, float]]:
-        """The best FAQ entries for `text`, best first, with a 0-100 score."""
-        query = strip_fillers(text)
-        if not query:
+        """The best FAQ entries for `text`, best first, with a 0-100 score.
+
+        The score weighs words by how rare they are among the FAQ phrasings
+        (IDF), and counts how much of the message and of the phrasing match,
+        so one shared common word is not enough and a question with extra
+        words still finds its entry.
+        """
+        qwords = [singular(w) for w in strip_fillers(text).split()]
+        if not qwords:
             return []
-        candidates = self._candidates(query)
+        sims = {q: self._word_similarity(q) for q in qwords}
+        candidates: set[int] = set()
+        for found in sims.values():
+            for word in found:
+                candidates |= self.word_index[word]
         if not candidates:
             return []
+        q_weight = {q: self.idf.get(q, self.unknown_idf) for q in qwords}
+        q_total = sum(q_weight.values())
         best: dict[str, float] = {}
         for i in candidates:
-            score = fuzz.WRatio(query, self.faq_keys[i])
+            kwords = self.key_words[i]
+            matched_q = sum(q_weight[q] * max((sims[q].get(k, 0.0) for k in kwords), default=0.0) for q in qwords)
+            k_total = sum(self.idf[k] for k in kwords)
+            matched_k = sum(self.idf[k] * max((sims[q].get(k, 0.0) for q in qwords), default=0.0) for k in kwords)
+            score = 100 * (0.5 * matched_q / q_total + 0.5 * matched_k / k_total)
             entry = self.faq_entry[i]
             if score > best.get(entry, 0):
                 best[entry] = score
-        return sorted(best.items(), key=lambda kv: -kv[1])[:limit]
+        return [(e, round(s, 1)) for e, s in sorted(best.items(), key=lambda kv: -kv[1])[:limit]]
 
     # -- language ---------------------------------------------------------------------------------
     def language(self, text: str) -> str | None:
