@@ -20,7 +20,7 @@ def test_sandbox_round_trip(live_sandbox, browser, tmp_path):
     expect(greeting.locator("strong").first).to_have_text("Lumen & Loom")  # WhatsApp *bold* rendered
 
     page.click(".list-open")
-    expect(page.locator(".list-row")).to_have_count(7)
+    expect(page.locator(".list-row")).to_have_count(8)
     page.locator(".list-row", has_text="Opening hours").click()
     hours = page.locator(".msg-in").nth(1)
     expect(hours).to_contain_text("Sunday closed", timeout=10_000)
