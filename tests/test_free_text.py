@@ -132,3 +132,19 @@ def test_arabic_round_trips_unchanged_through_webhook_database_and_reply(app, po
     replies = [body_text(m) for m in fake_graph.messages_to("966500000001")]
     assert any("سارة" in r for r in replies)  # her name, unchanged, in the Arabic greeting
     assert any("*Soy candle, fig*" in r for r in replies)  # the candle was found
+
+
+def test_every_miss_is_stored_with_its_text_redacted(app, post, sender, fake_graph):
+    from sqlalchemy import select
+
+    from bot.db import transaction
+    from bot.models import ConversationEvent
+
+    post(p.text("34600111222", "menu"))
+    post(p.text("34600111222", "zorblax quindle"))
+    post(p.text("34600111222", "xqzv plonk 4111 1111 1111 1111"))
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        misses = [e.text for e in s.scalars(select(ConversationEvent).where(ConversationEvent.kind == "miss")
+                                            .order_by(ConversationEvent.id))]
+    assert misses[0] == "zorblax quindle"
+    assert all("4111 1111 1111 1111" not in m for m in misses)

@@ -8,10 +8,12 @@ with hundreds of entries.
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import defaultdict
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from ..text import normalise, singular
@@ -76,6 +78,14 @@ class Matcher:
         n = max(len(set(self.faq_entry)), 1)
         self.idf = {w: math.log(1 + n / len(es)) for w, es in entries_with.items()}
         self.unknown_idf = 0.4  # words no phrasing uses: they should not sink a match
+        key_sets = [frozenset(words) for words in self.key_words]
+        self.key_idf = np.array([sum(self.idf[w] for w in words) or 1.0 for words in key_sets], dtype=np.float32)
+        self.keys_of = {w: np.fromiter(sorted(i for i in keys), dtype=np.int32) for w, keys in self.word_index.items()}
+        self.entry_ids = list(dict.fromkeys(self.faq_entry))
+        position = {e: i for i, e in enumerate(self.entry_ids)}
+        self.entry_index = np.array([position[e] for e in self.faq_entry], dtype=np.int32)
+        self.entry_count = len(self.entry_ids)
+        self.sorted_words = sorted(self.words)
         self._similar: dict[str, dict[str, float]] = {}
         # words that tell languages apart: in one language's vocabulary only
         counts: dict[str, int] = defaultdict(int)
@@ -114,9 +124,11 @@ class Matcher:
             for match, score, _ in process.extract(word, self.words, scorer=fuzz.ratio, score_cutoff=75, limit=5):
                 found[match] = max(found.get(match, 0.0), score / 100 * 0.95)
             stem = word[:5] if len(word) >= 6 else word[:4]
-            for other in self.words:
-                if len(other) >= 4 and other.startswith(stem):
-                    found.setdefault(other, 0.8)
+            start = bisect.bisect_left(self.sorted_words, stem)
+            for other in self.sorted_words[start:start + 50]:
+                if not other.startswith(stem):
+                    break
+                found.setdefault(other, 0.8)
         if len(self._similar) < 20_000:
             self._similar[word] = found
         return found
@@ -130,28 +142,31 @@ class Matcher:
         words still finds its entry.
         """
         qwords = [singular(w) for w in strip_fillers(text).split()]
-        if not qwords:
+        if not qwords or not self.faq_keys:
             return []
         sims = {q: self._word_similarity(q) for q in qwords}
-        candidates: set[int] = set()
-        for found in sims.values():
-            for word in found:
-                candidates |= self.word_index[word]
-        if not candidates:
+        if not any(sims.values()):
             return []
         q_weight = {q: self.idf.get(q, self.unknown_idf) for q in qwords}
         q_total = sum(q_weight.values())
-        best: dict[str, float] = {}
-        for i in candidates:
-            kwords = self.key_words[i]
-            matched_q = sum(q_weight[q] * max((sims[q].get(k, 0.0) for k in kwords), default=0.0) for q in qwords)
-            k_total = sum(self.idf[k] for k in kwords)
-            matched_k = sum(self.idf[k] * max((sims[q].get(k, 0.0) for q in qwords), default=0.0) for k in kwords)
-            score = 100 * (0.5 * matched_q / q_total + 0.5 * matched_k / k_total)
-            entry = self.faq_entry[i]
-            if score > best.get(entry, 0):
-                best[entry] = score
-        return [(e, round(s, 1)) for e, s in sorted(best.items(), key=lambda kv: -kv[1])[:limit]]
+        closest: dict[str, float] = {}  # vocabulary word -> its best similarity to any query word
+        matched_q = np.zeros(len(self.faq_keys), dtype=np.float32)
+        for q, found in sims.items():
+            best_for_q = np.zeros(len(self.faq_keys), dtype=np.float32)
+            for word, sim in found.items():
+                keys = self.keys_of[word]
+                best_for_q[keys] = np.maximum(best_for_q[keys], sim)
+                if sim > closest.get(word, 0.0):
+                    closest[word] = sim
+            matched_q += q_weight[q] * best_for_q
+        matched_k = np.zeros(len(self.faq_keys), dtype=np.float32)
+        for word, sim in closest.items():
+            matched_k[self.keys_of[word]] += self.idf[word] * sim
+        scores = 50.0 * (matched_q / q_total + matched_k / self.key_idf)
+        best = np.zeros(self.entry_count, dtype=np.float32)
+        np.maximum.at(best, self.entry_index, scores)
+        top = np.argsort(-best)[:limit]
+        return [(self.entry_ids[i], round(float(best[i]), 1)) for i in top if best[i] > 0]
 
     # -- language ---------------------------------------------------------------------------------
     def language(self, text: str) -> str | None:
