@@ -431,3 +431,12 @@ def check_quiet() -> None:
     if busy > 10:
         print(f"  WARNING: the machine is {busy:.0f}% busy before the benchmark starts (other processes);"
               " the figures will be disturbed")
+
+
+def run_main(main) -> None:
+    """Run a benchmark's main; Ctrl-C still stops every process it started (their `finally`)."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("\ninterrupted: every process this benchmark started has been stopped", file=sys.stderr)
+        sys.exit(130)

@@ -296,10 +296,6 @@ def main() -> None:
             base = run_baseline(procs, graph, rates, args.seconds, args.drain)
         table(shop, base)
         verdicts(shop)
-        if args.worker == "shopbot" and any(not s.all_delivered or s.p50 > 5000 for s in shop):
-            print("\n  NOTE: `shopbot worker` runs Sender.run() without the LISTEN thread, so NOTIFY never wakes it"
-                  " and it\n  sleeps up to IDLE_SWEEP_SECONDS (30 s) whenever it has nothing in flight;"
-                  " see bench/README.md.\n  `--worker listening` measures the same Sender with its LISTEN thread.")
         print(f"\n(finished in {time.monotonic() - started:.0f} s; logs in {c.OUT})")
     finally:
         procs.stop_all()
@@ -307,8 +303,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        print("\ninterrupted: every process this benchmark started has been stopped", file=sys.stderr)
-        sys.exit(130)
+    c.run_main(main)

@@ -195,10 +195,6 @@ def main() -> None:
               f" {pg1[1] - pg0[1]} connections opened (2 of them by this script)")
         print("\nReplies (from outbound_message, for the measured webhooks):")
         p50 = summarise_replies(url, "wamid.bench.run.", len(run))
-        if args.worker == "shopbot" and p50 > 5000:
-            print("  NOTE: replies waited seconds for the sender: `shopbot worker` runs Sender.run() without the"
-                  " LISTEN thread,\n  so NOTIFY never wakes it and it sleeps up to IDLE_SWEEP_SECONDS (30 s);"
-                  " see bench/README.md.\n  `--worker listening` measures the same Sender with its LISTEN thread.")
         print(f"\n(finished in {time.monotonic() - started:.0f} s; logs in {c.OUT}; the database {DB_NAME}"
               " is kept for inspection and dropped by the next run)")
     finally:
@@ -206,8 +202,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        print("\ninterrupted: every process this benchmark started has been stopped", file=sys.stderr)
-        sys.exit(130)
+    c.run_main(main)
