@@ -262,7 +262,7 @@ def verdicts(shop: list[Step]) -> None:
     if s80.p50 == s80.p50:
         print(c.line("p50 webhook-to-Graph", s80.p50, 300, width=20))
     else:
-        print(f"  p50 webhook-to-Graph        - ms  (target <= 300 ms)  MISS (no reply arrived)")
+        print("  p50 webhook-to-Graph        - ms  (target <= 300 ms)  MISS (no reply arrived)")
 
 
 def main() -> None:

@@ -194,7 +194,7 @@ def main() -> None:
               f"{(pg1[0] - pg0[0]) / len(run):.1f} transactions per webhook (web and sender together),"
               f" {pg1[1] - pg0[1]} connections opened (2 of them by this script)")
         print("\nReplies (from outbound_message, for the measured webhooks):")
-        p50 = summarise_replies(url, "wamid.bench.run.", len(run))
+        summarise_replies(url, "wamid.bench.run.", len(run))
         print(f"\n(finished in {time.monotonic() - started:.0f} s; logs in {c.OUT}; the database {DB_NAME}"
               " is kept for inspection and dropped by the next run)")
     finally:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import inventory, orders, references
+from . import inventory, order_view, orders, references
 from .content.shop import Content
 from .conversation import checkout_flow
 from .conversation.events import Event, EventType
@@ -167,7 +167,7 @@ def payment_instructions(content: Content, order: Order) -> str:
     if option is None:
         return ""
     link = payment_link(option.link, order.reference, order.total, order.currency) if option.link else ""
-    variables = {"reference": order.reference, "total": Turn(content, {}, Event(EventType.SILENT)).money(order.total),
+    variables = {"reference": order.reference, "total": order_view.money(content, order.total, order.currency),
                  "name": order.customer_name}
     return option.instructions.render(shop=content.shop, order=variables, payment_link=link).strip()
 

@@ -81,7 +81,7 @@ def render_pdf(content: Content, order: Order, lines: list[OrderLine], number: s
     tax = tax_included(order.total, settings.tax_rate)
     rate = f"{settings.tax_rate.normalize():f}"
     rows = [("Subtotal", money(order.subtotal)), ("Delivery", money(order.shipping_fee)),
-            (f"Net amount", money(order.total - tax)), (f"{settings.tax_name} {rate}% (included)", money(tax)),
+            ("Net amount", money(order.total - tax)), (f"{settings.tax_name} {rate}% (included)", money(tax)),
             ("Total", money(order.total))]
     for label, value in rows:
         pdf.set_font("DejaVu", "B" if label == "Total" else "", 11 if label == "Total" else 10)

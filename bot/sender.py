@@ -103,10 +103,10 @@ class Sender:
                     last_sweep = time.monotonic()
                     inbound.sweep(self.app)
                     self.sweep_deadlines()
-                dispatched, wait = self.dispatch()
+                _count, wait = self.dispatch()
             except Exception:  # the loop must survive a database hiccup
                 log.exception("sender loop error; retrying shortly")
-                dispatched, wait = 0, 2.0
+                wait = 2.0
             if wait > 0:  # nothing more is due now: sleep until woken or the next retry
                 self.wakeup.wait(timeout=wait)
 

@@ -11,7 +11,6 @@ from bot.db import transaction
 from bot.models import Order, OrderHistory, Payment, StockLevel
 from bot.payments import signature
 
-from . import payloads as p
 from .helpers import body_text
 from .test_checkout import Chat
 

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from bot import orders
 from bot.db import transaction
 from bot.inbound import now
-from bot.models import (CarrierEvent, Customer, Invoice, Order, OrderHistory, OutboundMessage, OrderStatus)
+from bot.models import (CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus)
 from bot.orders import TRANSITIONS, IllegalTransition
 
-from . import payloads as p
 from .helpers import at_once, body_text
 from .test_checkout import Chat, checkout_to_summary
 

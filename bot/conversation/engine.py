@@ -22,13 +22,11 @@ from .. import links, references
 from . import browse, checkout_flow, free_text, shopping
 from .events import Event, EventType, State
 from .parsing import asks_order_status, bare_quantity, command, quantity_and_rest
-from ..text import normalise
 from .turn import Result, Turn, buttons, listing, row, text
 
 # States (the others live with their handlers: browse.BROWSING, shopping.CART, ...)
 NEW = "new"
 MENU = "menu"
-CANCEL_WORDS = frozenset({"cancel", "stop checkout", "cancelar", "الغاء", "إلغاء"})
 
 
 def main_menu(turn: Turn, greeting: str | None = None) -> dict:
@@ -240,7 +238,7 @@ def _in_checkout(turn: Turn) -> Result | None:
     """During checkout, typed text and locations answer the current question; "cancel"
     cancels the checkout; other global commands still work (the checkout waits)."""
     event = turn.event
-    if normalise(event.text) in CANCEL_WORDS or intent_of(turn, event.text) == "cancel":
+    if intent_of(turn, event.text) == "cancel":
         return checkout_flow.control(turn, "cancel")
     if intent_of(turn, event.text) is not None:
         return None

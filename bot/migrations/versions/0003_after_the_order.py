@@ -6,7 +6,6 @@ Create Date: 2026-11-24 03:37:38.156101
 """
 from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 
 revision = '0003'

@@ -6,7 +6,6 @@ Create Date: 2026-11-24 03:49:37.234413
 """
 from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 
 revision = '0004'
