@@ -45,6 +45,7 @@ class Hit:
     product: Product
     score: float  # 0-100: how well the query is covered
     variant: Variant | None  # the variant the query's option words point at, if exactly one
+    options: dict = None  # option values the query named, when they leave several variants ("blue")
 
 
 def words(text: str) -> list[str]:
@@ -167,18 +168,23 @@ class SearchIndex:
         count = min(limit, len(scores))
         top = np.argpartition(-scores, count - 1)[:count]
         ranked = sorted(top.tolist(), key=lambda i: (-scores[i], i))
-        return [Hit(self.products[i], round(float(scores[i]), 1), self._variant(i, option_matches))
+        return [Hit(self.products[i], round(float(scores[i]), 1), *self._variant(i, option_matches))
                 for i in ranked if scores[i] >= 35]
 
-    def _variant(self, idx: int, option_matches: list[str]) -> Variant | None:
-        """The one variant every matched option word agrees on, or the only variant."""
+    def _variant(self, idx: int, option_matches: list[str]) -> tuple[Variant | None, dict]:
+        """The one variant every matched option word agrees on (or the only variant),
+        else the option values those words fix ({"colour": "Blue"})."""
         product = self.products[idx]
         if len(product.active_variants) == 1:
-            return product.active_variants[0]
+            return product.active_variants[0], {}
         sku_sets = [self.option_terms[t][idx] for t in option_matches if idx in self.option_terms[t]]
         if not sku_sets:
-            return None
+            return None, {}
         common = set.intersection(*sku_sets)
         if len(common) == 1:
-            return self.catalog.variant(common.pop())
-        return None
+            return self.catalog.variant(common.pop()), {}
+        variants = [self.catalog.variant(sku) for sku in common]
+        shared = dict(variants[0].options) if variants else {}
+        for v in variants[1:]:
+            shared = {k: val for k, val in shared.items() if dict(v.options).get(k) == val}
+        return None, shared

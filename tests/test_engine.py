@@ -258,3 +258,12 @@ def test_long_categories_are_paged_with_a_more_row(big_shop):
                                           ("قَمِيصٌ أحمر", "قميص احمر"), ("٤٢", "42")])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected
+
+
+def test_option_words_in_a_search_are_kept_for_the_remaining_choice(content):
+    state, replies = converse(content, text("do you have linen shirts in blue?"))
+    assert summary(replies[0])[1] == "*Linen shirt*"
+    state, replies = converse(content, tap("options:linen-shirt"), state=state)
+    assert summary(replies[0]) == ("buttons", "Which *size* would you like for Linen shirt?", ["M", "L"])
+    state, replies = converse(content, tap("opt:linen-shirt:size:L"), state=state)
+    assert summary(replies[0]) == ("image", "*Linen shirt (L, Blue)*", ["Add to cart", "Change options", "Back"])

@@ -86,8 +86,9 @@ def card(turn: Turn, product_id: str, variant: Variant | None = None) -> Result:
     if variant is None and len(product.active_variants) == 1:
         variant = product.active_variants[0]
     pending = turn.data.get("product") or {}
-    qty = pending.get("qty") if pending.get("id") == product.id else None
-    turn.data["product"] = {"id": product.id, "chosen": dict(variant.options) if variant else {}, "qty": qty}
+    same = pending.get("id") == product.id
+    chosen = dict(variant.options) if variant else (dict(pending.get("chosen") or {}) if same else {})
+    turn.data["product"] = {"id": product.id, "chosen": chosen, "qty": pending.get("qty") if same else None}
     caption = turn.text("product_caption", product={
         "name": product.name + (f" ({variant.option_text})" if variant and variant.options else ""),
         "price": _price_text(turn, product, variant),

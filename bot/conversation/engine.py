@@ -225,7 +225,7 @@ def _shop_text(turn: Turn, typed: str) -> Result:
         if qty and top.variant is not None and turn.in_stock(top.variant):
             turn.data["product"] = {"id": top.product.id, "chosen": dict(top.variant.options), "qty": qty}
             return shopping.add(turn, top.variant.sku, qty)
-        turn.data["product"] = {"id": top.product.id, "chosen": {}, "qty": qty}
+        turn.data["product"] = {"id": top.product.id, "chosen": dict(top.options or {}), "qty": qty}
         return browse.card(turn, top.product.id, top.variant)
     return browse.search_results(turn, wanted, hits)
 
