@@ -87,6 +87,9 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
             config[name] = default
     config.update(overrides)  # Flask keys such as TESTING pass through
 
+    if not 0 < float(config["SEND_RATE"]) <= 1000:
+        raise ConfigError(f"SEND_RATE must be above 0 and at most 1000 messages/s (Meta's highest tier), "
+                          f"got {config['SEND_RATE']}")
     sandbox = not config["WHATSAPP_TOKEN"]
     config["SANDBOX"] = sandbox
     if not sandbox:

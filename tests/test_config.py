@@ -38,3 +38,9 @@ def test_production_uses_the_real_graph_api_and_no_sandbox(tmp_path, shop_dir):
 def test_a_malformed_number_is_a_clear_error():
     with pytest.raises(ConfigError, match="SEND_RATE must be a float, got 'fast'"):
         load(environ={"SEND_RATE": "fast"})
+
+
+def test_the_send_rate_is_bounded_by_metas_tiers():
+    assert load({"SEND_RATE": 1000.0}, environ={})["SEND_RATE"] == 1000.0
+    with pytest.raises(ConfigError, match="SEND_RATE must be above 0 and at most 1000"):
+        load(environ={"SEND_RATE": "5000"})
