@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import inventory, order_view, orders, references
+from . import inventory, order_view, orders, outbox, references
+from .notifications import window_open
 from .content.shop import Content
 from .conversation import checkout_flow
 from .conversation.events import Event, EventType
@@ -228,28 +229,18 @@ def checkout_deadlines(content: Content, now: datetime) -> tuple[datetime, datet
             now + timedelta(minutes=options.expire_after_minutes))
 
 
-WINDOW = timedelta(hours=24)
-
-
-def _window_open(customer: Customer, now: datetime) -> bool:
-    return (customer.last_inbound_at is not None and now - customer.last_inbound_at < WINDOW
-            and customer.window_closed_at is None)
-
-
 def sweep_deadlines(session: Session, content: Content, now: datetime) -> dict[str, int]:
     """Remind unconfirmed checkouts, expire stale ones, release website orders never confirmed.
 
     Reminders and expiry notices go out only inside the 24-hour window (a
     free-form message outside it would be refused by WhatsApp anyway).
     """
-    from . import outbox
-
     counts = {"reminded": 0, "expired": 0, "released": 0}
     due = session.scalars(select(Conversation).where(Conversation.remind_at <= now).with_for_update(skip_locked=True))
     for conversation in due:
         customer = session.get(Customer, conversation.customer_id)
         conversation.remind_at = None
-        if conversation.state == checkout_flow.CHECKOUT and _window_open(customer, now) and not customer.opted_out_at:
+        if conversation.state == checkout_flow.CHECKOUT and window_open(customer, now) and not customer.opted_out_at:
             turn = _turn(content, conversation, customer)
             outbox.enqueue(session, customer, [buttons(turn.text("checkout_reminder"),
                                                        [("checkout", turn.text("checkout_button"))])], now)
@@ -264,7 +255,7 @@ def sweep_deadlines(session: Session, content: Content, now: datetime) -> dict[s
         data.pop("checkout", None)
         conversation.data, conversation.state = data, CART
         counts["expired"] += 1
-        if _window_open(customer, now):
+        if window_open(customer, now):
             outbox.enqueue(session, customer, [text(_turn(content, conversation, customer).text("checkout_expired"))], now)
     stale = session.scalars(select(Order).where(
         Order.expires_at <= now, Order.status == OrderStatus.PENDING, Order.customer_confirmed_at.is_(None),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from . import actions, checkout, customers, inventory, notifications, outbox
 from .conversation import checkout_flow, engine
 from .conversation.events import Event, EventType, State
 from .db import insert_ignore, transaction
-from .models import EventKind, EventStatus, InboundEvent
+from .models import EventKind, EventStatus, InboundEvent, utcnow
 from .updates import Update
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,7 @@ MEDIA_TYPES = {"image", "video", "audio", "voice", "document", "sticker"}
 SILENT_TYPES = {"system", "revoke", "edit", "ephemeral", "request_welcome"}
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
+now = utcnow  # one clock for the whole app (models.utcnow)
 
 
 def store(session: Session, updates: list[Update], received_at: datetime) -> list[int]:

@@ -174,9 +174,9 @@ def apply_status(session: Session, status: dict, now: datetime) -> OutboundMessa
         error = (status.get("errors") or [{}])[0]
         row.error_code = error.get("code")
         row.error_title = error.get("title") or error.get("message") or "failed"
-    elif current in (OutboundStatus.FAILED, OutboundStatus.DEAD) or new.rank <= current.rank:
-        if current not in UNFINISHED:
-            return row
+    elif current not in UNFINISHED and (current in (OutboundStatus.FAILED, OutboundStatus.DEAD)
+                                        or new.rank <= current.rank):
+        return row  # never backwards, and never out of a failure
     row.status = new
     row.status_at = now
     return row

@@ -12,14 +12,14 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import httpx
 from pywa import errors as wa_errors
 
 from . import inbound, outbox
 from .db import transaction
-from .models import Invoice, OutboundMessage, OutboundStatus
+from .models import Invoice, OutboundMessage, OutboundStatus, utcnow
 from .whatsapp import deliver
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,7 @@ WINDOW_CLOSED = 131047
 IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not polling
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
+now = utcnow  # one clock for the whole app (models.utcnow)
 
 
 class RateLimiter:

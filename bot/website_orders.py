@@ -12,13 +12,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from . import inventory, orders, references
+from . import inventory, order_view, orders, references
 from .checkout import _insert_order, _write_lines, reserve_lines
 from .content.shop import Content
 from .errors import InvalidInput, Unprocessable
 from .links import wa_me
 from .models import Order, OrderSource, OrderStatus
-from .money import format_money
 from .pricing import quote
 
 MAX_ITEMS = 50
@@ -120,8 +119,9 @@ def create(session: Session, content: Content, body, now: datetime, display_numb
 
 def prefilled_text(content: Content, order: Order, figures) -> str:
     """The structured summary the customer sends back; the reference is what counts."""
-    money = lambda minor: format_money(minor, order.currency, content.shop.get("price_format"),  # noqa: E731
-                                       content.shop.get("decimal_separator", "."))
+    def money(minor: int) -> str:
+        return order_view.money(content, minor, order.currency)
+
     lines = [f"Hi {content.shop['name']}! I'd like to confirm my order {order.reference}:"]
     lines += [f"• {x.qty} × {x.name}" + (f" ({x.options})" if x.options else "") + f" · {money(x.total)}"
               for x in figures.lines]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import references
 from ..pricing import quote
+from .events import EventType
 from .turn import Result, Turn, buttons, listing, row, text
 
 CHECKOUT = "checkout"
@@ -161,7 +162,7 @@ def typed(turn: Turn) -> Result | None:
         details.update(name=body[:120], name_ok=True)
         return next_step(turn)
     if step == "address":
-        location = turn.event.data if turn.event.type.value == "location" else None
+        location = turn.event.data if turn.event.type is EventType.LOCATION else None
         if location:
             place = ", ".join(str(location[k]) for k in ("name", "address") if location.get(k))
             details["address"] = place or f"📍 {location.get('latitude')}, {location.get('longitude')}"

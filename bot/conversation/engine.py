@@ -13,6 +13,7 @@ product card is a quantity), then product search.
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Mapping
 from typing import Callable
 
@@ -172,9 +173,10 @@ def _choice(turn: Turn, choice: str) -> Result:
     if handler is None:
         return show_menu(turn)
     try:
-        return handler(turn, *args)
+        inspect.signature(handler).bind(turn, *args)
     except TypeError:  # a malformed id (an old or hand-typed payload): show the menu
         return show_menu(turn)
+    return handler(turn, *args)
 
 
 def _typed_quantity(turn: Turn, state: str, qty: int) -> Result | None:

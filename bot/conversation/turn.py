@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..catalog import Catalog, Product, Variant
 from ..content.shop import Content
-from ..money import format_money
+from .. import order_view
 from .events import Event
 
 Result = tuple[str, list[dict]]  # (next state, replies)
@@ -62,8 +62,7 @@ class Turn:
         return self.content.render(key, self.lang, customer=self.customer, **variables)
 
     def money(self, minor: int) -> str:
-        shop = self.content.shop
-        return format_money(minor, self.catalog.currency, shop.get("price_format"), shop.get("decimal_separator", "."))
+        return order_view.money(self.content, minor, self.catalog.currency)
 
     @property
     def cart(self) -> list[dict]:
