@@ -11,9 +11,11 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
-from . import checkout, order_status
+from flask import current_app, has_app_context
+
+from . import checkout, handoffs, order_status
 from .content.shop import Content
-from .models import Conversation, ConversationEvent, Customer
+from .models import Conversation, ConversationEvent, Customer, HandoffReason
 
 
 def record(session: Session, content: Content, customer: Customer, conversation: Conversation,
@@ -31,6 +33,24 @@ def opt_out(session: Session, content: Content, customer: Customer, conversation
     return []
 
 
+def handoff(session: Session, content: Content, customer: Customer, conversation: Conversation,
+            action: dict, now: datetime, event) -> list[dict]:
+    """Hand the chat to a person (or repeat what happens next if it already is)."""
+    link = None
+    if has_app_context() and current_app.config.get("PUBLIC_URL"):
+        link = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/staff/chats/{customer.id}"
+    handoffs.start(session, content, customer, conversation, HandoffReason(action["reason"]), now,
+                   detail=action.get("detail"), link=link)
+    return [handoffs.expectation(content, customer, now)]
+
+
+def handoff_end(session: Session, content: Content, customer: Customer, conversation: Conversation,
+                action: dict, now: datetime, event) -> list[dict]:
+    """The customer typed "menu" while waiting for a person: the bot has the chat again."""
+    current = handoffs.open_handoff_of(session, customer.id, lock=True)
+    return handoffs.finish(session, content, current, "customer", now) if current else []
+
+
 ACTIONS: dict[str, Callable[..., list[dict]]] = {
     "place_order": checkout.place_order,
     "find_order": checkout.find_order,
@@ -38,4 +58,6 @@ ACTIONS: dict[str, Callable[..., list[dict]]] = {
     "order_status": order_status.answer,
     "record": record,
     "opt_out": opt_out,
+    "handoff": handoff,
+    "handoff_end": handoff_end,
 }

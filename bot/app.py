@@ -47,6 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
         from . import sandbox
 
         sandbox.register(app)
+    from . import staff
+
+    staff.register(app)
 
     from .cli import register_commands
 

@@ -201,6 +201,7 @@ def order_set(reference, status, actor, tracking, carrier):
 
     from . import orders
     from .db import transaction
+    from .errors import InvalidInput
     from .inbound import now
     from .models import Order
 
@@ -209,27 +210,64 @@ def order_set(reference, status, actor, tracking, carrier):
         if order is None:
             raise click.ClickException(f"no order {reference}")
         content = current_app.extensions["shopbot.content"].current()
-        if carrier is not None and carrier not in content.carriers:
-            raise click.BadParameter(f"unknown carrier; use one of {', '.join(sorted(content.carriers))}",
-                                     param_hint="--carrier")
-        order.carrier = carrier or order.carrier
-        order.tracking_number = tracking or order.tracking_number
         try:
             event = orders.event_for(order, status)
-            if event == "ship" and not (order.carrier and order.tracking_number):
-                raise click.UsageError("shipping needs --carrier and --tracking")
-            orders.transition(session, order, event, f"staff:{actor}", now(), content=content)
+            orders.apply(session, content, order, event, f"staff:{actor}", now(), carrier=carrier,
+                         tracking_number=tracking)
         except orders.IllegalTransition as exc:
             raise click.ClickException(str(exc))
-        if order.status == "paid":
-            order.paid_at, order.paid_amount = now(), order.total
+        except InvalidInput as exc:
+            option = {"carrier": "--carrier", "tracking_number": "--tracking"}.get(exc.field, exc.field)
+            raise click.UsageError(f"{option}: {exc.message}")
     current_app.extensions["shopbot.wakeup"].set()
     click.echo(f"{order.reference} is now {order.status}")
 
 
+@click.group("staff")
+def staff_group():
+    """Staff accounts for the dashboard at /staff."""
+
+
+@staff_group.command("add")
+@click.argument("email")
+@click.option("--name", required=True, help="shown to colleagues in the inbox")
+@click.option("--role", type=click.Choice(["owner", "staff"]), default="staff", show_default=True,
+              help="owners also see settings and reports")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="at least 10 characters (prompted for when not given)")
+@with_appcontext
+def staff_add(email, name, role, password):
+    """Create an account that can log in to /staff."""
+    from .db import transaction
+    from .errors import InvalidInput
+    from .inbound import now
+    from .staff.accounts import add
+
+    try:
+        with transaction(current_app.extensions["shopbot.sessions"]) as session:
+            member = add(session, email, name, role, password, now())
+            click.echo(f"{member.email} ({member.role}) can log in at /staff/login")
+    except InvalidInput as exc:
+        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}" if exc.field != "email" else "EMAIL")
+
+
+@staff_group.command("list")
+@with_appcontext
+def staff_list():
+    """Every account, with its role and whether it can log in."""
+    from sqlalchemy import select
+
+    from .db import transaction
+    from .models import StaffMember
+
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        for m in session.scalars(select(StaffMember).order_by(StaffMember.email)):
+            click.echo(f"{m.email}\t{m.name}\t{m.role}\t{'active' if m.active else 'switched off'}")
+
+
 def register_commands(app) -> None:
     """Attach the commands that need an app to `app.cli` (so `app.test_cli_runner()` sees them)."""
-    for command in (worker_command, db_group, events_group, link_command, order_group):
+    for command in (worker_command, db_group, events_group, link_command, order_group, staff_group):
         app.cli.add_command(command)
 
 

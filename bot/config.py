@@ -59,6 +59,9 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "SEND_ACCOUNT_PAUSE_SECONDS": (float, 300.0),
     "EVENT_SWEEP_AFTER_SECONDS": (float, 120.0),
     "SENDER_THREAD": (bool, False),
+    # Staff dashboard
+    "STAFF_SESSION_MINUTES": (int, 480),
+    "STAFF_COOKIE_SECURE": (bool, None),  # default: on outside the sandbox (which serves plain http)
 }
 
 
@@ -109,6 +112,9 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
         config["WHATSAPP_VERIFY_TOKEN"] or SANDBOX_VERIFY_TOKEN
     )
     config["SECRET_KEY"] = config["SECRET_KEY"] or secrets.token_hex(32)
+    if config["STAFF_COOKIE_SECURE"] is None:
+        config["STAFF_COOKIE_SECURE"] = not sandbox
+    config["PERMANENT_SESSION_LIFETIME"] = int(config["STAFF_SESSION_MINUTES"]) * 60
     if sandbox:
         config["SHOP_API_TOKEN"] = config["SHOP_API_TOKEN"] or "sandbox-api-token"
         config["PAYMENT_WEBHOOK_SECRET"] = config["PAYMENT_WEBHOOK_SECRET"] or "sandbox-payment-secret"

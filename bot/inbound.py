@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from . import actions, checkout, customers, inventory, notifications, outbox
+from . import actions, checkout, customers, handoffs, inventory, notifications, outbox
 from .conversation import checkout_flow, engine
 from .conversation.events import Event, EventType, State
 from .db import insert_ignore, transaction
@@ -134,6 +134,8 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
         else:
             messages.append(reply)
     flag_modified(conversation, "data")
+    if conversation.state == engine.HANDOFF and parsed.type is not EventType.SILENT:
+        handoffs.customer_wrote(session, customer, t)
     if conversation.state == checkout_flow.CHECKOUT:
         conversation.remind_at, conversation.expires_at = checkout.checkout_deadlines(content, t)
     else:

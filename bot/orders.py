@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from . import inventory
-from .errors import ShopbotError
+from .errors import InvalidInput, ShopbotError
 from .models import Order, OrderHistory, OrderLine
 from .models import OrderStatus as S
 
@@ -81,6 +81,25 @@ def transition(session: Session, order: Order, event: str, actor: str, now: date
                 customer = session.get(Customer, order.customer_id)
                 outbox.enqueue(session, customer, [invoices.document_message(content, invoice, order, customer.language)], now,
                                cause=f"invoice:{order.reference}")
+    return new
+
+
+def apply(session: Session, content, order: Order, event: str, actor: str, now: datetime,
+          carrier: str | None = None, tracking_number: str | None = None, note: str | None = None) -> S:
+    """A status change asked for by a person or a system: the API, the order desk and the CLI all come here.
+
+    Shipping needs a known carrier and a tracking number; marking paid by
+    hand records the full amount. Raises InvalidInput or IllegalTransition.
+    """
+    if carrier is not None and carrier not in content.carriers:
+        raise InvalidInput("carrier", "unknown carrier; use one of " + ", ".join(sorted(content.carriers)))
+    if event == "ship":
+        if not (carrier or order.carrier) or not (tracking_number or order.tracking_number):
+            raise InvalidInput("tracking_number", "shipping needs a carrier and a tracking number")
+        order.carrier, order.tracking_number = carrier or order.carrier, tracking_number or order.tracking_number
+    new = transition(session, order, event, actor, now, note=note, content=content)
+    if new is S.PAID and order.paid_at is None:
+        order.paid_at, order.paid_amount = now, order.total
     return new
 
 

@@ -110,11 +110,15 @@ class Sender:
                 self.wakeup.wait(timeout=wait)
 
     def sweep_deadlines(self) -> dict[str, int]:
-        """Checkout reminders and expiries, and website orders never confirmed (see bot.checkout)."""
+        """Checkout reminders and expiries, website orders never confirmed (see bot.checkout), and
+        handed-over chats nobody answered in time (see bot.handoffs)."""
+        from . import handoffs
         from .checkout import sweep_deadlines
 
+        content = self.app.extensions["shopbot.content"].current()
         with transaction(self.sessions) as session:
-            counts = sweep_deadlines(session, self.app.extensions["shopbot.content"].current(), now())
+            counts = sweep_deadlines(session, content, now())
+            counts["returned to the bot"] = handoffs.sweep(session, content, now())
         if any(counts.values()):
             log.info("deadlines: %s", counts)
             self.wakeup.set()

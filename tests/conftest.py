@@ -211,3 +211,51 @@ def browser():
             "--disable-component-update", "--no-first-run", "--disable-sync"])
         yield b
         b.close()
+
+
+STAFF_PASSWORD = "correct horse battery"
+
+
+def make_staff(app, email="ana@shop.example", name="Ana", role="owner", password=STAFF_PASSWORD) -> int:
+    """Create a staff account the way `shopbot staff add` does; returns its id."""
+    from bot.db import transaction
+    from bot.models import utcnow
+    from bot.staff.accounts import add
+
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        return add(s, email, name, role, password, utcnow()).id
+
+
+def csrf_of(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+class StaffClient:
+    """A logged-in browser session as a test client: `get`, and `post` that adds the CSRF token."""
+
+    def __init__(self, app, email="ana@shop.example", password=STAFF_PASSWORD):
+        self.http = app.test_client()
+        page = self.http.get("/staff/login")
+        r = self.http.post("/staff/login", data={"email": email, "password": password, "csrf_token": csrf_of(page.text)})
+        assert r.status_code == 302, r.text
+        self.token = csrf_of(self.http.get("/staff/inbox").text)
+
+    def get(self, path, **kw):
+        return self.http.get(path, **kw)
+
+    def post(self, path, data=None, **kw):
+        return self.http.post(path, data=dict(data or {}, csrf_token=self.token), **kw)
+
+
+@pytest.fixture
+def owner(app) -> StaffClient:
+    make_staff(app)
+    return StaffClient(app)
+
+
+@pytest.fixture
+def colleague(app, owner) -> StaffClient:
+    make_staff(app, email="luis@shop.example", name="Luis", role="staff")
+    return StaffClient(app, email="luis@shop.example")

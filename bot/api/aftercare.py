@@ -39,8 +39,6 @@ def set_status(reference: str):
     status = _text(body, "status", required=True, limit=32)
     carrier, tracking_number = _text(body, "carrier", limit=64), _text(body, "tracking_number")
     content = current_app.extensions["shopbot.content"].current()
-    if carrier is not None and carrier not in content.carriers:
-        raise InvalidInput("carrier", "unknown carrier; use one of " + ", ".join(sorted(content.carriers)))
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         order = _order(session, reference)
         if order is None:
@@ -49,11 +47,8 @@ def set_status(reference: str):
             event = orders.event_for(order, status)
         except orders.IllegalTransition as exc:
             return error(409, str(exc), current=order.status)
-        if event == "ship":
-            if not (carrier or order.carrier) or not (tracking_number or order.tracking_number):
-                raise InvalidInput("tracking_number", "shipping needs a carrier and a tracking number")
-            order.carrier, order.tracking_number = carrier or order.carrier, tracking_number or order.tracking_number
-        orders.transition(session, order, event, "api", now(), note=_text(body, "note", limit=500), content=content)
+        orders.apply(session, content, order, event, "api", now(), carrier=carrier, tracking_number=tracking_number,
+                     note=_text(body, "note", limit=500))
         return jsonify({"reference": order.reference, "status": order.status})
 
 

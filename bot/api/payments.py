@@ -11,11 +11,11 @@ import logging
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from .. import orders
+from .. import handoffs, orders
 from ..db import transaction
 from ..errors import InvalidInput
 from ..inbound import now
-from ..models import Order, OrderStatus, Payment
+from ..models import HandoffReason, Order, OrderStatus, Payment
 from ..money import MoneyError, parse
 from ..payments import verify
 from . import bp, error, json_body
@@ -35,9 +35,13 @@ def payment_callback():
     for field in ("reference", "payment_id", "amount", "currency"):
         if not isinstance(body.get(field), str) or not body[field]:
             raise InvalidInput(field, "is required, as text")
-    if body.get("status", "paid") != "paid":
-        return jsonify({"result": "ignored", "reason": f"status {body.get('status')!r} is not paid"})
+    status = body.get("status", "paid")
     t = now()
+    content = current_app.extensions["shopbot.content"].current()
+    if status == "failed":
+        return _failed(body, t, content)
+    if status != "paid":
+        return jsonify({"result": "ignored", "reason": f"status {status!r} is neither paid nor failed"})
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         if session.scalars(select(Payment).where(Payment.provider_id == body["payment_id"])).first():
             return jsonify({"result": "already recorded"})  # a replay changes nothing
@@ -52,8 +56,10 @@ def payment_callback():
         except MoneyError as exc:
             raise InvalidInput("amount", str(exc)) from None
         if amount != order.total:
-            log.error("payment %s for %s: amount %s does not match the total %s; not recorded",
+            log.error("payment %s for %s: amount %s does not match the total %s; not recorded, handed to staff",
                       body["payment_id"], order.reference, amount, order.total)
+            handoffs.for_order_problem(session, content, order.customer_id, HandoffReason.PROBLEM_ORDER,
+                                       order.reference, t)
             return error(422, "amount does not match the order total",
                          details=[{"expected": order.total, "received": amount, "in": "minor units"}])
         if order.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED):
@@ -61,7 +67,24 @@ def payment_callback():
         session.add(Payment(provider_id=body["payment_id"], order_id=order.id, amount=amount,
                             currency=order.currency, source="provider", created_at=t))
         orders.transition(session, order, "pay", "payment provider", t, note=f"payment {body['payment_id']}",
-                          content=current_app.extensions["shopbot.content"].current())
+                          content=content)
         order.paid_at, order.paid_amount = t, amount
     log.info("order %s paid (payment %s)", order.reference, body["payment_id"])
     return jsonify({"result": "paid", "reference": order.reference})
+
+
+def _failed(body: dict, t, content):
+    """A failed payment: a person takes the customer's chat and the order stays as it is.
+
+    Nothing is stored as a payment (providers often retry under the same id);
+    a replayed failure finds the handoff already open and sends nothing new.
+    """
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        order = session.scalars(select(Order).where(Order.reference == body["reference"].upper())).first()
+        if order is None:
+            return error(404, f"no order {body['reference']}")
+        handoffs.for_order_problem(session, content, order.customer_id, HandoffReason.PAYMENT_FAILED,
+                                   order.reference, t)
+        reference = order.reference
+    log.warning("payment %s for %s failed; handed to staff", body["payment_id"], reference)
+    return jsonify({"result": "failed payment handed to staff", "reference": reference})

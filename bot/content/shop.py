@@ -26,6 +26,7 @@ from ..conversation.matching import Matcher
 from .faq_file import load_faq
 from .intents_file import load_intents
 from .problems import Problem, did_you_mean
+from .staff_files import HandoffSettings, Replies, load_handoff, load_hours, load_replies
 from .text_variables import REQUIRED_TEXTS, TEXT_VARIABLES
 from .yamlfile import line_of, load_yaml, value_line
 
@@ -79,6 +80,9 @@ class Content:
     faq: Any = None  # bot.content.faq_file.FAQ
     intents: Any = None  # bot.content.intents_file.Intents
     matcher: Any = None  # bot.conversation.matching.Matcher
+    hours: Any = None  # bot.opening_hours.OpeningHours, in the shop's timezone
+    handoff: HandoffSettings = HandoffSettings()
+    replies: Replies = Replies()
 
     @property
     def default_language(self) -> str:
@@ -113,22 +117,23 @@ def _compile(env, source, rel, line, problems, shop, variables=None) -> Any:
 KNOWN_SHOP_KEYS = ("name", "phone", "email", "address", "currency", "timezone", "default_language", "website")
 
 
-def _load_settings(root: Path, problems: list[Problem]) -> tuple[dict, dict]:
+def _load_settings(root: Path, problems: list[Problem]) -> tuple[dict, dict, CommentedMap | None]:
+    """The `shop:` section, the other settings as plain dicts, and the raw file (for line numbers)."""
     rel = "flows/settings.yaml"
     data = load_yaml(root / rel, rel, problems)
     if data is None:
-        return {}, {}
+        return {}, {}, None
     shop = data.get("shop")
     if not isinstance(shop, CommentedMap):
         problems.append(Problem(rel, line_of(data), "missing the `shop:` section"))
-        return {}, {}
+        return {}, {}, data
     for key in shop:
         if key not in KNOWN_SHOP_KEYS:
             problems.append(Problem(rel, line_of(shop, key), f"unknown shop setting `{key}`{did_you_mean(key, KNOWN_SHOP_KEYS)}"))
     if not shop.get("name"):
         problems.append(Problem(rel, line_of(shop), "shop.name is required"))
     settings = {k: v for k, v in data.items() if k not in ("version", "shop")}
-    return _plain(shop), _plain(settings)
+    return _plain(shop), _plain(settings), data
 
 
 def _plain(value):
@@ -263,7 +268,7 @@ def _load_menu(root: Path, env, shop: dict, languages: tuple[str, ...],
 def build_content(root: Path, problems: list[Problem]) -> Content | None:
     """Read every owner file under `root`, appending problems; None if unusable."""
     env = _environment()
-    shop, settings = _load_settings(root, problems)
+    shop, settings, settings_data = _load_settings(root, problems)
     languages = tuple(str(x) for x in (settings.get("languages") or [shop.get("default_language") or "en"]))
     texts = _load_texts(root, env, shop, languages, problems)
     menu, header = _load_menu(root, env, shop, languages, problems)
@@ -281,6 +286,9 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     invoice = load_invoice(root, problems)
     faq = load_faq(root, languages, problems, compile_text)
     intents = load_intents(root, languages, problems)
+    hours = load_hours(settings_data, shop, problems)
+    handoff = load_handoff(settings_data, problems)
+    replies = load_replies(root, languages, problems, compile_text, _per_language)
     if any(p.severity == "error" for p in problems):
         return None
     return Content(
@@ -300,4 +308,7 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
         faq=faq,
         intents=intents,
         matcher=Matcher(intents.phrases, faq.entries, languages),
+        hours=hours,
+        handoff=handoff,
+        replies=replies,
     )

@@ -67,14 +67,20 @@ TEXT_VARIABLES.update({f"status_label_{s}": {} for s in (
     "pending", "confirmed", "paid", "cash_on_delivery", "prepared", "shipped", "out_for_delivery", "delivered",
     "cancelled", "refunded")})
 TEXT_VARIABLES.update({
-    "track_button": {}, "talk_button": {}, "talk_to_us": {}, "order_details": {"order": _TRACKED},
+    "track_button": {}, "talk_button": {}, "order_details": {"order": _TRACKED},
     "no_orders": {}, "choose_order": {}, "choose_order_list": {}, "order_row": {"status": "shipped", "total": "€3"},
     "invoice_caption": {"number": "LL-2026-00001", "reference": "SHP-7K3F9"},
 })
-REQUIRED_TEXTS = tuple(TEXT_VARIABLES)
 
 TEXT_VARIABLES.update({k: {} for k in (
     "help_body", "thanks_reply", "emoji_reply", "did_you_mean", "fallback_first", "fallback_person", "media_reply",
     "nothing_to_cancel", "stop_confirmed", "start_confirmed", "language_prompt", "language_list", "language_set",
     "person_button", "menu_button_short")})
+TEXT_VARIABLES.update({
+    "handoff_soon": {"minutes": 15}, "handoff_later": {"opens": "tomorrow at 10:00"}, "handoff_menu_hint": {},
+    "handoff_payment_failed": {"reference": "SHP-7K3F9"}, "handoff_problem_order": {"reference": "SHP-7K3F9"},
+    "handoff_back": {}, "handoff_timeout": {}, "opens_today": {"time": "10:00"}, "opens_tomorrow": {"time": "10:00"},
+    "opens_on": {"day": "Monday", "time": "10:00"},
+    "staff_alert": {"name": "Sam", "reason": "asked for a person", "link": "https://shop.example/staff/chats/1"},
+})
 REQUIRED_TEXTS = tuple(TEXT_VARIABLES)

@@ -28,6 +28,7 @@ from .turn import Result, Turn, buttons, listing, row, text
 # States (the others live with their handlers: browse.BROWSING, shopping.CART, ...)
 NEW = "new"
 MENU = "menu"
+HANDOFF = "handoff"  # a person from the team has the chat; the bot stays quiet
 
 
 def main_menu(turn: Turn, greeting: str | None = None) -> dict:
@@ -80,9 +81,36 @@ def menu_item(turn: Turn, item_id: str) -> Result:
     return MENU, [back_to_menu(turn, reply.render(shop=turn.content.shop, customer=turn.customer).strip())]
 
 
+def hand_over(reason: str, detail: str | None = None) -> dict:
+    """An action asking inbound to open a handoff; it answers with what happens next."""
+    return {"type": "action", "action": "handoff", "reason": reason, "detail": detail}
+
+
 def talk(turn: Turn) -> Result:
-    """Talk to a person: the shop's contact details (a staff handoff arrives with the staff inbox)."""
-    return MENU, [back_to_menu(turn, turn.text("talk_to_us")), free_text.record("person")]
+    """Talk to a person: the chat goes to the staff inbox and the bot stays quiet."""
+    return HANDOFF, [hand_over("person"), free_text.record("person")]
+
+
+def handed_over(turn: Turn) -> Result:
+    """While a person has the chat, only a few commands reach the bot; the rest waits for staff.
+
+    "menu" gives the chat back to the bot when the owner allows it
+    (`handoff.menu_returns_to_bot`); "person" repeats what happens next;
+    "stop" and "start" always work.
+    """
+    event = turn.event
+    name = event.choice.split(":")[0] if event.choice else (
+        intent_of(turn, event.text) if event.type is EventType.TEXT else None)
+    if name == "menu" and turn.content.handoff.menu_returns_to_bot:
+        turn.data["misses"] = 0
+        state, replies = show_menu(turn)
+        return state, [{"type": "action", "action": "handoff_end"}] + replies
+    if name in ("person", "talk"):
+        return HANDOFF, [hand_over("person")]
+    if name in ("stop", "start"):
+        _state, replies = COMMANDS[name](turn)
+        return HANDOFF, replies
+    return HANDOFF, []
 
 
 def cancel(turn: Turn) -> Result:
@@ -260,6 +288,9 @@ def _handle(turn: Turn, state: str) -> Result:
         return _choice(turn, event.choice)
     if event.type is EventType.ORDER:
         return shopping.native_order(turn)
+    keyword = free_text.handoff_keyword(turn, event.text) if event.type is EventType.TEXT else None
+    if keyword:
+        return HANDOFF, [hand_over("keyword", keyword)]
     if state == checkout_flow.CHECKOUT:
         handled = _in_checkout(turn)
         if handled is not None:
@@ -323,5 +354,8 @@ def step(content: Content, state: State, event: Event,
             greeting = [text(turn.text("greeting"))]
     if event.data.get("card_redacted"):  # only the warning: the rest of such a message is not an order
         return State(state.name, turn.data), greeting + [text(turn.text("card_warning"))]
+    if state.name == HANDOFF:
+        name, replies = handed_over(turn)
+        return State(name, turn.data), replies
     name, replies = _handle(turn, state.name)
     return State(name, turn.data), greeting + replies

@@ -5,7 +5,8 @@ Rules (thresholds in `flows/settings.yaml` under `matching:`):
     product request ("do you have red shirts?"), which goes to search;
   - a close call between entries gets "Did you mean…" with the top three;
   - otherwise: a product search if it looks like one, else the fallback,
-    which rephrases the options first and offers a person after N misses.
+    which rephrases the options first, offers a person after N misses, and
+    hands the chat to a person after `handoff.after_misses`.
 Every miss is recorded (already redacted) for the owner's report.
 """
 from __future__ import annotations
@@ -77,11 +78,28 @@ def fallback(turn: Turn, body: str) -> Result:
     misses = turn.data.get("misses", 0) + 1
     turn.data["misses"] = misses
     miss = record("miss", None, body[:500])
+    if misses >= turn.content.handoff.after_misses:
+        turn.data["misses"] = 0
+        return "handoff", [{"type": "action", "action": "handoff", "reason": "misses", "detail": str(misses)}, miss]
     if misses >= settings(turn)["misses_before_person"]:
         return "menu", [buttons(turn.text("fallback_person"), [("talk", turn.text("person_button")),
                                                                ("menu", turn.text("menu_button_short"))]), miss]
     return "menu", [buttons(turn.text("fallback_first"), [("menu", turn.text("menu_button_short")),
                                                           ("talk", turn.text("person_button"))]), miss]
+
+
+def handoff_keyword(turn: Turn, body: str) -> str | None:
+    """The owner's handoff keyword in `body` ("refund", "broken"...), allowing plurals and Arabic's "al-"."""
+    said = normalise(body)
+    tokens = said.split()
+    for keyword in turn.content.handoff.keywords:
+        if " " in keyword:
+            if f" {keyword} " in f" {said} ":
+                return keyword
+        elif any(t == keyword or t == "ال" + keyword or (t.startswith(keyword) and len(t) - len(keyword) <= 2)
+                 for t in tokens):
+            return keyword
+    return None
 
 
 EMOJI_ONLY = re.compile(r"^[\W_\s]+$", re.UNICODE)

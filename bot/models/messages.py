@@ -1,0 +1,123 @@
+"""Messages in both directions: inbound events stored before the 200, and the outbox."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, utcnow
+
+
+class EventKind(StrEnum):
+    MESSAGE = "message"
+    STATUS = "status"
+    UPDATE = "update"  # any other change: account, template, calls, preferences...
+    INVALID = "invalid"  # a signed body that was not JSON
+
+
+class EventStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class InboundEvent(Base):
+    """One update from Meta, stored before the webhook answers 200.
+
+    `external_id` is unique: the WhatsApp message id, `<wamid>:<status>` for
+    statuses, or a content hash for other changes, so a redelivered update is
+    never handled twice.
+    """
+
+    __tablename__ = "inbound_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[EventKind] = mapped_column(String(16))
+    field: Mapped[str | None] = mapped_column(String(64))
+    subtype: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column()
+    status: Mapped[EventStatus] = mapped_column(String(16), default=EventStatus.PENDING)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index(None, "status", "received_at"),)
+
+
+class OutboundStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    UNCONFIRMED = "unconfirmed"  # timed out; waiting for a status webhook before resending
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"  # Meta reported a failure in a status webhook
+    DEAD = "dead"  # we gave up: permanent error or too many attempts
+    HELD = "held"  # waits for the customer's next message (window closed, no template)
+
+    @property
+    def rank(self) -> int:
+        """Position on the forward-only path queued < sending < sent < delivered < read."""
+        return _RANK[self]
+
+
+_RANK = {
+    OutboundStatus.QUEUED: 0,
+    OutboundStatus.SENDING: 1,
+    OutboundStatus.UNCONFIRMED: 1,
+    OutboundStatus.SENT: 2,
+    OutboundStatus.FAILED: 2,
+    OutboundStatus.DELIVERED: 3,
+    OutboundStatus.READ: 4,
+    OutboundStatus.DEAD: 5,
+    OutboundStatus.HELD: 0,
+}
+
+#: Rows that still hold the line for their customer: later rows wait behind them.
+UNFINISHED = (OutboundStatus.QUEUED, OutboundStatus.SENDING, OutboundStatus.UNCONFIRMED)
+
+
+class OutboundMessage(Base):
+    """The transactional outbox: one row per message to send, written with its cause."""
+
+    __tablename__ = "outbound_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict] = mapped_column()
+    status: Mapped[OutboundStatus] = mapped_column(String(16), default=OutboundStatus.QUEUED)
+    wamid: Mapped[str | None] = mapped_column(String(255), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    error_code: Mapped[int | None]
+    error_title: Mapped[str | None] = mapped_column(Text)
+    #: The inbound event that caused this reply, for latency figures and logs.
+    cause: Mapped[str | None] = mapped_column(String(255))
+    #: When the cause reached us (webhook received), to measure reply latency.
+    cause_received_at: Mapped[datetime | None]
+    #: The staff member who wrote it (None: the bot).
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    status_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "customer_id", "id"),
+    )
+
+
+class Setting(Base):
+    """Small shared state for all processes, such as a sending pause after an account error."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,89 @@
+"""Staff accounts, login throttling, and handoffs (a conversation handed to a person)."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, utcnow
+
+
+class Role(StrEnum):
+    OWNER = "owner"  # everything, plus settings and reports
+    STAFF = "staff"  # the inbox and the order desk
+
+
+class StaffMember(Base):
+    """A person who logs in to /staff. Passwords are stored as werkzeug hashes only."""
+
+    __tablename__ = "staff_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[Role] = mapped_column(String(16), default=Role.STAFF)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed logins per e-mail address, kept in the database so every web process sees them.
+
+    Rows exist for unknown addresses too, so the answer never tells whether
+    an account exists.
+    """
+
+    __tablename__ = "login_throttle"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None]
+    blocked_until: Mapped[datetime | None]
+
+
+class HandoffReason(StrEnum):
+    PERSON = "person"  # the customer asked for a person
+    MISSES = "misses"  # the bot did not understand several times in a row
+    KEYWORD = "keyword"  # an owner-configured word: complaint, refund, broken...
+    PAYMENT_FAILED = "payment_failed"
+    PROBLEM_ORDER = "problem_order"  # a payment that does not match the order, ...
+    STAFF = "staff"  # a staff member took over on their own
+
+
+class Handoff(Base):
+    """A conversation handed to a person, from the trigger until it returns to the bot.
+
+    While it is open the bot stays quiet. `waiting_since` is set while the
+    customer waits for a staff reply; `return_at` is when the chat goes back
+    to the bot if no staff member replies. At most one is open per customer.
+    """
+
+    __tablename__ = "handoff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    reason: Mapped[HandoffReason] = mapped_column(String(24))
+    detail: Mapped[str | None] = mapped_column(String(128))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    assigned_at: Mapped[datetime | None]
+    waiting_since: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    first_response_by: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    last_staff_reply_at: Mapped[datetime | None]
+    return_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(String(24))  # handed_back, timed_out, customer
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+
+    __table_args__ = (
+        Index("uq_handoff_open_customer", "customer_id", unique=True,
+              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
+        Index(None, "customer_id", "opened_at"),
+        Index(None, "return_at"),
+        Index(None, "opened_at"),
+    )

@@ -1,0 +1,86 @@
+"""The staff dashboard at /staff: the inbox, conversations, the order desk and (owners) settings.
+
+Server-rendered with Jinja2 (autoescaped: customer text is always shown as
+text), a little plain JavaScript for live updates, no build step. Every
+request needs a logged-in, active account; sessions end after
+STAFF_SESSION_MINUTES without activity; every POST carries the session's
+CSRF token; cookies are HttpOnly, SameSite=Lax and (outside the sandbox) Secure.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from functools import wraps
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+
+from ..db import transaction
+from ..models import Role, StaffMember
+
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
+PUBLIC_ENDPOINTS = {"staff.login", "staff.static"}
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (made on first use); every form posts it back."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+@bp.before_request
+def check_request():
+    """CSRF on every POST, then the login and the idle timeout."""
+    if request.method == "POST":
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+            return render_template("staff/error.html", title="This form has expired",
+                                   message="The form was not sent from this dashboard, or your session ended. "
+                                           "Go back, reload the page and try again; nothing was changed."), 400
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    staff_id, seen = session.get("staff_id"), session.get("seen", 0)
+    timeout = current_app.config["STAFF_SESSION_MINUTES"] * 60
+    if staff_id is None or time.time() - seen > timeout:
+        expired = staff_id is not None
+        session.pop("staff_id", None)
+        if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
+            return {"error": "logged out", "login": url_for("staff.login")}, 401
+        return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None,
+                                expired=1 if expired else None))
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        member = s.get(StaffMember, staff_id)
+        if member is None or not member.active:
+            session.clear()
+            return redirect(url_for("staff.login"))
+        s.expunge(member)
+    g.staff = member
+    session["seen"] = int(time.time())
+    return None
+
+
+def owner_only(view):
+    """Settings and reports are for the shop's owners."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.staff.role != Role.OWNER:
+            return render_template("staff/error.html", title="Owners only",
+                                   message="This page is for the shop's owners. Ask an owner if you need it."), 403
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@bp.app_template_global()
+def staff_csrf() -> str:
+    return csrf_token()
+
+
+def register(app) -> None:
+    """Mount the dashboard and set the session cookie's safety flags."""
+    from . import chats, desk, inbox, login, team  # noqa: F401  (routes register on import)
+
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = app.config["STAFF_COOKIE_SECURE"]
+    app.register_blueprint(bp)

@@ -1,0 +1,239 @@
+"""One conversation for staff: transcript, customer, cart and orders; take over, reply, hand back, assign.
+
+Two people never answer the same chat unknowingly: the assignee is shown
+and refreshed live, and a reply is refused while someone else has the chat
+(the draft is kept on the page). Replies and templates go through the outbox
+like every other message; the first one after a handoff is its first
+response time.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import cart as carts
+from .. import customers, handoffs, order_view, outbox
+from ..conversation.turn import text
+from ..db import transaction
+from ..inbound import now
+from ..messages import LIMITS
+from ..models import Conversation, Customer, Handoff, HandoffReason, Order, StaffMember
+from ..notifications import WINDOW, window_open
+from . import bp
+from .inbox import _reason, waited
+from .transcript import entries
+
+MAX_REPLY = LIMITS["text"] * 2  # longer replies are split by the outbox; beyond this it is surely a mistake
+
+
+def _content():
+    return current_app.extensions["shopbot.content"].current()
+
+
+def _context(s: Session, customer: Customer) -> dict:
+    """Everything the chat page shows, read in one transaction."""
+    content, t = _content(), now()
+    handoff = handoffs.open_handoff_of(s, customer.id)
+    team = s.scalars(select(StaffMember).where(StaffMember.active).order_by(StaffMember.name)).all()
+    assignee = next((m for m in team if handoff and m.id == handoff.assigned_to), None)
+    conversation = s.get(Conversation, customer.id)
+    data = conversation.data if conversation else {}
+    cart = carts.view(list(data.get("cart") or []), content.catalog)
+    orders = s.scalars(select(Order).where(Order.customer_id == customer.id).order_by(Order.id.desc()).limit(10)).all()
+    lang = customer.language if customer.language in content.languages else content.default_language
+    who = {"customer": {"name": customer.name or ""}, "staff": {"name": g.staff.name, "email": g.staff.email}}
+    canned = [(r.title, r.render(lang, content.default_language, shop=content.shop, **who))
+              for r in content.replies.canned]
+    templates = [(tpl.name, tpl.title, [p.render(shop=content.shop, **who).strip() for p in tpl.params])
+                 for tpl in content.replies.templates]
+    is_open = window_open(customer, t)
+    return {
+        "customer": customer, "handoff": handoff, "assignee": assignee, "team": team, "t": t,
+        "reason": _reason(handoff), "waited": waited,
+        "entries": entries(s, customer.id, customer.name or customer.wa_id or "Customer"),
+        "cart": cart, "money": lambda minor: order_view.money(content, minor, content.catalog.currency),
+        "orders": orders, "when": lambda moment: order_view.when(content, moment),
+        "status_label": lambda status: order_view.status_label(content, status),
+        "window_open": is_open,
+        "window_closes": customer.last_inbound_at + WINDOW if is_open else None,
+        "canned": canned, "templates": templates, "state": conversation.state if conversation else "new",
+    }
+
+
+def _load(s: Session, customer_id: int) -> Customer | None:
+    return s.get(Customer, customer_id)
+
+
+@bp.get("/chats/<int:customer_id>")
+def chat(customer_id: int):
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        customer = _load(s, customer_id)
+        if customer is None:
+            return render_template("staff/error.html", title="No such chat",
+                                   message="This customer does not exist (any more)."), 404
+        return render_template("staff/chat.html", draft="", **_context(s, customer))
+
+
+@bp.get("/chats/<int:customer_id>/live.json")
+def chat_live(customer_id: int):
+    """The header (who has the chat) and the transcript, for the page's live refresh."""
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        customer = _load(s, customer_id)
+        if customer is None:
+            return {"error": "no such chat"}, 404
+        context = _context(s, customer)
+        header = render_template("staff/_chat_header.html", **context)
+        transcript = render_template("staff/_transcript.html", **context)
+    version = hashlib.sha256((header + transcript).encode()).hexdigest()[:16]
+    return {"version": version, "header": header, "transcript": transcript,
+            "mine": bool(context["handoff"] and context["handoff"].assigned_to == g.staff.id)}
+
+
+def _locked(s: Session, customer_id: int):
+    """The customer, their conversation row locked (inbound waits for us), and the open handoff."""
+    customer = s.get(Customer, customer_id)
+    if customer is None:
+        return None, None, None
+    conversation = customers.lock_conversation(s, customer, "new")
+    return customer, conversation, handoffs.open_handoff_of(s, customer.id, lock=True)
+
+
+def _member(s: Session, staff_id) -> StaffMember | None:
+    try:
+        member = s.get(StaffMember, int(staff_id))
+    except (TypeError, ValueError):
+        return None
+    return member if member is not None and member.active else None
+
+
+def _back(customer_id: int):
+    return redirect(url_for("staff.chat", customer_id=customer_id) + "#composer")
+
+
+@bp.post("/chats/<int:customer_id>/takeover")
+def take_over(customer_id: int):
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        customer, conversation, handoff = _locked(s, customer_id)
+        if customer is None:
+            return render_template("staff/error.html", title="No such chat", message="This customer does not exist."), 404
+        me = s.get(StaffMember, g.staff.id)
+        if handoff is None:
+            handoffs.start(s, _content(), customer, conversation, HandoffReason.STAFF, now(), staff=me)
+        else:
+            handoffs.assign(handoff, me, now())
+    flash("You have this chat now; the bot stays quiet until you hand it back.")
+    return _back(customer_id)
+
+
+@bp.post("/chats/<int:customer_id>/handback")
+def hand_back(customer_id: int):
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        customer, _conversation, handoff = _locked(s, customer_id)
+        if handoff is None:
+            flash("This chat is already with the bot.")
+            return _back(customer_id)
+        t = now()
+        messages = handoffs.finish(s, _content(), handoff, "handed_back", t, staff=s.get(StaffMember, g.staff.id))
+        if window_open(customer, t):
+            outbox.enqueue(s, customer, messages, t, cause=f"handoff:{handoff.id}:handed_back")
+    current_app.extensions["shopbot.wakeup"].set()
+    flash("Handed back to the bot. The customer was told they can type *person* to reach you again.")
+    return _back(customer_id)
+
+
+@bp.post("/chats/<int:customer_id>/assign")
+def assign(customer_id: int):
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        customer, conversation, handoff = _locked(s, customer_id)
+        member = _member(s, request.form.get("staff_id"))
+        if customer is None or member is None:
+            flash("Choose a colleague from the list.", "error")
+            return _back(customer_id)
+        if handoff is None:
+            handoffs.start(s, _content(), customer, conversation, HandoffReason.STAFF, now(), staff=member)
+        else:
+            handoffs.assign(handoff, member, now())
+        name = member.name
+    flash(f"Assigned to {name}.")
+    return _back(customer_id)
+
+
+def _refuse(customer_id: int, message: str, draft: str):
+    """Show the chat again with the reason and the staff member's draft kept in the box."""
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        customer = _load(s, customer_id)
+        return render_template("staff/chat.html", draft=draft, refusal=message, **_context(s, customer)), 409
+
+
+def _staff_send(s: Session, customer: Customer, conversation, handoff: Handoff | None, spec: dict):
+    """Queue a staff message; the chat is theirs from now on (the bot stays quiet)."""
+    content, t = _content(), now()
+    me = s.get(StaffMember, g.staff.id)
+    if handoff is None:
+        handoff, _ = handoffs.start(s, content, customer, conversation, HandoffReason.STAFF, t, staff=me)
+    elif handoff.assigned_to is None:
+        handoffs.assign(handoff, me, t)
+    [first, *rest] = outbox.enqueue(s, customer, [spec], t, cause=f"staff:{me.email}")
+    for row in [first, *rest]:
+        row.staff_id = me.id
+    handoffs.staff_replied(content, handoff, me, t)
+
+
+def _someone_else(s: Session, handoff: Handoff | None) -> str | None:
+    if handoff is not None and handoff.assigned_to not in (None, g.staff.id):
+        other = s.get(StaffMember, handoff.assigned_to)
+        return other.name if other else "A colleague"
+    return None
+
+
+@bp.post("/chats/<int:customer_id>/reply")
+def reply(customer_id: int):
+    draft = (request.form.get("text") or "").replace("\r\n", "\n").strip()
+    if not draft:
+        return _refuse(customer_id, "Write a reply first.", draft)
+    if len(draft) > MAX_REPLY:
+        return _refuse(customer_id, f"That reply is {len(draft)} characters; WhatsApp takes up to {MAX_REPLY} "
+                                    "here. Shorten it or send it in parts.", draft)
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        customer, conversation, handoff = _locked(s, customer_id)
+        if customer is None:
+            return render_template("staff/error.html", title="No such chat", message="This customer does not exist."), 404
+        other = _someone_else(s, handoff)
+        closed = not window_open(customer, now())
+        if not other and not closed:
+            _staff_send(s, customer, conversation, handoff, text(draft))
+    if other:
+        return _refuse(customer_id, f"{other} has this chat, so your reply was not sent. Take over first if you "
+                                    "should answer.", draft)
+    if closed:
+        return _refuse(customer_id, "The 24-hour window is closed, so WhatsApp only accepts an approved template. "
+                                    "Your reply was not sent; pick a template below.", draft)
+    current_app.extensions["shopbot.wakeup"].set()
+    return _back(customer_id)
+
+
+@bp.post("/chats/<int:customer_id>/template")
+def send_template(customer_id: int):
+    content = _content()
+    chosen = next((tpl for tpl in content.replies.templates if tpl.name == request.form.get("name")), None)
+    if chosen is None:
+        return _refuse(customer_id, "Choose one of the templates in the list.", "")
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        customer, conversation, handoff = _locked(s, customer_id)
+        if customer is None:
+            return render_template("staff/error.html", title="No such chat", message="This customer does not exist."), 404
+        other = _someone_else(s, handoff)
+        if not other:
+            who = {"customer": {"name": customer.name or ""}, "staff": {"name": g.staff.name, "email": g.staff.email}}
+            params = [p.render(shop=content.shop, **who).strip() for p in chosen.params]
+            _staff_send(s, customer, conversation, handoff,
+                        {"type": "template", "name": chosen.name, "language": chosen.language, "params": params})
+    if other:
+        return _refuse(customer_id, f"{other} has this chat, so the template was not sent. Take over first.", "")
+    current_app.extensions["shopbot.wakeup"].set()
+    flash(f"Template “{chosen.title}” queued.")
+    return _back(customer_id)
+

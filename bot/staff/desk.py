@@ -1,0 +1,145 @@
+"""The order desk: orders filtered by status and date, searched by reference, name or phone,
+and each order's page with its history and a button for every change the status table allows.
+
+A change goes through `orders.apply`, the same path as the API and the CLI,
+so the customer's update, the invoice and the history row come with it.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+
+from .. import order_view, orders
+from ..db import transaction
+from ..errors import InvalidInput
+from ..inbound import now
+from ..models import Customer, Order, OrderHistory, OrderLine, OrderStatus
+from . import bp
+
+PAGE = 50
+#: The order desk's button for each event, in the order they are offered.
+EVENT_LABELS = {
+    "confirm": "Confirm", "pay": "Mark paid", "cash_on_delivery": "Cash on delivery", "prepare": "Mark prepared",
+    "ship": "Mark shipped", "out_for_delivery": "Out for delivery", "deliver": "Mark delivered",
+    "cancel": "Cancel order", "refund": "Refund",
+}
+
+
+def allowed_events(order: Order) -> list[str]:
+    """Exactly the events the status table allows now, in the desk's order."""
+    possible = {event for (status, event) in orders.TRANSITIONS if status == order.status}
+    return [event for event in EVENT_LABELS if event in possible]
+
+
+def forgotten(order: Order, t: datetime, hours: int) -> bool:
+    """A pending order nobody has moved for too long: someone must call or cancel."""
+    return order.status == OrderStatus.PENDING and t - order.created_at > timedelta(hours=hours)
+
+
+def _day(raw: str | None, zone: ZoneInfo, end: bool = False) -> datetime | None:
+    """A date from the filter, as the start (or end) of that day in the shop's timezone."""
+    try:
+        day = date.fromisoformat(raw or "")
+    except ValueError:
+        return None
+    if end:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(0), zone)
+
+
+@bp.get("/orders")
+def desk():
+    content, t = current_app.extensions["shopbot.content"].current(), now()
+    zone = ZoneInfo(content.hours.timezone)
+    status, query = request.args.get("status", ""), request.args.get("q", "").strip()
+    since, until = _day(request.args.get("from"), zone), _day(request.args.get("to"), zone, end=True)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    stmt = select(Order)
+    if status == "forgotten":
+        cutoff = t - timedelta(hours=content.handoff.forgotten_after_hours)
+        stmt = stmt.where(Order.status == OrderStatus.PENDING, Order.created_at < cutoff)
+    elif status in tuple(OrderStatus):
+        stmt = stmt.where(Order.status == status)
+    if since:
+        stmt = stmt.where(Order.created_at >= since)
+    if until:
+        stmt = stmt.where(Order.created_at < until)
+    if query:
+        digits = "".join(ch for ch in query if ch.isdigit())
+        clauses = [Order.reference == query.upper(), func.lower(Order.customer_name).like(f"%{query.lower()}%")]
+        if len(digits) >= 3:
+            clauses.append(Order.phone.like(f"%{digits}%"))
+        stmt = stmt.where(or_(*clauses))
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        found = s.scalars(stmt.order_by(Order.created_at.desc(), Order.id.desc())
+                          .offset((page - 1) * PAGE).limit(PAGE + 1)).all()
+        forgotten_count = s.scalar(select(func.count()).where(
+            Order.status == OrderStatus.PENDING,
+            Order.created_at < t - timedelta(hours=content.handoff.forgotten_after_hours))) or 0
+    return render_template(
+        "staff/orders.html", orders=found[:PAGE], more=len(found) > PAGE, page=page, status=status, q=query,
+        since=request.args.get("from", ""), until=request.args.get("to", ""), statuses=tuple(OrderStatus),
+        forgotten_count=forgotten_count, is_forgotten=lambda o: forgotten(o, t, content.handoff.forgotten_after_hours),
+        money=lambda o: order_view.money(content, o.total, o.currency), when=lambda m: order_view.when(content, m),
+        status_label=lambda st: order_view.status_label(content, st))
+
+
+def _order_page(reference: str, error: str | None = None, code: int = 200, form: dict | None = None):
+    content, t = current_app.extensions["shopbot.content"].current(), now()
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        order = s.scalars(select(Order).where(Order.reference == reference.upper())).first()
+        if order is None:
+            return render_template("staff/error.html", title="No such order",
+                                   message=f"There is no order {reference}."), 404
+        lines = s.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
+        history = s.scalars(select(OrderHistory).where(OrderHistory.order_id == order.id)
+                            .order_by(OrderHistory.at, OrderHistory.id)).all()
+        customer = s.get(Customer, order.customer_id) if order.customer_id else None
+        return render_template(
+            "staff/order.html", order=order, lines=lines, history=history, customer=customer,
+            events=allowed_events(order), labels=EVENT_LABELS, carriers=content.carriers, error=error, form=form or {},
+            forgotten=forgotten(order, t, content.handoff.forgotten_after_hours),
+            money=lambda minor: order_view.money(content, minor, order.currency), when=lambda m: order_view.when(content, m),
+            status_label=lambda st: order_view.status_label(content, st),
+            tracking_url=order_view.tracking_url(content, order) if order.tracking_number else None), code
+
+
+@bp.get("/orders/<reference>")
+def order_page(reference: str):
+    return _order_page(reference)
+
+
+@bp.post("/orders/<reference>/transition")
+def change_status(reference: str):
+    content = current_app.extensions["shopbot.content"].current()
+    event = request.form.get("event", "")
+    carrier = request.form.get("carrier") or None
+    tracking_number = (request.form.get("tracking_number") or "").strip() or None
+    note = (request.form.get("note") or "").strip()[:500] or None
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        order = s.scalars(select(Order).where(Order.reference == reference.upper()).with_for_update()).first()
+        if order is None:
+            return render_template("staff/error.html", title="No such order",
+                                   message=f"There is no order {reference}."), 404
+        if event not in EVENT_LABELS:
+            failure = f"Unknown action “{event}”."
+        else:
+            try:
+                orders.apply(s, content, order, event, f"staff:{g.staff.email}", now(), carrier=carrier,
+                             tracking_number=tracking_number, note=note)
+                failure = None
+            except orders.IllegalTransition:
+                failure = (f"The order is {order.status.replace('_', ' ')} now (someone may have changed it), so "
+                           f"“{EVENT_LABELS[event]}” no longer applies.")
+            except InvalidInput as exc:
+                failure = ("Shipping needs the carrier and the tracking number." if exc.field == "tracking_number"
+                           else f"{exc.field}: {exc.message}")
+            new_status = order.status
+    if failure:
+        return _order_page(reference, error=failure, code=409, form=request.form)
+    current_app.extensions["shopbot.wakeup"].set()
+    flash(f"{reference.upper()} is now {order_view.status_label(content, new_status)}; the customer's update is on its way.")
+    return redirect(url_for("staff.order_page", reference=reference.upper()))

@@ -1,0 +1,138 @@
+"""The inbox: chats waiting for a person, mine, unassigned, all, and search; polled for live updates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, g, redirect, render_template, request, url_for
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from ..db import transaction
+from ..handoffs import REASON_LABELS
+from ..inbound import now
+from ..models import Customer, EventKind, Handoff, HandoffReason, InboundEvent, StaffMember
+from ..notifications import window_open
+from . import bp
+from .transcript import inbound_text
+
+VIEWS = {"waiting": "Waiting", "mine": "Mine", "unassigned": "Unassigned", "all": "All chats"}
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    customer_id: int
+    name: str
+    phone: str
+    reason: str | None
+    assignee: str | None
+    waiting_since: datetime | None
+    handed_over: bool
+    window_open: bool
+    last_message: str
+    last_at: datetime | None
+
+
+def waited(since: datetime | None, t: datetime) -> str:
+    """"4 min", "2 h 05 min", "3 d": how long someone has waited, at a glance."""
+    if since is None:
+        return ""
+    minutes = max(0, int((t - since).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes // (24 * 60)} d"
+
+
+def counts(session: Session, me: StaffMember) -> dict[str, int]:
+    open_ = Handoff.closed_at.is_(None)
+    return {
+        "waiting": session.scalar(select(func.count()).where(open_, Handoff.waiting_since.is_not(None))) or 0,
+        "mine": session.scalar(select(func.count()).where(open_, Handoff.assigned_to == me.id)) or 0,
+        "unassigned": session.scalar(select(func.count()).where(open_, Handoff.assigned_to.is_(None))) or 0,
+    }
+
+
+def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, limit: int = 100) -> list[InboxRow]:
+    """The inbox for `view`, longest-waiting first (all chats: most recent first)."""
+    assignee = aliased(StaffMember)
+    handoff_join = and_(Handoff.customer_id == Customer.id, Handoff.closed_at.is_(None))
+    stmt = (select(Customer, Handoff, assignee.name)
+            .outerjoin(Handoff, handoff_join).outerjoin(assignee, assignee.id == Handoff.assigned_to))
+    if view == "waiting":
+        stmt = stmt.where(Handoff.waiting_since.is_not(None)).order_by(Handoff.waiting_since)
+    elif view == "mine":
+        stmt = stmt.where(Handoff.assigned_to == me.id).order_by(Handoff.waiting_since.is_(None), Handoff.waiting_since)
+    elif view == "unassigned":
+        stmt = stmt.where(Handoff.id.is_not(None), Handoff.assigned_to.is_(None)).order_by(
+            Handoff.waiting_since.is_(None), Handoff.waiting_since)
+    else:
+        stmt = stmt.where(Customer.last_inbound_at.is_not(None)).order_by(Customer.last_inbound_at.desc())
+    query = query.strip()
+    if query:
+        digits = "".join(ch for ch in query if ch.isdigit())
+        like = f"%{query.lower()}%"
+        clauses = [func.lower(Customer.name).like(like)]
+        if len(digits) >= 3:
+            clauses.append(Customer.wa_id.like(f"%{digits}%"))
+        stmt = stmt.where(or_(*clauses))
+    found = session.execute(stmt.limit(limit)).all()
+    last = _last_messages(session, [c.id for c, _h, _n in found])
+    return [InboxRow(customer_id=c.id, name=c.name or "(no name)", phone=c.wa_id or "",
+                     reason=_reason(h), assignee=name, waiting_since=h.waiting_since if h else None,
+                     handed_over=h is not None, window_open=window_open(c, t),
+                     last_message=last.get(c.id, ("", None))[0], last_at=last.get(c.id, ("", None))[1])
+            for c, h, name in found]
+
+
+def _reason(handoff: Handoff | None) -> str | None:
+    if handoff is None:
+        return None
+    label = REASON_LABELS[HandoffReason(handoff.reason)]
+    return f"{label}: “{handoff.detail}”" if handoff.reason == HandoffReason.KEYWORD and handoff.detail else label
+
+
+def _last_messages(session: Session, customer_ids: list[int]) -> dict[int, tuple[str, datetime]]:
+    if not customer_ids:
+        return {}
+    latest = (select(func.max(InboundEvent.id)).where(InboundEvent.customer_id.in_(customer_ids),
+                                                      InboundEvent.kind == EventKind.MESSAGE)
+              .group_by(InboundEvent.customer_id))
+    events = session.scalars(select(InboundEvent).where(InboundEvent.id.in_(latest))).all()
+    return {e.customer_id: (inbound_text(e.payload.get("message") or {})[:140], e.received_at) for e in events}
+
+
+def _view() -> str:
+    view = request.args.get("view", "waiting")
+    return view if view in VIEWS else "waiting"
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("staff.inbox"))
+
+
+@bp.get("/inbox")
+def inbox():
+    view, query, t = _view(), request.args.get("q", ""), now()
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        found, numbers = rows(s, view, g.staff, query, t), counts(s, g.staff)
+    return render_template("staff/inbox.html", rows=found, view=view, views=VIEWS, q=query, counts=numbers,
+                           t=t, waited=waited)
+
+
+@bp.get("/inbox/rows")
+def inbox_rows():
+    """The inbox table's body, for the page's live refresh."""
+    view, query, t = _view(), request.args.get("q", ""), now()
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        found = rows(s, view, g.staff, query, t)
+    return render_template("staff/_inbox_rows.html", rows=found, view=view, t=t, waited=waited)
+
+
+@bp.get("/poll.json")
+def poll():
+    """Counts for the badge on every page; the page plays a sound when `waiting` grows."""
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        return counts(s, g.staff)

@@ -1,0 +1,50 @@
+"""Logging in and out of the dashboard."""
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+
+from ..db import transaction
+from ..inbound import now
+from . import bp, csrf_token
+from .accounts import LoginThrottled, authenticate
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths on this site: a login link must not send staff elsewhere."""
+    if target and target.startswith("/staff") and not urlsplit(target).netloc and "\\" not in target:
+        return target
+    return url_for("staff.inbox")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        csrf_token()
+        notice = "Your session timed out; please log in again." if request.args.get("expired") else None
+        return render_template("staff/login.html", notice=notice, next=request.args.get("next", ""))
+    email, password = request.form.get("email", ""), request.form.get("password", "")
+    try:
+        with transaction(current_app.extensions["shopbot.sessions"]) as s:
+            member = authenticate(s, email, password, now())
+            member_id = member.id if member else None
+    except LoginThrottled as exc:
+        return render_template("staff/login.html", error=f"Too many failed attempts. Try again in {exc.retry_after} "
+                               "seconds.", email=email, next=request.form.get("next", "")), 429
+    if member_id is None:
+        return render_template("staff/login.html", error="That e-mail and password don't match an account.",
+                               email=email, next=request.form.get("next", "")), 401
+    session.clear()  # a fresh session (and CSRF token) on login: no fixation
+    session.permanent = True
+    session["staff_id"], session["seen"] = member_id, int(time.time())
+    csrf_token()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("You're logged out.")
+    return redirect(url_for("staff.login"))

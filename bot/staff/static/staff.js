@@ -1,0 +1,83 @@
+// The staff dashboard's live parts, in plain JavaScript: the waiting badge (with a sound when a
+// new chat waits), the inbox table, and an open chat's header and transcript. Short polling
+// keeps it simple behind any proxy and with sync gunicorn workers.
+(function () {
+  "use strict";
+  var POLL_MS = 3000;
+
+  function get(url) {
+    return fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"}).then(function (r) {
+      if (r.status === 401) { window.location.reload(); throw new Error("logged out"); }
+      return r;
+    });
+  }
+
+  var audio = null;
+  function chime() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = 880; gain.gain.value = 0.08;
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(); osc.stop(audio.currentTime + 0.18);
+    } catch (e) { /* no sound until the page has been clicked once: browsers' rule */ }
+  }
+
+  var lastWaiting = null;
+  function pollBadge() {
+    var url = document.body.dataset.poll, badge = document.getElementById("waiting-badge");
+    if (!url || !badge) return;
+    get(url).then(function (r) { return r.json(); }).then(function (counts) {
+      badge.textContent = counts.waiting; badge.dataset.count = counts.waiting;
+      badge.hidden = counts.waiting === 0;
+      document.title = document.title.replace(/^\(\d+\) /, "");
+      if (counts.waiting) document.title = "(" + counts.waiting + ") " + document.title;
+      if (lastWaiting !== null && counts.waiting > lastWaiting) chime();
+      lastWaiting = counts.waiting;
+    }).catch(function () {});
+  }
+
+  function pollInbox() {
+    var box = document.querySelector("[data-rows]"), body = document.getElementById("inbox-rows");
+    if (!box || !body) return;
+    get(box.dataset.rows).then(function (r) { return r.text(); }).then(function (html) {
+      if (body.dataset.html !== html) { body.innerHTML = html; body.dataset.html = html; }
+    }).catch(function () {});
+  }
+
+  var chatVersion = null;
+  function pollChat() {
+    var page = document.querySelector("[data-live]");
+    if (!page) return;
+    get(page.dataset.live).then(function (r) { return r.json(); }).then(function (live) {
+      if (live.version === chatVersion) return;
+      var first = chatVersion === null;
+      chatVersion = live.version;
+      if (first) return;  // the page was rendered with this state
+      document.getElementById("chat-header").innerHTML = live.header;
+      var transcript = document.getElementById("transcript");
+      var atBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
+      transcript.innerHTML = live.transcript;
+      if (atBottom) transcript.scrollTop = transcript.scrollHeight;
+      var takeOver = document.getElementById("take-over");
+      if (takeOver) takeOver.closest("form").hidden = live.mine;
+    }).catch(function () {});
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var transcript = document.getElementById("transcript");
+    if (transcript) transcript.scrollTop = transcript.scrollHeight;
+    var canned = document.getElementById("canned"), reply = document.getElementById("reply-text");
+    if (canned && reply) canned.addEventListener("change", function () {
+      if (canned.value) { reply.value = canned.value; reply.focus(); canned.value = ""; }
+    });
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+    document.addEventListener("click", function () { if (!audio) { try { audio = new AudioContext(); } catch (e) {} } }, {once: true});
+    pollBadge(); pollChat();
+    setInterval(function () { pollBadge(); pollInbox(); pollChat(); }, POLL_MS);
+  });
+})();

@@ -1,0 +1,344 @@
+"""The staff dashboard over HTTP: accounts and login, CSRF, escaping, replies, handoffs and the order desk."""
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.db import transaction
+from bot.models import Customer, Handoff, Order, OrderHistory, OutboundMessage, StaffMember
+
+from .conftest import STAFF_PASSWORD, StaffClient, csrf_of, make_staff
+from .helpers import body_text
+from .test_checkout import Chat, checkout_to_summary
+
+SAM = "34600111222"
+
+
+def customer_id(app, wa_id=SAM) -> int:
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        return s.scalars(select(Customer.id).where(Customer.wa_id == wa_id)).one()
+
+
+def handoff_of(app, cid) -> Handoff | None:
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        return s.scalars(select(Handoff).where(Handoff.customer_id == cid).order_by(Handoff.id.desc())).first()
+
+
+def login_attempt(app, client, password, email="ana@shop.example"):
+    token = csrf_of(client.get("/staff/login").text)
+    return client.post("/staff/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+# -- accounts and login ------------------------------------------------------------------------------------------
+
+def test_staff_add_creates_an_account_that_can_log_in(app, runner):
+    r = runner.invoke(args=["staff", "add", "Eva@Shop.example", "--name", "Eva", "--role", "staff",
+                            "--password", "a long enough one"])
+    assert r.exit_code == 0 and "eva@shop.example (staff) can log in" in r.output
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        member = s.scalars(select(StaffMember)).one()
+        assert member.password_hash.startswith(("scrypt:", "pbkdf2:")) and "a long enough one" not in member.password_hash
+    assert login_attempt(app, app.test_client(), "a long enough one", "eva@shop.example").status_code == 302
+
+
+def test_staff_add_prompts_for_the_password_and_refuses_short_ones(app, runner):
+    r = runner.invoke(args=["staff", "add", "eva@shop.example", "--name", "Eva"], input="short\nshort\n")
+    assert r.exit_code == 2 and "must be at least 10 characters" in r.output
+    r = runner.invoke(args=["staff", "add", "eva@shop.example", "--name", "Eva"], input="long password 1\nlong password 1\n")
+    assert r.exit_code == 0
+    assert "already has an account" in runner.invoke(args=["staff", "add", "eva@shop.example", "--name", "E",
+                                                           "--password", "long password 1"]).output
+
+
+def test_the_dashboard_needs_a_login(app, client):
+    r = client.get("/staff/orders")
+    assert r.status_code == 302 and "/staff/login" in r.headers["Location"]
+    assert client.get("/staff/poll.json").status_code == 302 or client.get("/staff/poll.json").status_code == 401
+
+
+def test_a_wrong_password_is_refused_and_repeated_failures_are_slowed(app):
+    make_staff(app)
+    client = app.test_client()
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), tick=False) as traveller:
+        for _ in range(3):
+            r = login_attempt(app, client, "wrong password")
+            assert r.status_code == 401 and "match an account" in r.text
+        r = login_attempt(app, client, "wrong password")  # the 4th failure starts a lock-out
+        assert r.status_code == 401
+        r = login_attempt(app, client, STAFF_PASSWORD)  # even the right password waits now
+        assert r.status_code == 429 and "Try again in 2 seconds" in r.text
+        traveller.shift(3)
+        assert login_attempt(app, client, "wrong again").status_code == 401
+        assert "Try again in 4 seconds" in login_attempt(app, client, STAFF_PASSWORD).text  # doubles
+        traveller.shift(5)
+        assert login_attempt(app, client, STAFF_PASSWORD).status_code == 302
+
+
+def test_unknown_addresses_are_answered_like_wrong_passwords(app):
+    make_staff(app)
+    r = login_attempt(app, app.test_client(), "whatever", email="nobody@shop.example")
+    assert r.status_code == 401 and "match an account" in r.text
+
+
+def test_the_session_times_out_after_the_idle_limit(app):
+    make_staff(app)
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), tick=False) as traveller:
+        staff = StaffClient(app)
+        traveller.shift(timedelta(hours=7))
+        assert staff.get("/staff/inbox").status_code == 200  # activity keeps it alive
+        traveller.shift(timedelta(hours=8, minutes=1))
+        r = staff.get("/staff/inbox")
+        assert r.status_code == 302 and "/staff/login" in r.headers["Location"]
+        assert "Staff log in" in staff.get(r.headers["Location"]).text
+
+
+def test_an_idle_session_is_refused_by_the_server_too(app):
+    """Even if a browser keeps the cookie past its expiry, the server checks the last activity."""
+    make_staff(app)
+    staff = StaffClient(app)
+    with staff.http.session_transaction() as session:
+        session["seen"] -= 8 * 3600 + 60
+    r = staff.get("/staff/inbox")
+    assert r.status_code == 302 and "expired=1" in r.headers["Location"]
+    assert "Your session timed out" in staff.get(r.headers["Location"]).text
+
+
+def test_logout_ends_the_session(app, owner):
+    assert owner.post("/staff/logout").status_code == 302
+    assert owner.get("/staff/inbox").status_code == 302
+
+
+def test_cookies_are_secure_httponly_and_samesite_in_production(app_config):
+    app = create_app(dict(app_config, WHATSAPP_TOKEN="real-token", WHATSAPP_PHONE_ID="1"))
+    r = app.test_client().get("/staff/login", base_url="https://shop.example")
+    cookie = r.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    app.extensions["shopbot.engine"].dispose()
+
+
+def test_owner_only_pages_are_refused_to_staff(app, owner, colleague):
+    assert colleague.get("/staff/settings").status_code == 403
+    page = owner.get("/staff/settings")
+    assert page.status_code == 200 and "luis@shop.example" in page.text and "about 15 minutes" in page.text
+
+
+def test_owners_add_colleagues_in_the_browser(app, owner):
+    r = owner.post("/staff/settings/staff", data={"name": "Eva", "email": "eva@shop.example", "role": "staff",
+                                                  "password": "short"})
+    assert r.status_code == 400 and "Password must be at least 10 characters" in r.text and "eva@shop.example" in r.text
+    assert owner.post("/staff/settings/staff", data={"name": "Eva", "email": "eva@shop.example", "role": "staff",
+                                                     "password": "long enough pw"}).status_code == 302
+    assert login_attempt(app, app.test_client(), "long enough pw", "eva@shop.example").status_code == 302
+
+
+# -- CSRF and escaping -------------------------------------------------------------------------------------------
+
+def test_a_post_without_the_csrf_token_is_rejected_and_changes_nothing(app, owner, post, sender, fake_graph):
+    Chat(post, sender, fake_graph).say("hi")
+    cid = customer_id(app)
+    r = owner.http.post(f"/staff/chats/{cid}/takeover")
+    assert r.status_code == 400 and "This form has expired" in r.text
+    r = owner.http.post(f"/staff/chats/{cid}/reply", data={"text": "hi", "csrf_token": "forged"})
+    assert r.status_code == 400
+    assert handoff_of(app, cid) is None
+    assert app.test_client().post("/staff/login", data={"email": "a@b.c", "password": "x"}).status_code == 400
+
+
+XSS = ['<script>alert("x")</script>', '<img src=x onerror="alert(1)">']
+
+
+def test_customer_text_is_shown_escaped_everywhere(app, owner, post, sender, fake_graph):
+    chat = Chat(post, sender, fake_graph, name='<b onmouseover="alert(2)">Eve</b>')
+    chat.say("talk to a person")
+    for payload in XSS:
+        chat.say(payload)
+    cid = customer_id(app)
+    for page in (owner.get(f"/staff/chats/{cid}").text, owner.get("/staff/inbox?view=all").text,
+                 owner.get("/staff/inbox/rows?view=all").text, owner.get(f"/staff/chats/{cid}/live.json").json["transcript"]):
+        assert "<script>alert" not in page and "<img src=x" not in page and '<b onmouseover' not in page
+    chat_page = owner.get(f"/staff/chats/{cid}").text
+    assert html.escape(XSS[0], quote=False) in chat_page or "&lt;script&gt;" in chat_page
+
+
+# -- handing over, replying, handing back ------------------------------------------------------------------------
+
+def test_a_waiting_chat_is_listed_with_how_long_it_has_waited(app, post, sender, fake_graph):
+    make_staff(app)
+    with time_machine.travel(datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc), tick=False) as traveller:
+        owner = StaffClient(app)
+        Chat(post, sender, fake_graph).say("I want a refund")
+        traveller.shift(timedelta(minutes=7))
+        rows = owner.get("/staff/inbox").text
+        assert "Sam Rivera" in rows and "7 min" in rows and "said a watched word: “refund”" in rows
+        assert owner.get("/staff/poll.json").json == {"waiting": 1, "mine": 0, "unassigned": 1}
+        assert "Sam Rivera" in owner.get("/staff/inbox?view=unassigned").text
+        assert "Sam Rivera" not in owner.get("/staff/inbox?view=mine").text
+        assert "Sam Rivera" in owner.get("/staff/inbox?view=all&q=600111").text
+        assert "Sam Rivera" not in owner.get("/staff/inbox?view=all&q=nobody").text
+
+
+def test_a_staff_reply_reaches_whatsapp_and_records_the_first_response(app, owner, post, sender, fake_graph):
+    chat = Chat(post, sender, fake_graph)
+    chat.say("person")
+    cid = customer_id(app)
+    r = owner.post(f"/staff/chats/{cid}/reply", data={"text": "Hi Sam, Ana here. Let me check."})
+    assert r.status_code == 302
+    sender.pump()
+    assert body_text(fake_graph.messages_to(SAM)[-1]) == "Hi Sam, Ana here. Let me check."
+    handoff = handoff_of(app, cid)
+    assert handoff.first_response_at is not None and handoff.waiting_since is None and handoff.assigned_to is not None
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        row = s.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc())).first()
+        assert row.staff_id == handoff.assigned_to
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert "You have this chat" in page and "Ana" in page and "All sorted" not in page and "✓ <span>sent</span>" in page
+    chat.say("thanks, it's order 123")  # the customer answers: waiting again, and the bot stays quiet
+    assert handoff_of(app, cid).waiting_since is not None
+    assert handoff_of(app, cid).first_response_at == handoff.first_response_at
+
+
+def test_staff_can_take_over_a_chat_the_bot_is_handling(app, owner, post, sender, fake_graph):
+    chat = Chat(post, sender, fake_graph)
+    chat.say("hi")
+    cid = customer_id(app)
+    owner.post(f"/staff/chats/{cid}/takeover")
+    handoff = handoff_of(app, cid)
+    assert handoff.reason == "staff" and handoff.waiting_since is None
+    assert chat.say("red shirts") == []  # the bot is quiet now
+
+
+def test_a_colleagues_chat_cannot_be_answered_unknowingly(app, owner, colleague, post, sender, fake_graph):
+    Chat(post, sender, fake_graph).say("person")
+    cid = customer_id(app)
+    colleague.post(f"/staff/chats/{cid}/takeover")
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert "Luis has this chat" in page
+    r = owner.post(f"/staff/chats/{cid}/reply", data={"text": "my careful draft"})
+    assert r.status_code == 409 and "Luis has this chat, so your reply was not sent" in r.text
+    assert "my careful draft" in r.text  # nothing lost
+    assert owner.get(f"/staff/chats/{cid}/live.json").json["mine"] is False
+    owner.post(f"/staff/chats/{cid}/takeover")  # taking over on purpose is allowed, and Luis sees it live
+    assert "Ana has this chat" in colleague.get(f"/staff/chats/{cid}/live.json").json["header"]
+
+
+def test_assign_to_a_colleague(app, owner, colleague, post, sender, fake_graph):
+    Chat(post, sender, fake_graph).say("person")
+    cid = customer_id(app)
+    luis = colleague.get("/staff/inbox")  # noqa: F841  (Luis is logged in too)
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        luis_id = s.scalars(select(StaffMember.id).where(StaffMember.email == "luis@shop.example")).one()
+    owner.post(f"/staff/chats/{cid}/assign", data={"staff_id": luis_id})
+    assert handoff_of(app, cid).assigned_to == luis_id
+    assert "Sam Rivera" in colleague.get("/staff/inbox?view=mine").text
+
+
+def test_hand_back_tells_the_customer_and_the_bot_answers_again(app, owner, post, sender, fake_graph):
+    chat = Chat(post, sender, fake_graph)
+    chat.say("person")
+    cid = customer_id(app)
+    owner.post(f"/staff/chats/{cid}/reply", data={"text": "All sorted!"})
+    owner.post(f"/staff/chats/{cid}/handback")
+    sender.pump()
+    assert body_text(fake_graph.messages_to(SAM)[-1]).startswith("You're back with the shop assistant")
+    assert handoff_of(app, cid).close_reason == "handed_back"
+    assert chat.say("red shirts") != []
+
+
+def test_canned_replies_come_from_flows(app, owner, post, sender, fake_graph):
+    Chat(post, sender, fake_graph).say("person")
+    page = owner.get(f"/staff/chats/{customer_id(app)}").text
+    assert "Hi Sam Rivera, this is Ana from Lumen &amp; Loom. How can I help?" in page
+
+
+def test_when_the_window_is_closed_only_templates_can_be_sent(app, owner, post, sender, fake_graph):
+    Chat(post, sender, fake_graph).say("person")
+    cid = customer_id(app)
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        s.get(Customer, cid).last_inbound_at -= timedelta(hours=25)
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert "24-hour window closed" in page and "reopen_conversation" in page and 'id="send-reply"' not in page
+    r = owner.post(f"/staff/chats/{cid}/reply", data={"text": "hello?"})
+    assert r.status_code == 409 and "only accepts an approved template" in r.text
+    owner.post(f"/staff/chats/{cid}/template", data={"name": "staff_follow_up"})
+    sender.pump()
+    sent = fake_graph.messages_to(SAM)[-1]["payload"]
+    assert sent["type"] == "template" and sent["template"]["name"] == "staff_follow_up"
+    params = [p["text"] for p in sent["template"]["components"][0]["parameters"]]
+    assert params == ["Sam Rivera", "Ana"]
+
+
+def test_failed_sends_show_their_reason(app, owner, post, sender, fake_graph):
+    chat = Chat(post, sender, fake_graph)
+    chat.say("person")
+    cid = customer_id(app)
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        row = s.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc())).first()
+        row.status, row.error_code, row.error_title = "dead", 131026, "Message undeliverable"
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert "Not delivered: Message undeliverable (131026)" in page
+
+
+# -- the order desk ----------------------------------------------------------------------------------------------
+
+def placed_order(app, post, sender, fake_graph) -> str:
+    chat = Chat(post, sender, fake_graph)
+    sent = checkout_to_summary(chat)
+    chat.tap(chat.buttons(sent)["Confirm"], "Confirm")
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        return s.scalars(select(Order.reference)).one()
+
+
+def buttons_on(page: str) -> list[str]:
+    return re.findall(r'id="event-([a-z_]+)"', page)
+
+
+def test_the_order_page_offers_exactly_the_allowed_changes(app, owner, post, sender, fake_graph):
+    reference = placed_order(app, post, sender, fake_graph)
+    assert buttons_on(owner.get(f"/staff/orders/{reference}").text) == ["confirm", "pay", "cancel"]
+    owner.post(f"/staff/orders/{reference}/transition", data={"event": "confirm"})
+    assert buttons_on(owner.get(f"/staff/orders/{reference}").text) == ["pay", "cash_on_delivery", "cancel"]
+    r = owner.post(f"/staff/orders/{reference}/transition", data={"event": "deliver"})
+    assert r.status_code == 409 and "no longer applies" in r.text
+
+
+def test_shipping_from_the_desk_needs_tracking_and_tells_the_customer(app, owner, post, sender, fake_graph):
+    reference = placed_order(app, post, sender, fake_graph)
+    for event in ("confirm", "cash_on_delivery", "prepare"):
+        assert owner.post(f"/staff/orders/{reference}/transition", data={"event": event}).status_code == 302
+    r = owner.post(f"/staff/orders/{reference}/transition", data={"event": "ship", "carrier": "seur"})
+    assert r.status_code == 409 and "Shipping needs the carrier and the tracking number" in r.text
+    r = owner.post(f"/staff/orders/{reference}/transition",
+                   data={"event": "ship", "carrier": "seur", "tracking_number": "ES998877"})
+    assert r.status_code == 302
+    sender.pump()
+    update = body_text(fake_graph.messages_to(SAM)[-1])
+    assert reference in update and "ES998877" in update
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        history = s.scalars(select(OrderHistory).order_by(OrderHistory.id.desc())).first()
+        assert (history.to_status, history.actor) == ("shipped", "staff:ana@shop.example")
+    page = owner.get(f"/staff/orders/{reference}").text
+    assert "ES998877" in page and buttons_on(page) == ["out_for_delivery", "deliver"]
+
+
+def test_the_desk_filters_searches_and_flags_forgotten_orders(app, owner, post, sender, fake_graph):
+    reference = placed_order(app, post, sender, fake_graph)
+    assert reference in owner.get("/staff/orders?status=pending").text
+    assert reference not in owner.get("/staff/orders?status=shipped").text
+    assert reference in owner.get(f"/staff/orders?q={reference.lower()}").text
+    assert reference in owner.get("/staff/orders?q=Sam").text
+    assert reference in owner.get("/staff/orders?q=600 111").text
+    assert reference not in owner.get("/staff/orders?q=nobody").text
+    today = datetime.now(timezone.utc).date()
+    assert reference in owner.get(f"/staff/orders?from={today}&to={today}").text
+    assert reference not in owner.get(f"/staff/orders?from={today + timedelta(days=1)}").text
+    assert "forgotten" not in owner.get(f"/staff/orders/{reference}").text.split("<h1>")[1].split("</h1>")[0]
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        s.scalars(select(Order)).one().created_at -= timedelta(hours=25)
+    desk = owner.get("/staff/orders").text
+    assert "1 pending order waiting too long" in desk and 'class="flag">forgotten' in desk
+    assert reference in owner.get("/staff/orders?status=forgotten").text
