@@ -23,6 +23,7 @@ from ..messages import LIMITS
 from ..models import Conversation, Customer, Handoff, HandoffReason, Order, StaffMember
 from ..notifications import WINDOW, window_open
 from . import bp
+from .desk import status_name
 from .inbox import _reason, waited
 from .transcript import entries
 
@@ -56,7 +57,7 @@ def _context(s: Session, customer: Customer) -> dict:
         "entries": entries(s, customer.id, customer.name or customer.wa_id or "Customer"),
         "cart": cart, "money": lambda minor: order_view.money(content, minor, content.catalog.currency),
         "orders": orders, "when": lambda moment: order_view.when(content, moment),
-        "status_label": lambda status: order_view.status_label(content, status),
+        "status_label": status_name,
         "window_open": is_open,
         "window_closes": customer.last_inbound_at + WINDOW if is_open else None,
         "canned": canned, "templates": templates, "state": conversation.state if conversation else "new",

@@ -28,6 +28,11 @@ EVENT_LABELS = {
 }
 
 
+def status_name(status: str) -> str:
+    """The status as staff say it ("Out for delivery"); customers read the owner's texts instead."""
+    return str(status).replace("_", " ").capitalize()
+
+
 def allowed_events(order: Order) -> list[str]:
     """Exactly the events the status table allows now, in the desk's order."""
     possible = {event for (status, event) in orders.TRANSITIONS if status == order.status}
@@ -84,7 +89,7 @@ def desk():
         since=request.args.get("from", ""), until=request.args.get("to", ""), statuses=tuple(OrderStatus),
         forgotten_count=forgotten_count, is_forgotten=lambda o: forgotten(o, t, content.handoff.forgotten_after_hours),
         money=lambda o: order_view.money(content, o.total, o.currency), when=lambda m: order_view.when(content, m),
-        status_label=lambda st: order_view.status_label(content, st))
+        status_label=status_name)
 
 
 def _order_page(reference: str, error: str | None = None, code: int = 200, form: dict | None = None):
@@ -103,7 +108,7 @@ def _order_page(reference: str, error: str | None = None, code: int = 200, form:
             events=allowed_events(order), labels=EVENT_LABELS, carriers=content.carriers, error=error, form=form or {},
             forgotten=forgotten(order, t, content.handoff.forgotten_after_hours),
             money=lambda minor: order_view.money(content, minor, order.currency), when=lambda m: order_view.when(content, m),
-            status_label=lambda st: order_view.status_label(content, st),
+            status_label=status_name,
             tracking_url=order_view.tracking_url(content, order) if order.tracking_number else None), code
 
 
@@ -141,5 +146,5 @@ def change_status(reference: str):
     if failure:
         return _order_page(reference, error=failure, code=409, form=request.form)
     current_app.extensions["shopbot.wakeup"].set()
-    flash(f"{reference.upper()} is now {order_view.status_label(content, new_status)}; the customer's update is on its way.")
+    flash(f"{reference.upper()} is now {status_name(new_status)}; the customer's update is on its way.")
     return redirect(url_for("staff.order_page", reference=reference.upper()))

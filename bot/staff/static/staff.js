@@ -30,6 +30,9 @@
     get(url).then(function (r) { return r.json(); }).then(function (counts) {
       badge.textContent = counts.waiting; badge.dataset.count = counts.waiting;
       badge.hidden = counts.waiting === 0;
+      document.querySelectorAll("[data-count-for]").forEach(function (el) {
+        el.textContent = counts[el.dataset.countFor];
+      });
       document.title = document.title.replace(/^\(\d+\) /, "");
       if (counts.waiting) document.title = "(" + counts.waiting + ") " + document.title;
       if (lastWaiting !== null && counts.waiting > lastWaiting) chime();

@@ -1,0 +1,221 @@
+"""The staff dashboard in headless Chromium: log in, a waiting chat appears live, take over, reply,
+hand back, and ship an order with its tracking number. Screenshots of every page go to
+$SHOPBOT_SCREENSHOTS when set (the README's come from there)."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.db import transaction
+from bot.models import Order
+from bot.sandbox.fake_graph import LocalServer
+from bot.sender import Sender
+
+from . import payloads as p
+from .conftest import STAFF_PASSWORD, make_staff, signature
+from .helpers import body_text
+
+SAM = "34600111222"
+
+
+@pytest.fixture
+def live(app_config, fake_graph):
+    """The app on a real port with its sender thread, sending to the test's fake Graph API."""
+    app = create_app(app_config)
+    server = LocalServer(app)
+    sender = Sender(app)
+    app.extensions["shopbot.sender"] = sender
+    sender.start()
+    make_staff(app)
+    make_staff(app, email="luis@shop.example", name="Luis", role="staff")
+    yield app, server.url
+    sender.stop()
+    server.close()
+    app.extensions["shopbot.engine"].dispose()
+
+
+def say(url: str, words: str, number: str = SAM, name: str = "Sam Rivera") -> None:
+    raw = json.dumps(p.text(number, words, name=name), ensure_ascii=False).encode()
+    r = httpx.post(f"{url}/webhook", content=raw, headers={"Content-Type": "application/json",
+                                                           "X-Hub-Signature-256": signature(raw)})
+    assert r.status_code == 200
+
+
+def tap(url: str, choice: str, title: str, number: str = SAM) -> None:
+    raw = json.dumps(p.button_reply(number, choice, title)).encode()
+    assert httpx.post(f"{url}/webhook", content=raw, headers={"Content-Type": "application/json",
+                                                              "X-Hub-Signature-256": signature(raw)}).status_code == 200
+
+
+def shot(page, name: str) -> None:
+    folder = os.environ.get("SHOPBOT_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def log_in(browser, url: str, email: str = "ana@shop.example", width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 860})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.accept()))
+    page.goto(f"{url}/staff/")
+    expect(page.locator("h1")).to_have_text("Staff log in")
+    shot(page, "staff-login")
+    page.fill("#email", email)
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("#login-button")
+    expect(page.locator("#tab-waiting")).to_have_class("on")
+    return page, errors
+
+
+def wait_for_send(fake_graph, count: int) -> list[dict]:
+    fake_graph.wait_for(count, timeout=10)
+    return fake_graph.messages_to(SAM)
+
+
+def test_take_over_reply_and_hand_back_in_the_browser(live, browser, fake_graph):
+    app, url = live
+    page, errors = log_in(browser, url)
+    expect(page.locator("#inbox-rows")).to_contain_text("Nobody is waiting")
+
+    say(url, "hi")
+    say(url, "I want to talk to a person")
+    row = page.locator(".chat-row", has_text="Sam Rivera")
+    expect(row).to_be_visible(timeout=10_000)  # appeared without a reload
+    expect(page.locator("#waiting-badge")).to_have_text("1")
+    expect(page.locator("[data-count-for=waiting]")).to_have_text("1")
+    expect(row).to_contain_text("asked for a person")
+    say(url, '<img src=x onerror="alert(1)"> is my parcel here?')
+    expect(row.locator(".last")).to_contain_text('<img src=x onerror="alert(1)">', timeout=10_000)
+    shot(page, "staff-inbox")
+
+    row.locator("a.who").click()
+    expect(page.locator("#assignee")).to_contain_text("Waiting for a person")
+    expect(page.locator("#transcript")).to_contain_text('<img src=x onerror="alert(1)"> is my parcel here?')
+    page.click("#take-over")
+    expect(page.locator("#assignee")).to_contain_text("You have this chat")
+
+    page.select_option("#canned", label="Checking, one moment")
+    expect(page.locator("#reply-text")).to_have_value(
+        "Thanks for waiting! I'm checking this for you now and will be back in a few minutes.")
+    page.fill("#reply-text", "Hi Sam, it's Ana. Your parcel left this morning.")
+    page.click("#send-reply")
+    for _ in range(50):
+        sent = fake_graph.messages_to(SAM)
+        if sent and body_text(sent[-1]) == "Hi Sam, it's Ana. Your parcel left this morning.":
+            break
+        page.wait_for_timeout(100)
+    assert body_text(fake_graph.messages_to(SAM)[-1]) == "Hi Sam, it's Ana. Your parcel left this morning."
+    expect(page.locator(".bubble.out.staff").last).to_contain_text("Your parcel left this morning", timeout=10_000)
+
+    say(url, "great, thanks!")  # the customer's answer appears live in the open chat
+    expect(page.locator(".bubble.in").last).to_contain_text("great, thanks!", timeout=10_000)
+    shot(page, "staff-chat")
+
+    before = len(fake_graph.messages_to(SAM))
+    page.click("#hand-back")
+    expect(page.locator("#assignee")).to_contain_text("The bot is answering")
+    sent = wait_for_send(fake_graph, len(fake_graph.accepted) + 1) if len(fake_graph.messages_to(SAM)) == before else fake_graph.messages_to(SAM)
+    for _ in range(50):
+        sent = fake_graph.messages_to(SAM)
+        if len(sent) > before:
+            break
+        page.wait_for_timeout(100)
+    assert body_text(sent[-1]).startswith("You're back with the shop assistant")
+    assert errors == []
+
+
+def test_a_colleagues_takeover_shows_at_once(live, browser):
+    app, url = live
+    say(url, "person")
+    ana, errors = log_in(browser, url)
+    ana.locator(".chat-row a.who").click()
+    expect(ana.locator("#assignee")).to_contain_text("Waiting for a person")
+    luis, _ = log_in(browser, url, email="luis@shop.example")
+    luis.locator(".chat-row a.who").click()
+    luis.click("#take-over")
+    expect(ana.locator("#assignee")).to_contain_text("Luis has this chat", timeout=10_000)
+    ana.fill("#reply-text", "my draft")
+    ana.click("#send-reply")
+    expect(ana.locator("#refusal")).to_contain_text("Luis has this chat, so your reply was not sent")
+    expect(ana.locator("#reply-text")).to_have_value("my draft")
+    assert errors == []
+
+
+def test_ship_an_order_from_the_desk(live, browser, fake_graph):
+    app, url = live
+    say(url, "hi")
+    say(url, "2 candles")
+    for choice, title in (("checkout", "Checkout"), ("checkout:name_ok", "Yes")):
+        tap(url, choice, title)
+    fake_graph.wait_for(4, timeout=10)
+    page, errors = log_in(browser, url)
+    # finish the checkout through the chat, then run the order from the desk
+    for _ in range(50):
+        if "delivery" in body_text(fake_graph.messages_to(SAM)[-1]).lower():
+            break
+        page.wait_for_timeout(100)
+    last = fake_graph.messages_to(SAM)[-1]["payload"]["interactive"]["action"]
+    delivery = next(b["reply"]["id"] for b in last.get("buttons", []) if b["reply"]["title"] == "Pickup at the shop")
+    tap(url, delivery, "Pickup at the shop")
+    page.wait_for_timeout(500)
+    payment_msg = fake_graph.messages_to(SAM)[-1]["payload"]["interactive"]["action"]
+    cash = next(b["reply"]["id"] for b in payment_msg.get("buttons", []) if b["reply"]["title"] == "Cash on delivery")
+    tap(url, cash, "Cash on delivery")
+    page.wait_for_timeout(500)
+    tap(url, "checkout:no_note", "No note")
+    page.wait_for_timeout(500)
+    summary = fake_graph.messages_to(SAM)[-1]["payload"]["interactive"]["action"]["buttons"]
+    tap(url, next(b["reply"]["id"] for b in summary if b["reply"]["title"] == "Confirm"), "Confirm")
+    for _ in range(50):
+        with transaction(app.extensions["shopbot.sessions"]) as s:
+            reference = s.scalars(select(Order.reference)).first()
+        if reference:
+            break
+        page.wait_for_timeout(100)
+
+    page.click("text=Orders")
+    expect(page.locator("table.orders")).to_contain_text(reference)
+    shot(page, "staff-orders")
+    page.click(f"text={reference}")
+    expect(page.locator("#order-status")).to_have_text("Pending")
+    for button in ("#event-confirm", "#event-cash_on_delivery", "#event-prepare"):
+        page.click(button)
+    expect(page.locator("#order-status")).to_have_text("Prepared")
+    page.select_option("#carrier", "seur")
+    page.fill("#tracking-number", "ES55544433")
+    page.click("#event-ship")
+    expect(page.locator("#order-status")).to_have_text("Shipped")
+    expect(page.locator(".history")).to_contain_text("staff:ana@shop.example")
+    shot(page, "staff-order")
+    for _ in range(50):
+        update = body_text(fake_graph.messages_to(SAM)[-1])
+        if "ES55544433" in update:
+            break
+        page.wait_for_timeout(100)
+    assert reference in update and "ES55544433" in update
+    assert errors == []
+
+
+def test_settings_and_the_phone_layout(live, browser):
+    app, url = live
+    say(url, "person")
+    page, errors = log_in(browser, url)
+    page.click("text=Settings")
+    expect(page.locator("h1")).to_have_text("Team")
+    shot(page, "staff-settings")
+    phone, _ = log_in(browser, url, width=390)
+    expect(phone.locator(".chat-row")).to_have_count(1)
+    shot(phone, "staff-inbox-phone")
+    phone.locator(".chat-row a.who").click()
+    expect(phone.locator("#take-over")).to_be_visible()
+    shot(phone, "staff-chat-phone")
+    assert errors == []
