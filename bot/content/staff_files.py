@@ -161,7 +161,8 @@ def load_replies(root: Path, languages: tuple[str, ...], problems: list[Problem]
         seen.add(item["id"])
         texts = {}
         for lang, source in per_language(item["text"], languages, rel, line_of(item, "text"), problems).items():
-            template = compile_text(source, rel, line_of(item, "text"), sample)
+            line = line_of(item["text"], lang) if isinstance(item["text"], CommentedMap) else line_of(item, "text")
+            template = compile_text(source, rel, line, sample)
             if template is not None:
                 texts[lang] = template
         if languages[0] in texts:
