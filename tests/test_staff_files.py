@@ -13,7 +13,7 @@ def settings(shop_dir):
 def test_the_sample_handoff_settings_load(shop_dir):
     content, _ = load_content(shop_dir)
     assert content.handoff.reply_within_minutes == 15 and content.handoff.after_misses == 3
-    assert "refund" in content.handoff.keywords and "reclamacion" in content.handoff.keywords  # accents folded
+    assert "complaint" in content.handoff.keywords and "reclamacion" in content.handoff.keywords  # accents folded
     assert content.hours.timezone == "Europe/Madrid" and not content.hours.always_open
     assert [r.id for r in content.replies.canned] == ["hello", "checking", "refund", "bye"]
     assert [t.name for t in content.replies.templates] == ["reopen_conversation", "staff_follow_up"]
@@ -35,9 +35,9 @@ def test_handoff_settings_are_checked(shop_dir):
     edit(settings(shop_dir), "  menu_returns_to_bot: true", "  menu_returns_to_bot: maybe\n  reply_in_minutes: 5")
     edit(settings(shop_dir), "  alert_numbers: []", '  alert_numbers: ["call Ana"]')
     assert problems(shop_dir) == [
-        'flows/settings.yaml:49: unknown handoff setting `reply_in_minutes` (did you mean "reply_within_minutes"?)',
-        "flows/settings.yaml:51: `call Ana` is not a phone number with country code, like +34 600 123 456",
-        "flows/settings.yaml:48: menu_returns_to_bot must be true or false",
+        'flows/settings.yaml:50: unknown handoff setting `reply_in_minutes` (did you mean "reply_within_minutes"?)',
+        "flows/settings.yaml:52: `call Ana` is not a phone number with country code, like +34 600 123 456",
+        "flows/settings.yaml:49: menu_returns_to_bot must be true or false",
         "flows/settings.yaml:42: after_misses must be a whole number of at least 1",
     ]
 

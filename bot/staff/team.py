@@ -17,7 +17,8 @@ def _page(error: str | None = None, form: dict | None = None, code: int = 200):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         team = s.scalars(select(StaffMember).order_by(StaffMember.active.desc(), StaffMember.name)).all()
         return render_template("staff/settings.html", team=team, handoff=content.handoff, hours=content.settings.get(
-            "opening_hours") or {}, timezone=content.hours.timezone, roles=tuple(Role), error=error,
+            "opening_hours") or {}, keywords=(content.settings.get("handoff") or {}).get("keywords") or [],
+            timezone=content.hours.timezone, roles=tuple(Role), error=error,
             form=form or {}), code
 
 
