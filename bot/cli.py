@@ -265,9 +265,41 @@ def staff_list():
             click.echo(f"{m.email}\t{m.name}\t{m.role}\t{'active' if m.active else 'switched off'}")
 
 
+@click.command("report")
+@click.option("--since", "since_text", default="30d", show_default=True, help="the last N days (30d) or weeks (8w)")
+@click.option("--from", "first", help="first day, like 2026-11-01 (with --to, instead of --since)")
+@click.option("--to", "last", help="last day, included")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
+@with_appcontext
+def report_command(since_text, first, last, fmt):
+    """The owner's figures: conversion, response times, common questions, sales and operations."""
+    from . import order_view, reports
+    from .db import transaction
+    from .inbound import now
+    from .reports import formats
+
+    content = current_app.extensions["shopbot.content"].current()
+    zone = content.hours.timezone
+    try:
+        if bool(first) != bool(last):
+            raise reports.PeriodError("--from and --to go together")
+        period = reports.between(first, last, zone) if first else reports.since(since_text, zone, now())
+    except reports.PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="--from/--to" if first or last else "--since")
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        report = reports.build(session, content, period, now())
+
+    def money(minor):
+        return order_view.money(content, minor, content.catalog.currency)
+
+    click.echo({"json": lambda: formats.as_json(report), "csv": lambda: formats.as_csv(report, money),
+                "text": lambda: formats.as_text(report, money)}[fmt](), nl=False)
+
+
 def register_commands(app) -> None:
     """Attach the commands that need an app to `app.cli` (so `app.test_cli_runner()` sees them)."""
-    for command in (worker_command, db_group, events_group, link_command, order_group, staff_group):
+    for command in (worker_command, db_group, events_group, link_command, order_group, staff_group,
+                    report_command):
         app.cli.add_command(command)
 
 

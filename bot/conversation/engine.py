@@ -20,7 +20,7 @@ from typing import Callable
 from ..content import shop as content_shop
 from ..content.shop import Content
 from .. import links, references
-from . import browse, checkout_flow, free_text, shopping
+from . import browse, checkout_flow, free_text, funnel, shopping
 from .events import Event, EventType, State
 from .parsing import asks_order_status, bare_quantity, command, quantity_and_rest
 from .turn import Result, Turn, buttons, listing, row, text
@@ -358,4 +358,4 @@ def step(content: Content, state: State, event: Event,
         name, replies = handed_over(turn)
         return State(name, turn.data), replies
     name, replies = _handle(turn, state.name)
-    return State(name, turn.data), greeting + replies
+    return State(name, turn.data), greeting + replies + funnel.events(state.data, turn.data)

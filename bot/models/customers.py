@@ -70,4 +70,5 @@ class ConversationEvent(Base):
     text: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index(None, "kind", "at"), Index(None, "customer_id", "at"))
+    #: (kind, at, customer_id) lets the reports count customers per kind from the index alone.
+    __table_args__ = (Index(None, "kind", "at", "customer_id"), Index(None, "customer_id", "at"))

@@ -46,7 +46,11 @@ class InboundEvent(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
 
-    __table_args__ = (Index(None, "status", "received_at"),)
+    __table_args__ = (
+        Index(None, "status", "received_at"),
+        Index(None, "kind", "received_at", "customer_id"),  # reports: who wrote, per day, from the index
+        Index(None, "customer_id", "received_at"),  # a customer's transcript; did they write in a period
+    )
 
 
 class OutboundStatus(StrEnum):

@@ -68,7 +68,8 @@ class Order(Base):
     #: Customer updates waiting for the customer's next message (window closed, no template).
     held_updates: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index(None, "status", "created_at"), Index(None, "customer_id"), Index(None, "expires_at"))
+    __table_args__ = (Index(None, "status", "created_at"), Index(None, "customer_id"), Index(None, "expires_at"),
+                      Index(None, "created_at"))
 
 
 class OrderLine(Base):
@@ -97,6 +98,8 @@ class OrderHistory(Base):
     actor: Mapped[str] = mapped_column(String(128))  # "customer", "staff:ana@shop", "api:website", "carrier:seur", "system"
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "to_status", "at"),)  # reports: orders paid or delivered in a period
 
 
 class StockLevel(Base):

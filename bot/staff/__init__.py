@@ -78,7 +78,7 @@ def staff_csrf() -> str:
 
 def register(app) -> None:
     """Mount the dashboard and set the session cookie's safety flags."""
-    from . import chats, desk, inbox, login, team  # noqa: F401  (routes register on import)
+    from . import chats, desk, inbox, login, reports, team  # noqa: F401  (routes register on import)
 
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
