@@ -23,7 +23,7 @@ def at(day: int, hour: int, minute: int = 0, second: float = 0) -> datetime:
 
 def seed(app) -> None:
     with transaction(app.extensions["shopbot.sessions"]) as s:
-        ana = StaffMember(email="ana@shop.example", name="Ana", role="owner", password_hash="x")
+        ana = StaffMember(email="bea@shop.example", name="Bea", role="staff", password_hash="x")
         s.add(ana)
         people = {k: Customer(wa_id=f"3460000000{i}", name=f"Customer {k}", created_at=at(1, 9))
                   for i, k in enumerate("ABCDEF")}
