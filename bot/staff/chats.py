@@ -24,7 +24,7 @@ from ..models import Conversation, Customer, Handoff, HandoffReason, Order, Staf
 from ..notifications import WINDOW, window_open
 from . import bp
 from .desk import status_name
-from .inbox import _reason, waited
+from .inbox import reason_label, waited
 from .transcript import entries
 
 MAX_REPLY = LIMITS["text"] * 2  # longer replies are split by the outbox; beyond this it is surely a mistake
@@ -53,7 +53,7 @@ def _context(s: Session, customer: Customer) -> dict:
     is_open = window_open(customer, t)
     return {
         "customer": customer, "handoff": handoff, "assignee": assignee, "team": team, "t": t,
-        "reason": _reason(handoff), "waited": waited,
+        "reason": reason_label(handoff), "waited": waited,
         "entries": entries(s, customer.id, customer.name or customer.wa_id or "Customer"),
         "cart": cart, "money": lambda minor: order_view.money(content, minor, content.catalog.currency),
         "orders": orders, "when": lambda moment: order_view.when(content, moment),
@@ -110,6 +110,15 @@ def _member(s: Session, staff_id) -> StaffMember | None:
     return member if member is not None and member.active else None
 
 
+def _give_to(s: Session, customer: Customer, conversation, handoff: Handoff | None, member: StaffMember) -> Handoff:
+    """`member` has the chat now: a staff handoff opens if the bot had it, else the open one is reassigned."""
+    if handoff is None:
+        handoff, _ = handoffs.start(s, _content(), customer, conversation, HandoffReason.STAFF, now(), staff=member)
+    else:
+        handoffs.assign(handoff, member, now())
+    return handoff
+
+
 def _back(customer_id: int):
     return redirect(url_for("staff.chat", customer_id=customer_id) + "#composer")
 
@@ -120,11 +129,7 @@ def take_over(customer_id: int):
         customer, conversation, handoff = _locked(s, customer_id)
         if customer is None:
             return render_template("staff/error.html", title="No such chat", message="This customer does not exist."), 404
-        me = s.get(StaffMember, g.staff.id)
-        if handoff is None:
-            handoffs.start(s, _content(), customer, conversation, HandoffReason.STAFF, now(), staff=me)
-        else:
-            handoffs.assign(handoff, me, now())
+        _give_to(s, customer, conversation, handoff, s.get(StaffMember, g.staff.id))
     flash("You have this chat now; the bot stays quiet until you hand it back.")
     return _back(customer_id)
 
@@ -153,10 +158,7 @@ def assign(customer_id: int):
         if customer is None or member is None:
             flash("Choose a colleague from the list.", "error")
             return _back(customer_id)
-        if handoff is None:
-            handoffs.start(s, _content(), customer, conversation, HandoffReason.STAFF, now(), staff=member)
-        else:
-            handoffs.assign(handoff, member, now())
+        _give_to(s, customer, conversation, handoff, member)
         name = member.name
     flash(f"Assigned to {name}.")
     return _back(customer_id)
@@ -171,16 +173,12 @@ def _refuse(customer_id: int, message: str, draft: str):
 
 def _staff_send(s: Session, customer: Customer, conversation, handoff: Handoff | None, spec: dict):
     """Queue a staff message; the chat is theirs from now on (the bot stays quiet)."""
-    content, t = _content(), now()
-    me = s.get(StaffMember, g.staff.id)
-    if handoff is None:
-        handoff, _ = handoffs.start(s, content, customer, conversation, HandoffReason.STAFF, t, staff=me)
-    elif handoff.assigned_to is None:
-        handoffs.assign(handoff, me, t)
-    [first, *rest] = outbox.enqueue(s, customer, [spec], t, cause=f"staff:{me.email}")
-    for row in [first, *rest]:
-        row.staff_id = me.id
-    handoffs.staff_replied(content, handoff, me, t)
+    t, me = now(), s.get(StaffMember, g.staff.id)
+    if handoff is None or handoff.assigned_to is None:
+        handoff = _give_to(s, customer, conversation, handoff, me)
+    for row in outbox.enqueue(s, customer, [spec], t, cause=f"staff:{me.email}"):
+        row.staff_id = me.id  # a long reply may be split in parts: each is theirs
+    handoffs.staff_replied(_content(), handoff, me, t)
 
 
 def _someone_else(s: Session, handoff: Handoff | None) -> str | None:

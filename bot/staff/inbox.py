@@ -80,13 +80,13 @@ def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, 
     found = session.execute(stmt.limit(limit)).all()
     last = _last_messages(session, [c.id for c, _h, _n in found])
     return [InboxRow(customer_id=c.id, name=c.name or "(no name)", phone=c.wa_id or "",
-                     reason=_reason(h), assignee=name, waiting_since=h.waiting_since if h else None,
+                     reason=reason_label(h), assignee=name, waiting_since=h.waiting_since if h else None,
                      handed_over=h is not None, window_open=window_open(c, t),
                      last_message=last.get(c.id, ("", None))[0], last_at=last.get(c.id, ("", None))[1])
             for c, h, name in found]
 
 
-def _reason(handoff: Handoff | None) -> str | None:
+def reason_label(handoff: Handoff | None) -> str | None:
     if handoff is None:
         return None
     label = REASON_LABELS[HandoffReason(handoff.reason)]

@@ -54,28 +54,21 @@ def reports_page():
                            by_week=series is not days)
 
 
-def _csv(name: str, rows, period) -> Response:
-    filename = f"shopbot-{name}-{period.first}-{period.last}.csv"
-    return Response(rows, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+#: The CSV exports: one row per order, one row per customer who wrote in the period.
+EXPORTS = {"orders": exports.orders_csv, "conversations": exports.conversations_csv}
 
 
-@bp.get("/reports/orders.csv")
+@bp.get("/reports/<kind>.csv")
 @owner_only
-def orders_export():
+def export(kind: str):
+    if kind not in EXPORTS:
+        return render_template("staff/error.html", title="No such export",
+                               message="The exports are orders.csv and conversations.csv."), 404
     period, _ = _period()
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        rows = list(exports.orders_csv(s, period))
-    return _csv("orders", rows, period)
-
-
-@bp.get("/reports/conversations.csv")
-@owner_only
-def conversations_export():
-    period, _ = _period()
-    with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        rows = list(exports.conversations_csv(s, period))
-    return _csv("conversations", rows, period)
+        rows = list(EXPORTS[kind](s, period))
+    filename = f"shopbot-{kind}-{period.first}-{period.last}.csv"
+    return Response(rows, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.post("/reports/faq-draft")
