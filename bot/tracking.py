@@ -1,5 +1,6 @@
 """Carrier tracking events: mapped to order statuses by `flows/carriers.yaml`, applied once,
-and never moving an order backwards ("in transit" after "delivered" changes nothing)."""
+and never moving an order backwards ("in transit" after "delivered" changes nothing).
+A code mapped to `problem` (damaged, lost, returned) hands the customer's chat to a person."""
 from __future__ import annotations
 
 import logging
@@ -8,10 +9,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import orders
+from . import handoffs, orders
+from .content.aftercare_files import PROBLEM
 from .content.shop import Content
 from .db import insert_ignore
-from .models import CarrierEvent, Order
+from .models import CarrierEvent, HandoffReason, Order
 from .models import OrderStatus as S
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,10 @@ def apply(session: Session, content: Content, event: dict, now: datetime) -> tup
     if order is None:
         return done(404, "no order with this tracking number")
     record.order_id = order.id
+    if target == PROBLEM:  # an incident: the order stays where it is and a person takes the chat
+        handoffs.for_order_problem(session, content, order.customer_id, HandoffReason.PROBLEM_ORDER, order.reference, now)
+        log.warning("carrier %s reports %s for %s; handed to staff", carrier.id, event["code"], order.reference)
+        return done(200, "handed to staff", status=order.status)
     current, wanted = S(order.status), S(target)
     if current not in PROGRESS or PROGRESS[current] >= PROGRESS[wanted]:
         return done(200, "stale", status=order.status)  # out of order, or already there

@@ -221,3 +221,16 @@ def test_a_payment_that_does_not_match_the_order_is_a_problem_order(app, chat, c
     reference = _placed_order(app, chat)
     assert _pay_callback(client, reference, "paid", amount="1.00").status_code == 422
     assert [(h.reason, h.detail) for h in open_handoffs(app)] == [("problem_order", reference)]
+
+
+def test_a_carrier_incident_hands_the_chat_to_a_person(app, chat, client, clock, sender, fake_graph):
+    from .test_lifecycle import carrier_event, shipped_order
+
+    clock.to(MONDAY_11)
+    reference = shipped_order(app, client, chat)
+    r = carrier_event(client, "INCIDENT", "ev-incident")
+    assert r.status_code == 200 and r.json == {"result": "handed to staff", "event_id": "ev-incident", "status": "shipped"}
+    sender.pump()
+    last = body_text(fake_graph.messages_to(chat.number)[-1])
+    assert last.startswith(f"Something about order {reference} needs a check by our team")
+    assert [(h.reason, h.detail) for h in open_handoffs(app)] == [("problem_order", reference)]

@@ -15,6 +15,8 @@ from .yamlfile import line_of, load_yaml
 
 STATUSES = tuple(s.value for s in OrderStatus)
 TRACKED = ("shipped", "out_for_delivery", "delivered")
+#: A carrier code mapped to this is an incident (damaged, lost, returned): a person takes the customer's chat.
+PROBLEM = "problem"
 SAMPLE_ORDER = {"reference": "SHP-7K3F9", "name": "Sam", "total": "€36.90", "carrier": "SEUR",
                 "tracking_number": "ES123", "tracking_url": "https://track.example/ES123", "eta": "tomorrow",
                 "status": "shipped"}
@@ -81,7 +83,7 @@ def load_carriers(root: Path, problems: list[Problem]) -> dict[str, Carrier]:
             continue
         codes = {}
         for code, status in (spec.get("codes") or {}).items():
-            mapped = _status(status, rel, line_of(spec["codes"], code), problems, TRACKED)
+            mapped = _status(status, rel, line_of(spec["codes"], code), problems, TRACKED + (PROBLEM,))
             if mapped:
                 codes[str(code).upper()] = mapped
         carriers[str(carrier_id)] = Carrier(str(carrier_id), str(spec.get("name") or carrier_id), url, codes)
