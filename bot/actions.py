@@ -48,7 +48,9 @@ def handoff_end(session: Session, content: Content, customer: Customer, conversa
                 action: dict, now: datetime, event) -> list[dict]:
     """The customer typed "menu" while waiting for a person: the bot has the chat again."""
     current = handoffs.open_handoff_of(session, customer.id, lock=True)
-    return handoffs.finish(session, content, current, "customer", now) if current else []
+    if current is not None:
+        handoffs.finish(session, content, current, "customer", now)
+    return []
 
 
 ACTIONS: dict[str, Callable[..., list[dict]]] = {

@@ -143,11 +143,12 @@ def staff_replied(content: Content, handoff: Handoff, staff: StaffMember, now: d
 
 
 def finish(session: Session, content: Content, handoff: Handoff, how: str, now: datetime,
-           staff: StaffMember | None = None) -> list[dict]:
-    """Close the handoff and give the chat back to the bot; the customer's note for `how`.
+           staff: StaffMember | None = None) -> None:
+    """Close the handoff, give the chat back to the bot, and queue the customer's note for `how`.
 
-    `how` is handed_back (staff), timed_out (nobody replied) or customer
-    (they typed "menu"; the menu itself is their answer).
+    `how` is handed_back (staff) or timed_out (nobody replied): the customer
+    is told, inside the 24-hour window and unless they said "stop". For
+    customer (they typed "menu") the menu itself is the answer.
     """
     handoff.closed_at, handoff.close_reason = now, how
     handoff.closed_by = staff.id if staff else None
@@ -155,15 +156,14 @@ def finish(session: Session, content: Content, handoff: Handoff, how: str, now: 
     conversation = session.get(Conversation, handoff.customer_id, with_for_update=True)
     if conversation is not None and conversation.state == HANDOFF:
         conversation.state = MENU
-        data = dict(conversation.data or {})
-        data["misses"] = 0
-        conversation.data = data
+        conversation.data = dict(conversation.data or {}, misses=0)
     customer = session.get(Customer, handoff.customer_id)
-    if how == "customer":
-        return []
+    if how == "customer" or not window_open(customer, now) or customer.opted_out_at:
+        return
     lang = _lang(content, customer)
     key = "handoff_back" if how == "handed_back" else "handoff_timeout"
-    return [buttons(content.render(key, lang), [("menu", content.render("menu_button_short", lang))])]
+    note = buttons(content.render(key, lang), [("menu", content.render("menu_button_short", lang))])
+    outbox.enqueue(session, customer, [note], now, cause=f"handoff:{handoff.id}:{how}")
 
 
 def sweep(session: Session, content: Content, now: datetime) -> int:
@@ -171,10 +171,7 @@ def sweep(session: Session, content: Content, now: datetime) -> int:
     due = session.scalars(select(Handoff).where(Handoff.closed_at.is_(None), Handoff.return_at <= now)
                           .with_for_update(skip_locked=True)).all()
     for handoff in due:
-        messages = finish(session, content, handoff, "timed_out", now)
-        customer = session.get(Customer, handoff.customer_id)
-        if window_open(customer, now) and not customer.opted_out_at:
-            outbox.enqueue(session, customer, messages, now, cause=f"handoff:{handoff.id}:timed_out")
+        finish(session, content, handoff, "timed_out", now)
     if due:
         log.info("%d unanswered chat(s) returned to the bot", len(due))
     return len(due)

@@ -64,6 +64,10 @@ def _context(s: Session, customer: Customer) -> dict:
     }
 
 
+def _no_chat():
+    return render_template("staff/error.html", title="No such chat", message="This customer does not exist."), 404
+
+
 def _load(s: Session, customer_id: int) -> Customer | None:
     return s.get(Customer, customer_id)
 
@@ -73,8 +77,7 @@ def chat(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer = _load(s, customer_id)
         if customer is None:
-            return render_template("staff/error.html", title="No such chat",
-                                   message="This customer does not exist (any more)."), 404
+            return _no_chat()
         return render_template("staff/chat.html", draft="", **_context(s, customer))
 
 
@@ -128,7 +131,7 @@ def take_over(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer, conversation, handoff = _locked(s, customer_id)
         if customer is None:
-            return render_template("staff/error.html", title="No such chat", message="This customer does not exist."), 404
+            return _no_chat()
         _give_to(s, customer, conversation, handoff, s.get(StaffMember, g.staff.id))
     flash("You have this chat now; the bot stays quiet until you hand it back.")
     return _back(customer_id)
@@ -137,14 +140,11 @@ def take_over(customer_id: int):
 @bp.post("/chats/<int:customer_id>/handback")
 def hand_back(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        customer, _conversation, handoff = _locked(s, customer_id)
+        _customer, _conversation, handoff = _locked(s, customer_id)
         if handoff is None:
             flash("This chat is already with the bot.")
             return _back(customer_id)
-        t = now()
-        messages = handoffs.finish(s, _content(), handoff, "handed_back", t, staff=s.get(StaffMember, g.staff.id))
-        if window_open(customer, t):
-            outbox.enqueue(s, customer, messages, t, cause=f"handoff:{handoff.id}:handed_back")
+        handoffs.finish(s, _content(), handoff, "handed_back", now(), staff=s.get(StaffMember, g.staff.id))
     current_app.extensions["shopbot.wakeup"].set()
     flash("Handed back to the bot. The customer was told they can type *person* to reach you again.")
     return _back(customer_id)
@@ -199,7 +199,7 @@ def reply(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer, conversation, handoff = _locked(s, customer_id)
         if customer is None:
-            return render_template("staff/error.html", title="No such chat", message="This customer does not exist."), 404
+            return _no_chat()
         other = _someone_else(s, handoff)
         closed = not window_open(customer, now())
         if not other and not closed:
@@ -223,7 +223,7 @@ def send_template(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer, conversation, handoff = _locked(s, customer_id)
         if customer is None:
-            return render_template("staff/error.html", title="No such chat", message="This customer does not exist."), 404
+            return _no_chat()
         other = _someone_else(s, handoff)
         if not other:
             who = {"customer": {"name": customer.name or ""}, "staff": {"name": g.staff.name, "email": g.staff.email}}
