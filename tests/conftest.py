@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -25,17 +26,22 @@ from bot.sender import Sender
 REPO = Path(__file__).resolve().parent.parent
 APP_SECRET = "test-app-secret"
 PG_SERVER = os.environ.get("SHOPBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-PG_DATABASE = "shopbot_test"
+# A name of this run's own: two runs on one server never touch each other's database, and a
+# database the run did not create (a real `shopbot_test`, say) is never dropped.
+PG_DATABASE = f"shopbot_test_{os.getpid()}_{secrets.token_hex(4)}"
 TABLES = tuple(t.name for t in Base.metadata.sorted_tables)
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A fresh PostgreSQL database for this run, migrated once. Fails loudly if PostgreSQL is down:
-    the suite must never silently skip it."""
+def postgres_url():
+    """A fresh PostgreSQL database for this run, migrated once, dropped at the end. Fails loudly if
+    PostgreSQL is down: the suite must never silently skip it.
+
+    `SHOPBOT_TEST_POSTGRES` names the server (a URL without a database), e.g.
+    `postgresql://postgres@127.0.0.1:5432`. The run creates a database with a unique name there and
+    drops only that one."""
     try:
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {PG_DATABASE}")
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL is required for the suite ({PG_SERVER}): {exc}")
@@ -43,7 +49,9 @@ def postgres_url() -> str:
     engine = make_engine(url)
     schema.upgrade(engine)
     engine.dispose()
-    return url
+    yield url
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
