@@ -1,7 +1,6 @@
 """CSV exports for the owner's spreadsheet: one row per order, one row per conversation."""
 from __future__ import annotations
 
-import csv
 import io
 from typing import Iterator
 from zoneinfo import ZoneInfo
@@ -10,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Customer, EventKind, Handoff, InboundEvent, Order, OutboundMessage
+from . import spreadsheet
 from .period import Period
 
 ORDER_COLUMNS = ("reference", "placed", "status", "source", "source_tag", "customer", "phone", "delivery", "address",
@@ -28,7 +28,7 @@ def _local(moment, zone: ZoneInfo) -> str:
 
 def _csv(header, rows) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheet.writer(buffer)
     writer.writerow(header)
     yield buffer.getvalue()
     for row in rows:

@@ -1,9 +1,10 @@
 """A built report as text for a terminal, as CSV rows for a spreadsheet, or as JSON."""
 from __future__ import annotations
 
-import csv
 import io
 import json
+
+from . import spreadsheet
 
 
 def _pct(share) -> str:
@@ -73,7 +74,7 @@ def rows(report: dict, money) -> list[tuple[str, str, str]]:
 
 def as_csv(report: dict, money) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheet.writer(buffer)
     writer.writerow(["section", "figure", "value"])
     writer.writerows(rows(report, money))
     return buffer.getvalue()
