@@ -38,9 +38,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["shopbot.whatsapp"] = make_client(app.config)
     app.extensions["shopbot.wakeup"] = threading.Event()
 
+    from . import headers
     from .api import bp as api_bp
     from .webhook import bp as webhook_bp
 
+    headers.register(app)
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)
     if app.config["SANDBOX"]:

@@ -54,3 +54,13 @@ def at_once(calls) -> list:
     for t in threads:
         t.join()
     return results
+
+
+def page_errors(page) -> list[str]:
+    """Collect a Playwright page's uncaught script errors and Content-Security-Policy violations (Chromium
+    reports those only on the console), for a test to assert `== []` at the end."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return errors

@@ -13,6 +13,7 @@ from bot.db import transaction
 from bot.models import ConversationEvent
 
 from .conftest import StaffClient, make_staff
+from .helpers import page_errors
 from .report_history import NOW, seed
 from .test_checkout import Chat
 
@@ -92,8 +93,7 @@ def test_the_reports_page_in_chromium(app_config, browser, tmp_path):
         with time_machine.travel(NOW, tick=True):
             StaffClient(app)  # the account works
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            errors = page_errors(page)
             page.goto(f"{server.url}/staff/login")
             page.fill("#email", "ana@shop.example")
             page.fill("#password", "correct horse battery")
@@ -107,6 +107,9 @@ def test_the_reports_page_in_chromium(app_config, browser, tmp_path):
             assert page.locator("svg.chart polyline").count() == 2
             box = page.locator("svg.chart").first.bounding_box()
             assert box["width"] > 300 and box["height"] > 80  # drawn at a readable size
+            bars = page.locator(".funnel svg.hbar rect")
+            first, last = bars.first.bounding_box()["width"], bars.last.bounding_box()["width"]
+            assert first > 100 and 0 < last < first  # the funnel's bars, drawn without inline styles
             folder = os.environ.get("SHOPBOT_SCREENSHOTS")
             target = Path(folder) if folder else tmp_path
             target.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from bot.sender import Sender
 
 from . import payloads as p
 from .conftest import STAFF_PASSWORD, make_staff, signature
-from .helpers import body_text
+from .helpers import body_text, page_errors
 
 SAM = "34600111222"
 
@@ -63,8 +63,7 @@ def shot(page, name: str) -> None:
 
 def log_in(browser, url: str, email: str = "ana@shop.example", width: int = 1280):
     page = browser.new_page(viewport={"width": width, "height": 860})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = page_errors(page)
     page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.accept()))
     page.goto(f"{url}/staff/")
     expect(page.locator("h1")).to_have_text("Staff log in")
