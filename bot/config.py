@@ -61,6 +61,7 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "SENDER_THREAD": (bool, False),
     # Staff dashboard
     "STAFF_SESSION_MINUTES": (int, 480),
+    "STAFF_SESSION_MAX_HOURS": (int, 12),  # a login ends after this long even with activity
     "STAFF_COOKIE_SECURE": (bool, None),  # default: on outside the sandbox (which serves plain http)
 }
 

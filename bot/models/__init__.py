@@ -5,7 +5,7 @@ from .messages import (UNFINISHED, EventKind, EventStatus, InboundEvent, Outboun
                        Setting)
 from .orders import (CarrierEvent, Invoice, Order, OrderHistory, OrderLine, OrderSource, OrderStatus, Payment,
                      Sequence, StockLevel)
-from .staff import Handoff, HandoffReason, LoginThrottle, Role, StaffMember
+from .staff import Handoff, HandoffReason, LoginThrottle, Role, StaffMember, StaffSession, ThrottleScope
 
 __all__ = [
     "NAMING_CONVENTION", "Base", "JSONType", "UTCDateTime", "utcnow",
@@ -13,5 +13,5 @@ __all__ = [
     "UNFINISHED", "EventKind", "EventStatus", "InboundEvent", "OutboundMessage", "OutboundStatus", "Setting",
     "CarrierEvent", "Invoice", "Order", "OrderHistory", "OrderLine", "OrderSource", "OrderStatus", "Payment",
     "Sequence", "StockLevel",
-    "Handoff", "HandoffReason", "LoginThrottle", "Role", "StaffMember",
+    "Handoff", "HandoffReason", "LoginThrottle", "Role", "StaffMember", "StaffSession", "ThrottleScope",
 ]

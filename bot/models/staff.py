@@ -1,4 +1,4 @@
-"""Staff accounts, login throttling, and handoffs (a conversation handed to a person)."""
+"""Staff accounts, their sessions, login throttling, and handoffs (a conversation handed to a person)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,19 +30,47 @@ class StaffMember(Base):
     last_login_at: Mapped[datetime | None]
 
 
+class ThrottleScope(StrEnum):
+    EMAIL = "email"  # failed logins for one address, from anywhere
+    CLIENT = "client"  # failed logins from one client (remote address), for any address
+
+
 class LoginThrottle(Base):
-    """Failed logins per e-mail address, kept in the database so every web process sees them.
+    """Failed logins per e-mail address and per client, kept in the database so every web process sees them.
 
     Rows exist for unknown addresses too, so the answer never tells whether
-    an account exists.
+    an account exists. `failures` decays by one per hour counted from
+    `counted_at` (see bot/staff/accounts.py); the rows hold nothing worth
+    keeping beyond that.
     """
 
     __tablename__ = "login_throttle"
 
-    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    scope: Mapped[ThrottleScope] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(254), primary_key=True)  # the address (lower-case) or the client's IP
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failed_at: Mapped[datetime | None]
+    counted_at: Mapped[datetime | None]  # when `failures` was last brought up to date (decay runs from here)
     blocked_until: Mapped[datetime | None]
+
+
+class StaffSession(Base):
+    """One login: ended on the server at logout, when the account is switched off, or after its lifetime.
+
+    The session cookie carries a random token; this row is keyed by the
+    token's SHA-256, so a copy of the database holds nothing that logs in.
+    A cookie whose row is missing, ended or too old opens nothing, even if
+    it is still validly signed.
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    __table_args__ = (Index(None, "staff_id"),)
 
 
 class HandoffReason(StrEnum):

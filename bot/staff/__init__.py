@@ -2,21 +2,26 @@
 
 Server-rendered with Jinja2 (autoescaped: customer text is always shown as
 text), a little plain JavaScript for live updates, no build step. Every
-request needs a logged-in, active account; sessions end after
-STAFF_SESSION_MINUTES without activity; every POST carries the session's
-CSRF token; cookies are HttpOnly, SameSite=Lax and (outside the sandbox) Secure.
+request needs a logged-in, active account with a live server-side session
+(bot/staff/sessions.py: ended at logout, when the account is switched off,
+after STAFF_SESSION_MINUTES without activity and STAFF_SESSION_MAX_HOURS
+after logging in); every POST carries the session's CSRF token; cookies are
+HttpOnly, SameSite=Lax and (outside the sandbox) Secure.
 """
 from __future__ import annotations
 
 import hmac
 import secrets
 import time
+from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from ..db import transaction
-from ..models import Role, StaffMember
+from ..inbound import now
+from ..models import Role
+from . import sessions
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
 PUBLIC_ENDPOINTS = {"staff.login", "staff.static"}
@@ -40,24 +45,38 @@ def check_request():
                                            "Go back, reload the page and try again; nothing was changed."), 400
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    staff_id, seen = session.get("staff_id"), session.get("seen", 0)
-    timeout = current_app.config["STAFF_SESSION_MINUTES"] * 60
-    if staff_id is None or time.time() - seen > timeout:
-        expired = staff_id is not None
-        session.pop("staff_id", None)
+    token, seen = session.get("sid"), session.get("seen", 0)
+    config = current_app.config
+    refusal: sessions.Refusal | None = None
+    if token is None:
+        member = None
+    elif time.time() - seen > config["STAFF_SESSION_MINUTES"] * 60:
+        refusal = sessions.Refusal.EXPIRED
+    else:
+        with transaction(current_app.extensions["shopbot.sessions"]) as s:
+            member = sessions.check(s, token, now(), timedelta(minutes=config["STAFF_SESSION_MINUTES"]),
+                                    timedelta(hours=config["STAFF_SESSION_MAX_HOURS"]))
+            if isinstance(member, sessions.Refusal):
+                refusal = member
+            else:
+                s.expunge(member)
+    if token is None or refusal is not None:
+        session.clear()
         if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
             return {"error": "logged out", "login": url_for("staff.login")}, 401
         return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None,
-                                expired=1 if expired else None))
-    with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        member = s.get(StaffMember, staff_id)
-        if member is None or not member.active:
-            session.clear()
-            return redirect(url_for("staff.login"))
-        s.expunge(member)
+                                expired=1 if refusal == sessions.Refusal.EXPIRED else None))
     g.staff = member
     session["seen"] = int(time.time())
     return None
+
+
+@bp.after_request
+def no_store(response):
+    """Dashboard pages hold customers' words: browsers must not keep them (the back button after logout)."""
+    if request.endpoint != "staff.static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def owner_only(view):

@@ -8,7 +8,7 @@ from ..db import transaction
 from ..errors import InvalidInput
 from ..inbound import now
 from ..models import Role, StaffMember
-from . import bp, owner_only
+from . import bp, owner_only, sessions
 from .accounts import add
 
 
@@ -57,5 +57,7 @@ def set_active(staff_id: int):
             flash("You can't switch off your own account.", "error")
         else:
             member.active = active
+            if not active:
+                sessions.end_all(s, member.id, now())
             flash(f"{member.email} is {'active' if active else 'switched off'}.")
     return redirect(url_for("staff.settings"))
