@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from ..db import transaction
 from ..inbound import now
-from ..models import Role
+from ..models import Role, StaffMember
 from . import sessions
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
@@ -36,7 +36,7 @@ def csrf_token() -> str:
 
 @bp.before_request
 def check_request():
-    """CSRF on every POST, then the login and the idle timeout."""
+    """CSRF on every POST, then a live server-side session of an active account."""
     if request.method == "POST":
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
         if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
@@ -47,26 +47,22 @@ def check_request():
         return None
     token, seen = session.get("sid"), session.get("seen", 0)
     config = current_app.config
-    refusal: sessions.Refusal | None = None
-    if token is None:
-        member = None
-    elif time.time() - seen > config["STAFF_SESSION_MINUTES"] * 60:
-        refusal = sessions.Refusal.EXPIRED
-    else:
+    outcome: StaffMember | sessions.Refusal = sessions.Refusal.ENDED
+    if token is not None and time.time() - seen > config["STAFF_SESSION_MINUTES"] * 60:
+        outcome = sessions.Refusal.EXPIRED
+    elif token is not None:
         with transaction(current_app.extensions["shopbot.sessions"]) as s:
-            member = sessions.check(s, token, now(), timedelta(minutes=config["STAFF_SESSION_MINUTES"]),
-                                    timedelta(hours=config["STAFF_SESSION_MAX_HOURS"]))
-            if isinstance(member, sessions.Refusal):
-                refusal = member
-            else:
-                s.expunge(member)
-    if token is None or refusal is not None:
+            outcome = sessions.check(s, token, now(), timedelta(minutes=config["STAFF_SESSION_MINUTES"]),
+                                     timedelta(hours=config["STAFF_SESSION_MAX_HOURS"]))
+            if isinstance(outcome, StaffMember):
+                s.expunge(outcome)
+    if isinstance(outcome, sessions.Refusal):
         session.clear()
         if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
             return {"error": "logged out", "login": url_for("staff.login")}, 401
         return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None,
-                                expired=1 if refusal == sessions.Refusal.EXPIRED else None))
-    g.staff = member
+                                expired=1 if outcome == sessions.Refusal.EXPIRED else None))
+    g.staff = outcome
     session["seen"] = int(time.time())
     return None
 

@@ -64,8 +64,7 @@ def end(session: Session, token: str, now: datetime) -> None:
                     .values(ended_at=now))
 
 
-def end_all(session: Session, staff_id: int, now: datetime) -> int:
-    """End every open session of a member (the account was switched off); returns how many."""
-    result = session.execute(update(StaffSession).where(StaffSession.staff_id == staff_id,
-                                                        StaffSession.ended_at.is_(None)).values(ended_at=now))
-    return result.rowcount
+def end_all(session: Session, staff_id: int, now: datetime) -> None:
+    """End every open session of a member (the account was switched off)."""
+    session.execute(update(StaffSession).where(StaffSession.staff_id == staff_id, StaffSession.ended_at.is_(None))
+                    .values(ended_at=now))

@@ -8,8 +8,8 @@ The throttle rows only hold recent failed logins, so the old table is
 replaced rather than converted (its key changes from `email` to
 (`scope`, `key`)); at worst a lock-out in progress ends at the upgrade.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 
 revision = '0008'
