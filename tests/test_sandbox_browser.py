@@ -5,11 +5,12 @@ import re
 
 from playwright.sync_api import expect
 
+from .helpers import page_errors
+
 
 def test_sandbox_round_trip(live_sandbox, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = page_errors(page)  # script errors and Content-Security-Policy violations
     page.goto(f"{live_sandbox}/sandbox/")
     expect(page.locator("#empty-hint")).to_be_visible()
 
