@@ -24,5 +24,11 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def verify(secret: str, body: bytes, header: str | None) -> bool:
-    """Constant-time check of a provider callback's `X-Signature` header."""
-    return bool(secret and header) and hmac.compare_digest(signature(secret, body), header.strip())
+    """Constant-time check of a provider callback's `X-Signature` header.
+
+    Compared as bytes: `hmac.compare_digest` raises on a str that is not
+    ASCII, and a header is whatever the caller sent.
+    """
+    if not secret or not header:
+        return False
+    return hmac.compare_digest(signature(secret, body).encode(), header.strip().encode("utf-8", "replace"))

@@ -50,7 +50,9 @@ def receive():
     if not signature:
         log.warning("webhook without %s refused", SIGNATURE_HEADER)
         abort(401)
-    if not webhook_updates_validator(current_app.config["WHATSAPP_APP_SECRET"], raw, signature):
+    # A header that is not ASCII cannot be a hex digest (and hmac.compare_digest raises on it).
+    if not signature.isascii() or not webhook_updates_validator(current_app.config["WHATSAPP_APP_SECRET"], raw,
+                                                                signature):
         log.warning("webhook with a wrong signature refused")
         abort(403)
     received_at = inbound.now()
