@@ -22,6 +22,7 @@ from .conversation.events import Event, EventType, State
 from .db import insert_ignore, transaction
 from .models import EventKind, EventStatus, InboundEvent, utcnow
 from .updates import Update
+from .webhook_body import as_object, as_text
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,16 @@ def store(session: Session, updates: list[Update], received_at: datetime) -> lis
     """
     new_ids = []
     for u in updates:
-        # A body that is not JSON cannot be handled: it is kept, failed, for a person to look at.
-        invalid = u.kind == EventKind.INVALID
+        # An update that cannot be handled (a body that is not JSON, a NUL, an over-long id...)
+        # is kept, failed, for a person to look at; the others in its body go on.
         row_id = session.execute(
             insert_ignore(session, InboundEvent)
             .values(external_id=u.external_id, kind=u.kind, field=u.field, subtype=u.subtype,
                     payload=u.payload, attempts=0, received_at=received_at,
-                    status=EventStatus.FAILED if invalid else EventStatus.PENDING,
-                    error="the signed body is not valid JSON" if invalid else None)
+                    status=EventStatus.FAILED if u.problem else EventStatus.PENDING, error=u.problem)
             .returning(InboundEvent.id)
         ).scalar()
-        if row_id is not None and not invalid:
+        if row_id is not None and not u.problem:
             new_ids.append(row_id)
     return new_ids
 
@@ -63,33 +63,36 @@ def to_event(message: dict, contact: dict | None, **known) -> Event:
 
 
 def _to_event(message: dict, contact: dict | None) -> Event:
+    """Tolerates any shape (a `location` that is a string...): a stored message is whatever was sent."""
     kind = message.get("type")
-    name = ((contact or {}).get("profile") or {}).get("name")
+    name = as_text(as_object(as_object(contact).get("profile")).get("name")) or None
     if kind == "text":
-        return Event(EventType.TEXT, text=(message.get("text") or {}).get("body", ""), profile_name=name)
+        return Event(EventType.TEXT, text=as_text(as_object(message.get("text")).get("body")), profile_name=name)
     if kind == "interactive":
-        inter = message.get("interactive") or {}
-        reply = inter.get("button_reply") or inter.get("list_reply")
+        inter = as_object(message.get("interactive"))
+        reply = as_object(inter.get("button_reply")) or as_object(inter.get("list_reply"))
         if reply:
-            return Event(EventType.CHOICE, text=reply.get("title", ""), choice=reply.get("id"), profile_name=name)
+            return Event(EventType.CHOICE, text=as_text(reply.get("title")), choice=as_text(reply.get("id")) or None,
+                         profile_name=name)
         if inter.get("type") == "nfm_reply":
             return Event(EventType.SILENT, profile_name=name, data={"flow": inter.get("nfm_reply")})
         return Event(EventType.UNSUPPORTED, profile_name=name)
     if kind == "button":  # a template's quick reply
-        button = message.get("button") or {}
-        return Event(EventType.CHOICE, text=button.get("text", ""), choice=button.get("payload"), profile_name=name)
+        button = as_object(message.get("button"))
+        return Event(EventType.CHOICE, text=as_text(button.get("text")), choice=as_text(button.get("payload")) or None,
+                     profile_name=name)
     if kind in MEDIA_TYPES:
-        media = message.get(kind) or {}
-        return Event(EventType.MEDIA, text=media.get("caption", ""), profile_name=name,
+        media = as_object(message.get(kind))
+        return Event(EventType.MEDIA, text=as_text(media.get("caption")), profile_name=name,
                      data={"media_type": kind, "media_id": media.get("id")})
     if kind == "location":
-        return Event(EventType.LOCATION, profile_name=name, data=message.get("location") or {})
+        return Event(EventType.LOCATION, profile_name=name, data=as_object(message.get("location")))
     if kind == "order":
-        return Event(EventType.ORDER, profile_name=name, data=message.get("order") or {})
+        return Event(EventType.ORDER, profile_name=name, data=as_object(message.get("order")))
     if kind == "contacts":
         return Event(EventType.CONTACTS, profile_name=name, data={"contacts": message.get("contacts")})
     if kind == "reaction":
-        return Event(EventType.REACTION, profile_name=name, data=message.get("reaction") or {})
+        return Event(EventType.REACTION, profile_name=name, data=as_object(message.get("reaction")))
     if kind in SILENT_TYPES:
         return Event(EventType.SILENT, profile_name=name)
     return Event(EventType.UNSUPPORTED, profile_name=name)

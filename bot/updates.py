@@ -4,6 +4,10 @@ pywa handles only the first message of the first change; Meta batches many.
 Every entry × change × message/status becomes one update with a stable
 external id, so a redelivery (even re-batched in another body) is recognised
 by the database's unique constraint.
+
+Each update is made storable (`webhook_body.clean`, `storable_id`) and has
+its card numbers removed (`card_redaction.redact_json`) before it is
+returned, so nothing downstream ever sees the raw customer input.
 """
 from __future__ import annotations
 
@@ -11,8 +15,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from .card_redaction import redact_cards, redact_json
 from .models import EventKind
-from .payments import redact_message
+from .webhook_body import clean, storable_id, storable_text
+
+LABEL_LENGTH = 64  # inbound_event.field and .subtype
 
 
 @dataclass(frozen=True)
@@ -22,11 +29,44 @@ class Update:
     field: str | None
     subtype: str | None
     payload: dict
+    problem: str | None = None  # why it is stored as failed instead of handled
 
 
 def _digest(obj) -> str:
     raw = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _label(value) -> str | None:
+    """A `field` or `subtype` the column can hold (Meta sends short strings; anything else is cut)."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return storable_text(text)[:LABEL_LENGTH]
+
+
+def invalid(raw: bytes, error: str) -> Update:
+    """A signed body that is not JSON: kept, cards removed, as failed for a person to look at."""
+    text = storable_text(redact_cards(raw.decode("utf-8", "replace")[:100_000])[0])
+    return Update("invalid:" + hashlib.sha256(raw).hexdigest(), EventKind.INVALID, None, None,
+                  {"raw": text, "error": storable_text(error)}, problem="the signed body is not valid JSON")
+
+
+def _storable(update: Update) -> Update:
+    """The update with card numbers removed everywhere and only storable values; problems named."""
+    payload = update.payload
+    problems = clean(payload)
+    if update.kind == EventKind.MESSAGE and redact_json(payload["message"]):
+        payload["card_redacted"] = True  # the engine warns the customer
+    redact_json(payload)  # the contact's profile, metadata, statuses, other changes
+    external_id, id_problem = storable_id(update.external_id)
+    problems += [id_problem] if id_problem else []
+    problem = "not handled: " + "; ".join(problems) if problems else None
+    return Update(external_id, update.kind, _label(update.field), _label(update.subtype), payload, problem)
 
 
 def _contact_for(message: dict, contacts: list) -> dict | None:
@@ -44,8 +84,12 @@ def _contact_for(message: dict, contacts: list) -> dict | None:
     return None
 
 
-def split(body: dict) -> list[Update]:
-    """All updates in a parsed webhook body, in the order Meta sent them."""
+def split(body) -> list[Update]:
+    """All updates in a parsed webhook body, in the order Meta sent them, ready to store."""
+    return [_storable(u) for u in _split(body)]
+
+
+def _split(body) -> list[Update]:
     updates: list[Update] = []
     entries = body.get("entry") if isinstance(body, dict) else None
     if not isinstance(entries, list):
@@ -63,17 +107,16 @@ def _split_change(entry: dict, change: dict) -> list[Update]:
     if not isinstance(value, dict):
         return [Update("change:" + _digest(change), EventKind.UPDATE, field, None, {"change": change})]
     metadata = value.get("metadata") or {}
-    contacts = value.get("contacts") or []
+    contacts = _list(value.get("contacts"))
     found: list[Update] = []
-    for message in value.get("messages") or []:
+    for message in _list(value.get("messages")):
         if not isinstance(message, dict):
             continue
-        external_id = message.get("id") or "message:" + _digest(message)
+        wamid = message.get("id")
+        external_id = wamid if isinstance(wamid, str) and wamid else "message:" + _digest(message)
         payload = {"message": message, "contact": _contact_for(message, contacts), "metadata": metadata}
-        if redact_message(message):  # card numbers never reach the database or the logs
-            payload["card_redacted"] = True
         found.append(Update(external_id, EventKind.MESSAGE, field, message.get("type"), payload))
-    for status in value.get("statuses") or []:
+    for status in _list(value.get("statuses")):
         if not isinstance(status, dict):
             continue
         external_id = f"status:{status.get('id')}:{status.get('status')}"

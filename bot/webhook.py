@@ -6,19 +6,15 @@ this path, so Meta gets its answer fast and never has to retry.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import logging
 
 from flask import Blueprint, Response, abort, current_app, request
 from pywa.utils import webhook_updates_validator
 
-from . import inbound
+from . import inbound, webhook_body
 from .db import transaction
-from .models import EventKind
-from .payments import redact_cards
-from .updates import Update, split
+from .updates import invalid, split
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +50,21 @@ def receive():
     if not signature:
         log.warning("webhook without %s refused", SIGNATURE_HEADER)
         abort(401)
-    if not webhook_updates_validator(current_app.config["WHATSAPP_APP_SECRET"], raw, signature):
+    # A header that is not ASCII cannot be a hex digest (and hmac.compare_digest raises on it).
+    if not signature.isascii() or not webhook_updates_validator(current_app.config["WHATSAPP_APP_SECRET"], raw,
+                                                                signature):
         log.warning("webhook with a wrong signature refused")
         abort(403)
     received_at = inbound.now()
     try:
-        updates = split(json.loads(raw))
-    except (ValueError, UnicodeDecodeError) as exc:
+        updates = split(webhook_body.parse(raw))
+    except ValueError as exc:  # also UnicodeDecodeError
+        # Stored as failed and answered 200: the same bytes would fail again on every retry.
         log.error("signed webhook body is not JSON (%s); stored as invalid", exc)
-        updates = [Update("invalid:" + hashlib.sha256(raw).hexdigest(), EventKind.INVALID, None, None,
-                          {"raw": redact_cards(raw.decode("utf-8", "replace")[:100_000])[0], "error": str(exc)})]
+        updates = [invalid(raw, str(exc))]
+    for u in updates:
+        if u.problem:
+            log.warning("[%s] stored as failed: %s", u.external_id, u.problem)
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         new_ids = inbound.store(session, updates, received_at)
     for event_id in new_ids:

@@ -39,7 +39,9 @@ def check_request():
     """CSRF on every POST, then a live server-side session of an active account."""
     if request.method == "POST":
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-        if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+        # As bytes: compare_digest raises on a str that is not ASCII, and `sent` is whatever was posted.
+        expected = str(session.get("csrf", "")).encode()
+        if not sent or not hmac.compare_digest(sent.encode("utf-8", "replace"), expected):
             return render_template("staff/error.html", title="This form has expired",
                                    message="The form was not sent from this dashboard, or your session ended. "
                                            "Go back, reload the page and try again; nothing was changed."), 400

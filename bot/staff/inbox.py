@@ -13,6 +13,7 @@ from ..handoffs import REASON_LABELS
 from ..inbound import now
 from ..models import Customer, EventKind, Handoff, HandoffReason, InboundEvent, StaffMember
 from ..notifications import window_open
+from ..webhook_body import as_object
 from . import bp
 from .transcript import inbound_text
 
@@ -100,7 +101,7 @@ def _last_messages(session: Session, customer_ids: list[int]) -> dict[int, tuple
                                                       InboundEvent.kind == EventKind.MESSAGE)
               .group_by(InboundEvent.customer_id))
     events = session.scalars(select(InboundEvent).where(InboundEvent.id.in_(latest))).all()
-    return {e.customer_id: (inbound_text(e.payload.get("message") or {})[:140], e.received_at) for e in events}
+    return {e.customer_id: (inbound_text(as_object(e.payload).get("message"))[:140], e.received_at) for e in events}
 
 
 def _view() -> str:

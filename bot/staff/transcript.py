@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import EventKind, InboundEvent, OutboundMessage, OutboundStatus, StaffMember
+from ..webhook_body import as_object, as_text
 
 #: How each outbound status is shown: a tick mark and a word for screen readers and tooltips.
 TICKS = {
@@ -34,29 +35,35 @@ class Entry:
     error: str | None = None  # why a send failed, in Meta's words
 
 
-def inbound_text(message: dict) -> str:
-    """What the customer sent, as one line of text, whatever its type."""
-    kind = message.get("type")
+def inbound_text(message) -> str:
+    """What the customer sent, as one line of text, whatever its type.
+
+    Never raises: a malformed stored message (a `location` that is a string,
+    say) is shown as best it can be, so one bad row cannot break a staff page.
+    """
+    message = as_object(message)
+    kind = as_text(message.get("type"))
     if kind == "text":
-        return (message.get("text") or {}).get("body", "")
+        return as_text(as_object(message.get("text")).get("body"))
     if kind == "interactive":
-        inter = message.get("interactive") or {}
-        reply = inter.get("button_reply") or inter.get("list_reply") or {}
-        return f"[tapped] {reply.get('title', '')}".strip()
+        inter = as_object(message.get("interactive"))
+        reply = as_object(inter.get("button_reply")) or as_object(inter.get("list_reply"))
+        return f"[tapped] {as_text(reply.get('title'))}".strip()
     if kind == "button":
-        return f"[tapped] {(message.get('button') or {}).get('text', '')}".strip()
+        return f"[tapped] {as_text(as_object(message.get('button')).get('text'))}".strip()
     if kind in ("image", "video", "audio", "voice", "document", "sticker"):
-        media = message.get(kind) or {}
-        return f"[{kind}] {media.get('caption') or media.get('filename') or ''}".strip()
+        media = as_object(message.get(kind))
+        return f"[{kind}] {as_text(media.get('caption')) or as_text(media.get('filename'))}".strip()
     if kind == "location":
-        loc = message.get("location") or {}
+        loc = as_object(message.get("location"))
         place = ", ".join(str(loc[k]) for k in ("name", "address") if loc.get(k))
         return f"[location] {place} ({loc.get('latitude')}, {loc.get('longitude')})".replace("[location]  ", "[location] ")
     if kind == "order":
-        items = (message.get("order") or {}).get("product_items") or []
-        return f"[WhatsApp cart] {sum(int(i.get('quantity', 0) or 0) for i in items)} item(s)"
+        items = as_object(message.get("order")).get("product_items")
+        quantities = [str(as_object(i).get("quantity")) for i in items] if isinstance(items, list) else []
+        return f"[WhatsApp cart] {sum(int(q) for q in quantities if q.isdecimal() and len(q) < 6)} item(s)"
     if kind == "reaction":
-        return f"[reaction] {(message.get('reaction') or {}).get('emoji', '')}".strip()
+        return f"[reaction] {as_text(as_object(message.get('reaction')).get('emoji'))}".strip()
     if kind == "contacts":
         return "[contact card]"
     return f"[{kind or 'message'}]"
@@ -87,8 +94,8 @@ def entries(session: Session, customer_id: int, customer_name: str, limit: int =
                                .outerjoin(StaffMember, StaffMember.id == OutboundMessage.staff_id)
                                .where(OutboundMessage.customer_id == customer_id)
                                .order_by(OutboundMessage.id.desc()).limit(limit)).all()
-    merged = [Entry(e.received_at, True, inbound_text(e.payload.get("message") or {}), customer_name)
-              for e in inbound if (e.payload.get("message") or {}).get("type") not in ("system", "revoke", "edit")]
+    merged = [Entry(e.received_at, True, inbound_text(as_object(e.payload).get("message")), customer_name)
+              for e in inbound if as_object(as_object(e.payload).get("message")).get("type") not in ("system", "revoke", "edit")]
     for row, staff_name in outbound:
         status = OutboundStatus(row.status)
         tick, word = TICKS[status]
