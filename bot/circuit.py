@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from .db import insert_ignore
 from .models import Setting
 
 PAUSE_KEY = "sender_pause"
@@ -76,10 +77,11 @@ def read(session: Session, now: datetime) -> Gate:
 
 
 def _locked(session: Session) -> tuple[Setting, dict]:
+    """The gate's row, locked; created first if missing (senders in several processes may race to)."""
     setting = session.get(Setting, PAUSE_KEY, with_for_update=True, populate_existing=True)
     if setting is None:
-        setting = Setting(key=PAUSE_KEY, value={})
-        session.add(setting)
+        session.execute(insert_ignore(session, Setting).values(key=PAUSE_KEY, value={}))
+        setting = session.get_one(Setting, PAUSE_KEY, with_for_update=True, populate_existing=True)
     return setting, dict(setting.value)
 
 
@@ -94,7 +96,7 @@ def take_probe(session: Session, now: datetime) -> bool:
 
     The row is locked so that two sender processes never probe at once.
     """
-    setting, value = _locked(session)
+    _setting, value = _locked(session)
     gate = _gate(value, now)
     return gate.state is State.HALF_OPEN and gate.probe is None
 

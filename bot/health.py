@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, current_app
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import schema
 
@@ -31,7 +32,7 @@ def check_database(engine) -> Check:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error means "not reachable" here
+    except SQLAlchemyError as exc:  # any driver error means "not reachable" here
         log.warning("readiness: database unreachable: %s", type(exc).__name__)
         return Check(False, f"unreachable: {type(exc).__name__}")
     return Check(True, "reachable")
@@ -41,7 +42,7 @@ def check_migrations(engine) -> Check:
     """Compare the database's Alembic revision with the newest migration script."""
     try:
         at, newest = schema.current(engine), schema.head()
-    except Exception as exc:
+    except SQLAlchemyError as exc:
         return Check(False, f"cannot read the revision: {type(exc).__name__}")
     if at != newest:
         return Check(False, f"database at {at or 'no revision'}, code expects {newest}: run `shopbot db upgrade`")

@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Callable
 
 import httpx
 from pywa import errors as wa_errors
@@ -156,7 +156,7 @@ class Sender:
         lease = timedelta(seconds=cfg["SEND_TIMEOUT"] + cfg["SEND_RECONCILE_SECONDS"])
         with transaction(self.sessions) as session:
             gate = circuit.read(session, t)
-            if gate.blocks:
+            if gate.blocks and gate.until is not None:
                 return 0, (gate.until - t).total_seconds()
             free = self._free_slots()
             if free == 0:

@@ -13,7 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import circuit
-from .models import UNFINISHED, EventStatus, InboundEvent, OutboundMessage, OutboundStatus
+from .models import (
+    UNFINISHED,
+    EventStatus,
+    InboundEvent,
+    OutboundMessage,
+    OutboundStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,7 @@ class Status:
 def snapshot(session: Session, now: datetime) -> Status:
     """Read the figures `shopbot status` shows."""
     by_status = dict(session.execute(select(OutboundMessage.status, func.count())
-                                     .group_by(OutboundMessage.status)).tuples().all())
+                                     .group_by(OutboundMessage.status)).all())
     return Status(
         outbox={str(k): v for k, v in sorted(by_status.items())},
         oldest_pending=session.scalar(select(func.min(OutboundMessage.created_at))
@@ -69,7 +75,8 @@ def _gate_text(gate: circuit.Gate) -> str:
 
 def as_text(status: Status) -> str:
     depth = ", ".join(f"{k} {v}" for k, v in status.outbox.items()) or "empty"
-    oldest = "none" if status.oldest_pending is None else f"{_ago(status.oldest_pending_seconds)} old"
+    pending = status.oldest_pending_seconds
+    oldest = "none" if pending is None else f"{_ago(pending)} old"
     last = "never" if status.last_sent_at is None else (
         f"{status.last_sent_at:%Y-%m-%d %H:%M:%S} UTC ({_ago((status.now - status.last_sent_at).total_seconds())} ago)")
     lines = [
