@@ -40,9 +40,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import headers
     from .api import bp as api_bp
+    from .health import bp as health_bp
     from .webhook import bp as webhook_bp
 
     headers.register(app)
+    app.register_blueprint(health_bp)
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)
     if app.config["SANDBOX"]:
@@ -69,9 +71,5 @@ def create_app(config: dict | None = None) -> Flask:
         if not filename.lower().endswith((".png", ".jpg", ".jpeg")):
             abort(404)
         return send_from_directory(Path(app.config["SHOP_DIR"]) / "catalog", filename, max_age=3600)
-
-    @app.get("/healthz")
-    def health():
-        return {"status": "ok"}
 
     return app

@@ -159,6 +159,68 @@ def events_list(status, limit):
             click.echo(f"{e.id}\t{e.received_at:%Y-%m-%d %H:%M:%S}\t{e.kind}/{e.subtype}\t{e.external_id}\t{first_line}")
 
 
+@click.group("outbox")
+def outbox_group():
+    """Replies waiting to be sent, and the ones we gave up on (dead)."""
+
+
+@outbox_group.command("list")
+@click.option("--dead", is_flag=True, help="only the replies we gave up on (the default: every unsent reply)")
+@click.option("--limit", default=50, show_default=True)
+@with_appcontext
+def outbox_list(dead, limit):
+    """List replies that are not sent, oldest first: id, queued at, status, attempts, customer, error."""
+    from sqlalchemy import select
+
+    from .db import transaction
+    from .models import UNFINISHED, OutboundMessage, OutboundStatus
+
+    wanted = (OutboundStatus.DEAD,) if dead else (*UNFINISHED, OutboundStatus.HELD, OutboundStatus.DEAD)
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        rows = session.scalars(select(OutboundMessage).where(OutboundMessage.status.in_(wanted))
+                               .order_by(OutboundMessage.id).limit(limit)).all()
+        for r in rows:
+            click.echo(f"{r.id}\t{r.created_at:%Y-%m-%d %H:%M:%S}\t{r.status}\t{r.attempts} attempt(s)\t"
+                       f"customer {r.customer_id}\t{r.error_title or ''}")
+    if not rows:
+        click.echo("no dead replies" if dead else "nothing waiting")
+
+
+@outbox_group.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@with_appcontext
+def outbox_retry(ids):
+    """Queue dead replies again (all of them, or the given ids); exit 1 if any id was refused."""
+    from . import outbox
+    from .db import transaction
+    from .inbound import now
+
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        result = outbox.requeue_dead(session, list(ids) or None, now())
+    current_app.extensions["shopbot.wakeup"].set()
+    for row_id, reason in result.refused.items():
+        click.echo(f"outbox {row_id}: refused, {reason}", err=True)
+    click.echo(f"{len(result.ids)} repl{'y' if len(result.ids) == 1 else 'ies'} queued again")
+    if result.refused:
+        sys.exit(1)
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable")
+@with_appcontext
+def status_command(as_json):
+    """Outbox depth, oldest waiting reply, dead letters, failed events, last send, circuit."""
+    import json
+
+    from . import status
+    from .db import transaction
+    from .inbound import now
+
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        figures = status.snapshot(session, now())
+    click.echo(json.dumps(status.as_json(figures), indent=2) if as_json else status.as_text(figures), nl=as_json)
+
+
 @click.command("link")
 @click.option("--product", help="a product id from catalog/products.csv (default: the general link)")
 @click.option("--source", help="where you share it, for reports: instagram, flyer, website...")
@@ -298,8 +360,8 @@ def report_command(since_text, first, last, fmt):
 
 def register_commands(app) -> None:
     """Attach the commands that need an app to `app.cli` (so `app.test_cli_runner()` sees them)."""
-    for command in (worker_command, db_group, events_group, link_command, order_group, staff_group,
-                    report_command):
+    for command in (worker_command, db_group, events_group, outbox_group, status_command, link_command,
+                    order_group, staff_group, report_command):
         app.cli.add_command(command)
 
 

@@ -8,7 +8,7 @@ transaction as the status change, so an update is never sent twice or lost.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from . import order_view, outbox
 from .content.shop import Content
 from .models import Customer, Order, OutboundMessage, OutboundStatus
 
-WINDOW = timedelta(hours=24)
+WINDOW = outbox.WINDOW
 
 
 def window_open(customer: Customer, now: datetime) -> bool:

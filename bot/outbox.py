@@ -2,22 +2,32 @@
 
 Domain code calls `enqueue` inside its transaction; the sender claims due
 rows (`claim`), sends them and records the outcome. Status webhooks move a
-row forward only (`apply_status`): sent < delivered < read.
+row forward only (`apply_status`): sent < delivered < read. A row is retried
+for as long as it is worth sending (`give_up_at`), not a number of times;
+rows we gave up on can be put back by staff (`requeue_dead`).
 """
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from .messages import fit
-from .models import UNFINISHED, Customer, OutboundMessage, OutboundStatus, Setting
+from .models import UNFINISHED, Customer, OutboundMessage, OutboundStatus
 
 CHANNEL = "shopbot_outbox"  # PostgreSQL NOTIFY channel that wakes senders
 TRACKER_PREFIX = "outbox:"
-PAUSE_KEY = "sender_pause"
+#: Meta's customer-service window: free-form messages only within 24 hours of the customer's last message.
+WINDOW = timedelta(hours=24)
+
+
+def wake_senders(session: Session) -> None:
+    """Wake LISTENing senders in other processes when this transaction commits (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
 def enqueue(session: Session, customer: Customer, specs: list[dict], now: datetime,
@@ -33,9 +43,8 @@ def enqueue(session: Session, customer: Customer, specs: list[dict], now: dateti
     session.add_all(rows)
     if rows:
         session.flush()
-        if notify and session.get_bind().dialect.name == "postgresql":
-            # delivered to LISTENing senders when this transaction commits
-            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        if notify:
+            wake_senders(session)
     return rows
 
 
@@ -102,16 +111,34 @@ def mark_sent(row: OutboundMessage, wamid: str, now: datetime) -> None:
         row.status_at = now
 
 
-def retry_later(row: OutboundMessage, now: datetime, base: float, max_attempts: int,
-                code: int | None, title: str) -> None:
-    """Back off exponentially with jitter, or dead-letter after too many attempts."""
+def give_up_at(row: OutboundMessage, customer: Customer, hours: float) -> tuple[datetime, str]:
+    """When retrying `row` stops being worth it, and why.
+
+    Any message: `hours` after it was queued (or put back by staff, which
+    sets `status_at`). A free-form message also stops when the customer's
+    24-hour window closes, since Meta only accepts a template after that.
+    """
+    since = row.status_at or row.created_at
+    deadline, why = since + timedelta(hours=hours), f"not sent within {hours:g} h"
+    if row.body.get("type") != "template" and customer.last_inbound_at is not None:
+        closes = customer.window_closed_at or customer.last_inbound_at + WINDOW
+        if closes < deadline:
+            deadline, why = closes, "the customer's 24-hour window closed"
+    return deadline, why
+
+
+def retry_later(row: OutboundMessage, customer: Customer, now: datetime, base: float, cap: float,
+                give_up_hours: float, code: int | None, title: str) -> None:
+    """Back off exponentially (at most `cap` seconds, with jitter) until the row's give-up time,
+    then dead-letter it with the reason."""
     row.error_code, row.error_title = code, title
-    if row.attempts >= max_attempts:
-        dead_letter(row, now, code, f"gave up after {row.attempts} attempts: {title}")
+    deadline, why = give_up_at(row, customer, give_up_hours)
+    if now >= deadline:
+        dead_letter(row, now, code, f"gave up after {row.attempts} attempt(s), {why}: {title}")
         return
-    delay = min(base * 2 ** (row.attempts - 1), 300.0) * random.uniform(0.5, 1.5)
+    delay = min(base * 2 ** min(max(row.attempts - 1, 0), 30) * random.uniform(0.5, 1.5), cap)
     row.status = OutboundStatus.QUEUED
-    row.next_attempt_at = now + timedelta(seconds=delay)
+    row.next_attempt_at = min(now + timedelta(seconds=delay), deadline)
 
 
 def await_confirmation(row: OutboundMessage, now: datetime, wait: float, title: str) -> None:
@@ -130,10 +157,46 @@ def dead_letter(row: OutboundMessage, now: datetime, code: int | None, reason: s
 
 
 def requeue(row: OutboundMessage, now: datetime) -> None:
-    """Put a claimed row back without counting the attempt (sending is paused)."""
+    """Put a claimed row back without counting the attempt (sending is paused or the circuit is open)."""
     row.status = OutboundStatus.QUEUED
     row.attempts = max(row.attempts - 1, 0)
     row.next_attempt_at = now
+
+
+@dataclass
+class Requeued:
+    """What `requeue_dead` did: the rows put back, and why others were refused."""
+
+    ids: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def requeue_dead(session: Session, ids: list[int] | None, now: datetime) -> Requeued:
+    """Put dead rows back in the queue (all of them when `ids` is None), for a fresh run of retries.
+
+    A row that is not dead is refused with the reason: it is on its way, or
+    was sent. The give-up time counts again from now (`status_at`), and the
+    row keeps its place before the customer's later messages.
+    """
+    query = select(OutboundMessage).with_for_update().order_by(OutboundMessage.id)
+    if ids is None:
+        query = query.where(OutboundMessage.status == OutboundStatus.DEAD)
+    else:
+        query = query.where(OutboundMessage.id.in_(ids))
+    result = Requeued()
+    found = {row.id: row for row in session.scalars(query)}
+    for row_id in (ids if ids is not None else list(found)):
+        row = found.get(row_id)
+        if row is None:
+            result.refused[row_id] = "no such message"
+        elif row.status != OutboundStatus.DEAD:
+            result.refused[row_id] = f"it is {row.status}, not dead; only dead messages can be retried"
+        else:
+            row.status, row.status_at, row.next_attempt_at, row.attempts = OutboundStatus.QUEUED, now, now, 0
+            result.ids.append(row_id)
+    if result.ids:
+        wake_senders(session)
+    return result
 
 
 STATUS_MAP = {
@@ -180,24 +243,6 @@ def apply_status(session: Session, status: dict, now: datetime) -> OutboundMessa
     row.status = new
     row.status_at = now
     return row
-
-
-def pause_until(session: Session) -> datetime | None:
-    """When sending may resume after an account error, if it is paused."""
-    setting = session.get(Setting, PAUSE_KEY)
-    if setting is None:
-        return None
-    return datetime.fromisoformat(setting.value["until"])
-
-
-def pause(session: Session, until: datetime, reason: str) -> None:
-    """Pause every sender (all processes read it) until `until`."""
-    setting = session.get(Setting, PAUSE_KEY, with_for_update=True)
-    value = {"until": until.isoformat(), "reason": reason}
-    if setting is None:
-        session.add(Setting(key=PAUSE_KEY, value=value))
-    else:
-        setting.value = value
 
 
 def window_closed(session: Session, row: OutboundMessage, now: datetime, content) -> OutboundMessage | None:

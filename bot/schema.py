@@ -5,6 +5,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,3 +29,14 @@ def revision(engine: Engine, message: str) -> None:
     """Write a new migration from the difference between the models and the database."""
     with engine.begin() as connection:
         command.revision(_config(connection), message=message, autogenerate=True)
+
+
+def head() -> str | None:
+    """The newest migration in bot/migrations (what `upgrade` brings a database to)."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current(engine: Engine) -> str | None:
+    """The migration the database is at (None: never migrated). Raises when it cannot connect."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

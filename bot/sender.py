@@ -5,21 +5,24 @@ It claims due outbox rows and keeps many sends in flight on a thread pool
 out one after another, in order. It sleeps until woken: by the webhook in the
 same process, by PostgreSQL NOTIFY from other processes, or by the next
 retry's due time. pywa's error classes decide what happens after a failure.
+A run of server errors, timeouts or connection errors opens the circuit
+(bot.circuit): every sender then waits, and probes with one message at a time.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import httpx
 from pywa import errors as wa_errors
 
-from . import inbound, outbox
+from . import circuit, inbound, outbox
 from .db import transaction
-from .models import Invoice, OutboundMessage, OutboundStatus, utcnow
+from .models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
 from .whatsapp import deliver
 
 log = logging.getLogger(__name__)
@@ -29,9 +32,6 @@ TRANSIENT_CODES = {131000, 131016, 1, 2}
 ACCOUNT_CODES = {190, 368, 131031}
 WINDOW_CLOSED = 131047
 IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not polling
-
-
-now = utcnow  # one clock for the whole app (models.utcnow)
 
 
 class RateLimiter:
@@ -60,10 +60,15 @@ class RateLimiter:
 
 
 class Sender:
-    """Sends outbox rows for one app. `start()` runs it in threads; `pump()` for tests."""
+    """Sends outbox rows for one app. `start()` runs it in threads; `pump()` for tests.
 
-    def __init__(self, app):
+    `clock` gives the current UTC time for due times, back-off and the circuit
+    (tests pass a fake one to let hours of an outage pass without sleeping).
+    """
+
+    def __init__(self, app, clock: Callable[[], datetime] = utcnow):
         self.app = app
+        self.clock = clock
         self.config = app.config
         self.sessions = app.extensions["shopbot.sessions"]
         self.wa = app.extensions["shopbot.whatsapp"]
@@ -117,8 +122,8 @@ class Sender:
 
         content = self.app.extensions["shopbot.content"].current()
         with transaction(self.sessions) as session:
-            counts = sweep_deadlines(session, content, now())
-            counts["returned to the bot"] = handoffs.sweep(session, content, now())
+            counts = sweep_deadlines(session, content, self.clock())
+            counts["returned to the bot"] = handoffs.sweep(session, content, self.clock())
         if any(counts.values()):
             log.info("deadlines: %s", counts)
             self.wakeup.set()
@@ -142,23 +147,32 @@ class Sender:
 
     # -- one round -------------------------------------------------------------
     def dispatch(self) -> tuple[int, float]:
-        """Claim what is due and start sending it; return (count, seconds to sleep)."""
-        cfg = self.config
+        """Claim what is due and start sending it; return (count, seconds to sleep).
+
+        Nothing is claimed while sending is paused or the circuit is open; when
+        half-open, one row at a time is claimed as the probe (across processes).
+        """
+        cfg, t = self.config, self.clock()
+        lease = timedelta(seconds=cfg["SEND_TIMEOUT"] + cfg["SEND_RECONCILE_SECONDS"])
         with transaction(self.sessions) as session:
-            paused = outbox.pause_until(session)
-            if paused and paused > now():
-                return 0, (paused - now()).total_seconds()
+            gate = circuit.read(session, t)
+            if gate.blocks and gate.until is not None:
+                return 0, (gate.until - t).total_seconds()
             free = self._free_slots()
             if free == 0:
                 return 0, 1.0
-            rows = outbox.claim(
-                session, free, now(),
-                lease=timedelta(seconds=cfg["SEND_TIMEOUT"] + cfg["SEND_RECONCILE_SECONDS"]),
-                burst=cfg["SEND_CUSTOMER_BURST"],
-                interval=timedelta(seconds=cfg["SEND_CUSTOMER_INTERVAL"]),
-            )
+            probing = gate.state is circuit.State.HALF_OPEN
+            if probing:
+                if not circuit.take_probe(session, t):
+                    return 0, min(lease.total_seconds(), IDLE_SWEEP_SECONDS)  # the probe's answer wakes us
+                free = 1
+            rows = outbox.claim(session, free, t, lease=lease, burst=cfg["SEND_CUSTOMER_BURST"],
+                                interval=timedelta(seconds=cfg["SEND_CUSTOMER_INTERVAL"]))
+            if probing and rows:
+                circuit.set_probe(session, rows[0].id, t + lease)
+                log.info("circuit half-open: probing the Graph API with outbox %s", rows[0].id)
             jobs = [(r.id, r.recipient, r.body) for r in rows]
-            full = len(jobs) == free
+            full = len(jobs) == free and not probing
             due = None if full else outbox.next_due(session)
         for job in jobs:
             self.limiter.acquire()
@@ -166,7 +180,7 @@ class Sender:
             self.pool.submit(self._send, *job)
         if full:
             return len(jobs), 0.0  # there may be more: claim again at once
-        wait = IDLE_SWEEP_SECONDS if due is None else (due - now()).total_seconds()
+        wait = IDLE_SWEEP_SECONDS if due is None else (due - t).total_seconds()
         # rows due now but blocked behind a send in flight are woken by that send's completion
         return len(jobs), min(max(wait, 0.05), IDLE_SWEEP_SECONDS)
 
@@ -229,32 +243,73 @@ class Sender:
 
     def _record(self, row_id: int, outcome) -> None:
         kind, value = outcome
-        cfg, t = self.config, now()
+        cfg, t = self.config, self.clock()
         with transaction(self.sessions) as session:
             row = session.get(OutboundMessage, row_id, with_for_update=True)
             if kind == "sent":
                 outbox.mark_sent(row, value, t)
                 log.info("outbox %s: sent %s", row_id, value)
+                self._answered(session, t)
             elif kind == "transient":
-                outbox.retry_later(row, t, cfg["SEND_BACKOFF_BASE"], cfg["SEND_MAX_ATTEMPTS"], None, f"network: {value}")
+                self._retry_or_hold(session, row, t, None, f"network: {value}")
                 log.warning("outbox %s: network error, retrying: %s", row_id, value)
             elif kind == "timeout":
                 if row.status in (OutboundStatus.SENDING, OutboundStatus.UNCONFIRMED):
                     outbox.await_confirmation(row, t, cfg["SEND_RECONCILE_SECONDS"], f"no answer from Meta: {type(value).__name__}")
                 log.warning("outbox %s: %s; waiting for a status webhook before resending", row_id, type(value).__name__)
+                self._failed(session, row_id, t, f"no answer: {type(value).__name__}")
             elif kind == "invalid":
                 outbox.dead_letter(row, t, None, f"cannot build the message: {value}")
                 log.error("outbox %s: dead-lettered, cannot build the message: %s", row_id, value)
             else:
                 self._handle_error(session, row, value, t)
 
+    def _failed(self, session, row_id: int, t: datetime, reason: str) -> bool:
+        """Count a failure that says the API is down; True if the circuit is open now."""
+        cfg = self.config
+        was_open = circuit.read(session, t).state is not circuit.State.CLOSED
+        is_open = circuit.failed(session, row_id, t, cfg["SEND_CIRCUIT_THRESHOLD"], cfg["SEND_CIRCUIT_COOLDOWN"],
+                                 cfg["SEND_BACKOFF_CAP"], reason)
+        if is_open and not was_open:
+            log.error("circuit open: the Graph API keeps failing (%s); every sender pauses and probes "
+                      "with one message at a time", reason)
+        return is_open
+
+    def _answered(self, session, t: datetime) -> None:
+        if circuit.answered(session, t):
+            log.warning("circuit closed: the Graph API answers again; sending resumes")
+            outbox.wake_senders(session)
+            self.wakeup.set()
+
+    def _retry_or_hold(self, session, row: OutboundMessage, t: datetime, code: int | None, title: str) -> None:
+        """A server or network failure: back off, or, when the circuit is open, wait for it
+        without spending the attempt."""
+        if self._failed(session, row.id, t, title):
+            outbox.requeue(row, t)
+            row.error_code, row.error_title = code, title
+            return
+        self._retry(session, row, t, code, title)
+
+    def _retry(self, session, row: OutboundMessage, t: datetime, code: int | None, title: str) -> None:
+        """Back off, or dead-letter the row once it is no longer worth sending."""
+        cfg = self.config
+        outbox.retry_later(row, session.get(Customer, row.customer_id), t, cfg["SEND_BACKOFF_BASE"],
+                           cfg["SEND_BACKOFF_CAP"], cfg["SEND_GIVE_UP_HOURS"], code, title)
+        if row.status == OutboundStatus.DEAD:
+            log.error("outbox %s: dead-lettered: %s", row.id, row.error_title)
+
     def _handle_error(self, session, row: OutboundMessage, exc: wa_errors.WhatsAppError, t: datetime) -> None:
         """Retry, fall back to a template, pause, or dead-letter, by pywa's error class."""
         cfg, code = self.config, exc.code
         title = f"{exc.message}" + (f" ({exc.details})" if exc.details else "")
+        if (exc.status_code or 0) >= 500:
+            self._retry_or_hold(session, row, t, code, title)
+            log.warning("outbox %s: %s %s (HTTP %s), attempt %d", row.id, code, title, exc.status_code, row.attempts)
+            return
+        self._answered(session, t)  # a client error: the API itself is up
         if code in ACCOUNT_CODES or isinstance(exc, (wa_errors.AuthorizationError, wa_errors.IntegrityError)):
             until = t + timedelta(seconds=cfg["SEND_ACCOUNT_PAUSE_SECONDS"])
-            outbox.pause(session, until, f"{code}: {title}")
+            circuit.pause(session, until, f"{code}: {title}")
             outbox.requeue(row, t)
             row.error_code, row.error_title = code, title
             log.critical("WhatsApp account error %s (%s): sending paused until %s. Check the token and the "
@@ -263,10 +318,9 @@ class Sender:
             outbox.window_closed(session, row, t, self.app.extensions["shopbot.content"].current())
             log.warning("outbox %s: 24-hour window closed (%s)", row.id, row.status)
         elif (code in THROTTLING_CODES or code in TRANSIENT_CODES or exc.is_transient
-              or isinstance(exc, wa_errors.ThrottlingError)
-              or (exc.status_code or 0) >= 500):
-            outbox.retry_later(row, t, cfg["SEND_BACKOFF_BASE"], cfg["SEND_MAX_ATTEMPTS"], code, title)
-            log.warning("outbox %s: %s %s, retry %d", row.id, code, title, row.attempts)
+              or isinstance(exc, wa_errors.ThrottlingError)):
+            self._retry(session, row, t, code, title)
+            log.warning("outbox %s: %s %s, attempt %d", row.id, code, title, row.attempts)
         else:
             outbox.dead_letter(row, t, code, title)
             log.error("outbox %s: dead-lettered: %s %s", row.id, code, title)

@@ -1,8 +1,8 @@
 """A local fake of the Graph API's send endpoints, for the sandbox, the tests and bench/.
 
 It answers like Meta: `{"messages": [{"id": "wamid..."}]}` on success and
-Meta's error JSON on failure. Tests script failures (`fail_next`) and slow
-answers (`delay_next`); the sandbox adds status feedback so the chat page
+Meta's error JSON on failure. Tests script failures (`fail_next`), slow
+answers (`delay_next`) and outages (`fail_with` ... `recover`); the sandbox adds status feedback so the chat page
 sees ticks, fed back to `/webhook` as real signed status webhooks.
 """
 from __future__ import annotations
@@ -39,6 +39,7 @@ class FakeGraph:
     def __post_init__(self):
         self._lock = threading.Lock()
         self._script: deque[Scripted] = deque()
+        self._outage: tuple[Scripted, float | None] | None = None  # (answer, time.monotonic() end)
         self._seq = itertools.count(1)
         self.changed = threading.Condition(self._lock)
 
@@ -52,6 +53,20 @@ class FakeGraph:
         """The next `times` sends are accepted, but answered only after `seconds`."""
         with self._lock:
             self._script.extend(Scripted(delay=seconds) for _ in range(times))
+
+    def fail_with(self, http_status: int = 500, seconds: float | None = None, code: int = 131000,
+                  message: str = "Service temporarily unavailable", delay: float = 0.0) -> None:
+        """An outage: every send gets HTTP `http_status` with Meta's error `code` until `recover()`,
+        or for `seconds`. With `delay`, each answer comes that late (longer than the sender's
+        timeout: the API hangs). Nothing is accepted meanwhile."""
+        with self._lock:
+            end = None if seconds is None else time.monotonic() + seconds
+            self._outage = (Scripted(code=code, http_status=http_status, message=message, delay=delay), end)
+
+    def recover(self) -> None:
+        """End an outage started by `fail_with`."""
+        with self._lock:
+            self._outage = None
 
     # -- reading ---------------------------------------------------------------
     def messages_to(self, recipient: str) -> list[dict]:
@@ -68,13 +83,26 @@ class FakeGraph:
         with self._lock:
             self.accepted.clear()
             self._script.clear()
+            self._outage = None
             self.attempts = 0
 
     # -- serving ---------------------------------------------------------------
     def _next_script(self) -> Scripted | None:
         with self._lock:
             self.attempts += 1
+            if self._outage is not None:
+                answer, end = self._outage
+                if end is None or time.monotonic() < end:
+                    return answer
+                self._outage = None
             return self._script.popleft() if self._script else None
+
+    @staticmethod
+    def _error(script: Scripted):
+        if script.delay:
+            time.sleep(script.delay)  # an outage that hangs: the caller has given up by now
+        return jsonify({"error": {"message": script.message, "type": "OAuthException", "code": script.code,
+                                  "error_data": {"details": script.message}, "fbtrace_id": "fake"}}), script.http_status
 
     def blueprint(self, name: str = "fake_graph") -> Blueprint:
         bp = Blueprint(name, __name__)
@@ -86,9 +114,7 @@ class FakeGraph:
             if self.latency:
                 time.sleep(self.latency)
             if script and script.code is not None:
-                return jsonify({"error": {"message": script.message, "type": "OAuthException",
-                                          "code": script.code, "error_data": {"details": script.message},
-                                          "fbtrace_id": "fake"}}), script.http_status
+                return self._error(script)
             wamid = f"wamid.fake.{uuid.uuid4().hex}"
             entry = {"seq": next(self._seq), "wamid": wamid, "phone_id": phone_id, "payload": payload,
                      "at": time.time()}
@@ -105,7 +131,9 @@ class FakeGraph:
 
         @bp.post("/v<version>/<phone_id>/media")
         def media(version, phone_id):
-            self._next_script()
+            script = self._next_script()
+            if script and script.code is not None and self._outage is not None:
+                return self._error(script)
             return jsonify({"id": f"media.fake.{uuid.uuid4().hex[:16]}"})
 
         return bp

@@ -20,7 +20,7 @@ from ..conversation.turn import text
 from ..db import transaction
 from ..inbound import now
 from ..messages import LIMITS
-from ..models import Conversation, Customer, Handoff, HandoffReason, Order, StaffMember
+from ..models import Conversation, Customer, Handoff, HandoffReason, Order, OutboundMessage, StaffMember
 from ..notifications import WINDOW, window_open
 from . import bp
 from .desk import status_name
@@ -211,6 +211,23 @@ def reply(customer_id: int):
         return _refuse(customer_id, "The 24-hour window is closed, so WhatsApp only accepts an approved template. "
                                     "Your reply was not sent; pick a template below.", draft)
     current_app.extensions["shopbot.wakeup"].set()
+    return _back(customer_id)
+
+
+@bp.post("/chats/<int:customer_id>/messages/<int:message_id>/retry")
+def retry_message(customer_id: int, message_id: int):
+    """Queue a message we gave up on (dead) again; it keeps its place before the customer's later ones."""
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        row = s.get(OutboundMessage, message_id)
+        if row is None or row.customer_id != customer_id:
+            return render_template("staff/error.html", title="No such message",
+                                   message="This message is not in this chat."), 404
+        result = outbox.requeue_dead(s, [message_id], now())
+    if result.refused:  # a colleague retried it first, say
+        flash(f"Not queued again: {result.refused[message_id]}.", "error")
+        return _back(customer_id)
+    current_app.extensions["shopbot.wakeup"].set()
+    flash("Queued again; it goes out as soon as WhatsApp takes it.")
     return _back(customer_id)
 
 

@@ -33,6 +33,8 @@ class Entry:
     status: str | None = None  # outbound only
     tick: str = ""
     error: str | None = None  # why a send failed, in Meta's words
+    message_id: int | None = None  # the outbox row, for outbound messages
+    can_retry: bool = False  # we gave up on it (dead): staff may queue it again
 
 
 def inbound_text(message) -> str:
@@ -102,6 +104,7 @@ def entries(session: Session, customer_id: int, customer_name: str, limit: int =
         error = None
         if status in (OutboundStatus.FAILED, OutboundStatus.DEAD):
             error = f"{row.error_title or 'unknown error'}" + (f" ({row.error_code})" if row.error_code else "")
-        merged.append(Entry(row.created_at, False, outbound_text(row.body), staff_name or "Bot", word, tick, error))
+        merged.append(Entry(row.created_at, False, outbound_text(row.body), staff_name or "Bot", word, tick, error,
+                            row.id, status is OutboundStatus.DEAD))
     merged.sort(key=lambda e: (e.at, not e.incoming))
     return merged[-limit:]
