@@ -97,7 +97,7 @@ class WebhookDeliveries:
                 answer: int | str = resp.status
             finally:
                 conn.close()
-        except Exception as exc:  # refused, reset, timed out: Meta sees no 200 and retries
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out: no 200, retry
             answer = type(exc).__name__
         t = time.monotonic()
         with self._cond:
@@ -175,7 +175,7 @@ class FakeGraph:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self):  # noqa: N802 (http.server's naming)
+            def do_POST(self):
                 fake._handle(self)
 
             def log_message(self, *_args):

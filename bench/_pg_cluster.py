@@ -57,7 +57,7 @@ def sweep_stale() -> list[str]:
         data = Path(path) / "data"
         if (data / "postmaster.pid").exists():
             subprocess.run([str(BIN / "pg_ctl"), "stop", "-D", str(data), "-m", "immediate", "-w", "-t", "20"],
-                           capture_output=True, timeout=30, **_as_postgres())
+                           check=False, capture_output=True, timeout=30, **_as_postgres())
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
@@ -81,7 +81,7 @@ class PrivateCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}"
 
     def _pg_ctl(self, *args: str, timeout: float = 60) -> None:
-        result = subprocess.run([str(BIN / "pg_ctl"), *args, "-D", str(self.data)], capture_output=True,
+        result = subprocess.run([str(BIN / "pg_ctl"), *args, "-D", str(self.data)], check=False, capture_output=True,
                                 text=True, timeout=timeout, **_as_postgres())
         if result.returncode != 0:
             raise RuntimeError(f"pg_ctl {args[0]} failed ({result.returncode}): "
@@ -97,7 +97,7 @@ class PrivateCluster:
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
         result = subprocess.run([str(BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                                  "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
-                                capture_output=True, text=True, timeout=120, **_as_postgres())
+                                check=False, capture_output=True, text=True, timeout=120, **_as_postgres())
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed: {(result.stderr or result.stdout).strip()[-500:]}")
         with open(self.data / "postgresql.conf", "a") as conf:
@@ -131,7 +131,7 @@ class PrivateCluster:
         try:
             if (root / "data" / "postmaster.pid").exists():
                 subprocess.run([str(BIN / "pg_ctl"), "stop", "-D", str(root / "data"), "-m", "immediate",
-                                "-w", "-t", "30"], capture_output=True, timeout=40, **_as_postgres())
+                                "-w", "-t", "30"], check=False, capture_output=True, timeout=40, **_as_postgres())
         finally:
             try:
                 self.log_copy.parent.mkdir(parents=True, exist_ok=True)

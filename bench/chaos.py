@@ -37,15 +37,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
-from _fake_meta import FakeGraph, WebhookDeliveries, pid_of_client  # noqa: E402
-from _pg_cluster import PrivateCluster  # noqa: E402
+import _common as c
+from _chaos_report import ENDED, report
+from _fake_meta import FakeGraph, WebhookDeliveries, pid_of_client
+from _pg_cluster import PrivateCluster
 
 DB_NAME = "shopbot_chaos"
 LOGS = c.OUT / "chaos"
@@ -53,11 +53,6 @@ LOGS = c.OUT / "chaos"
 #: customer's first message too (a first "opening hours" would get a welcome as well, so it is not
 #: used). Checked against the rows the bot queues: "extra replies" shows a text answered with more.
 TEXTS = {"hi": 1, "menu": 1, "hello": 1, "thanks!": 1}
-#: Outbound statuses a row can end in; anything else is still moving. Rows that ended but were
-#: never sent (failed, dead, held...) are counted as stuck and as lost.
-DONE = {"sent", "delivered", "read"}
-ENDED = DONE | {"failed", "dead", "held"}
-CONVERGE_TARGET = 120.0  # seconds after the Graph API comes back
 T0_DELAY = 1.0
 
 
@@ -189,7 +184,8 @@ class Run:
         self.supervisor: Supervisor | None = None
         self.gunicorn: subprocess.Popen | None = None
         self.t0 = 0.0
-        self.texts: dict[str, str] = {}  # wamid -> text
+        self.texts: dict[str, str] = {}  # wamid -> what the customer said
+        self.expected: dict[str, int] = {}  # wamid -> replies the sample shop sends for it
         self.notes: dict[str, object] = {}
         self.fault_ends: list[float] = []
 
@@ -219,7 +215,7 @@ class Run:
             PAYMENT_WEBHOOK_SECRET="chaos-pay-" + os.urandom(8).hex(), PUBLIC_URL=f"http://127.0.0.1:{self.web_port}")
         env.pop("SHOPBOT_SANDBOX", None)  # live mode: the production keys above, nothing implicit
         done = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "db", "upgrade"],
-                              env=env, cwd=c.ROOT, capture_output=True, text=True, timeout=120)
+                              env=env, cwd=c.ROOT, check=False, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"shopbot db upgrade failed: {(done.stderr or done.stdout)[-800:]}")
         self.gunicorn = self.procs.start("gunicorn", c.gunicorn_args("wsgi:app", self.web_port), env)
@@ -246,6 +242,7 @@ class Run:
             text = texts[(i // a.customers + customers.index(wa_id)) % len(texts)]
             wamid = f"wamid.chaos.{i:05d}"
             self.texts[wamid] = text
+            self.expected[wamid] = TEXTS[text]
             raw = c.text_webhook(wa_id, text, wamid, name=f"Customer {wa_id[-3:]}")
             self.messages.submit(wamid, raw, due=self.t0 + i / rate)
         self.customers = customers
@@ -302,9 +299,10 @@ class Run:
     def restart_postgres(self) -> None:
         mode, down = self.args.pg_mode, self.plan.pg_down
         stopped = time.monotonic()
+        self.say(f"PostgreSQL stops (pg_ctl stop -m {mode}) for {down:g} s; a webhook is posted while it is down")
         self.cluster.stop_server(mode)
         probe = "wamid.chaos.probe"
-        self.texts[probe] = "menu"
+        self.texts[probe], self.expected[probe] = "menu", TEXTS["menu"]
         delivery = self.messages.submit(probe, c.text_webhook(self.customers[0], "menu", probe), schedule=False)
         first = self.messages.post_once(delivery)
         if first != 200:
@@ -313,8 +311,8 @@ class Run:
         time.sleep(max(0.0, stopped + down - time.monotonic()))
         self.cluster.start_server()
         self.fault_ends.append(time.monotonic())
-        self.say(f"PostgreSQL stopped (pg_ctl stop -m {mode}) for {time.monotonic() - stopped:.1f} s and started "
-                 f"again; a webhook posted while it was down got {first} (retried until stored)")
+        self.say(f"PostgreSQL started again after {time.monotonic() - stopped:.1f} s down; the webhook posted"
+                 f" meanwhile got {first} (and is retried until stored)")
 
     def run_faults(self) -> None:
         p, g = self.plan, self.graph
@@ -383,111 +381,6 @@ class Run:
         return None
 
 
-# -- figures ----------------------------------------------------------------------------------
-def figures(run: Run, url: str, converged_at: float | None) -> bool:
-    """Print the results table; return True when every target is met."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
-        stored = conn.execute("SELECT external_id, count(*) OVER (PARTITION BY external_id) FROM inbound_event"
-                              " WHERE kind = 'message'").fetchall()
-        events = conn.execute("SELECT kind, status, count(*) FROM inbound_event GROUP BY kind, status").fetchall()
-        rows = conn.execute("SELECT id, cause, status, wamid, error_title, body->>'type', left(body->>'text', 40)"
-                            " FROM outbound_message").fetchall()
-    sent = set(run.messages.deliveries)
-    ours = [(eid, n) for eid, n in stored if eid in sent]
-    stored_once = len({eid for eid, _n in ours})
-    twice = sum(1 for _eid, n in ours if n > 1)
-    acked = sum(1 for d in run.messages.deliveries.values() if d.done_at is not None)
-
-    accepted = run.graph.accepted_by_tracker()
-    accepted_wamids = {s.wamid for sends in accepted.values() for s in sends}
-    duplicates = sum(len(v) - 1 for tracker, v in accepted.items() if tracker is not None and len(v) > 1)
-    untracked = len(accepted.get(None, []))
-
-    def delivered(row) -> bool:
-        row_id, _cause, _status, wamid = row[:4]
-        return bool(accepted.get(f"outbox:{row_id}")) or (wamid is not None and wamid in accepted_wamids)
-
-    by_cause: dict[str, list] = {}
-    for row in rows:
-        by_cause.setdefault(row[1], []).append(row)
-    expected = sum(TEXTS[run.texts[k]] for k in sent)
-    queued = sum(len(by_cause.get(k, [])) for k in sent)
-    delivered_rows = sum(1 for k in sent for r in by_cause.get(k, []) if delivered(r))
-    lost = extra = 0
-    lost_why: Counter = Counter()
-    extra_examples: list[str] = []
-    for k in sent:
-        mine = by_cause.get(k, [])
-        ok = sum(1 for r in mine if delivered(r))
-        missing = max(0, TEXTS[run.texts[k]] - ok)
-        lost += missing
-        extra += max(0, len(mine) - TEXTS[run.texts[k]])
-        if len(mine) > TEXTS[run.texts[k]]:
-            extra_examples.append(f"{run.texts[k]!r} -> " + ", ".join(f"{r[5]} {r[6]!r}" for r in mine))
-        if missing:
-            why = [r[2] for r in mine if not delivered(r)] or ["never queued"]
-            lost_why.update(why[:missing])
-    stuck_out = Counter(r[2] for r in rows if r[2] not in DONE)
-    stuck_in = Counter({f"{kind} {status}": n for kind, status, n in events if status != "processed"})
-    dead_titles = Counter((r[4] or "")[:70] for r in rows if r[2] not in DONE)
-
-    graph_back = run.t0 + run.plan.outage[1]
-    last_fault = max(run.fault_ends + [graph_back] + [t + run.supervisor.delay for t, _i, _rc in run.supervisor.exits])
-    after_graph = None if converged_at is None else converged_at - graph_back
-    after_fault = None if converged_at is None else converged_at - last_fault
-    probe = run.notes.get("probe first answer")
-    probe_ok = isinstance(probe, int) and 500 <= probe < 600 and run.messages.deliveries["wamid.chaos.probe"].done_at is not None
-
-    retried = [d for d in run.messages.deliveries.values() if any(a != 200 for _t, a in d.answers)]
-    answers = Counter(str(a) for d in run.messages.deliveries.values() for _t, a in d.answers if a != 200)
-    status_answers = Counter(str(a) for d in run.statuses.deliveries.values() for _t, a in d.answers if a != 200)
-
-    def breakdown(counter: Counter) -> str:
-        return " (" + ", ".join(f"{k} {v}" for k, v in counter.most_common()) + ")" if counter else ""
-
-    results: list[tuple[str, str, str, bool | None]] = [
-        ("messages sent (signed webhooks)", f"{len(sent)}", "", None),
-        ("acknowledged 200 in the end (Meta's retries)", f"{acked} of {len(sent)}", "all", acked == len(sent)),
-        ("messages stored, each exactly once", f"{stored_once} of {len(sent)}, {twice} twice",
-         "all, once", stored_once == len(sent) and twice == 0),
-        ("webhook while PostgreSQL was down", f"{probe}, then stored" if probe_ok else f"{probe}",
-         "5xx, then stored", probe_ok),
-        ("replies expected", f"{expected} ({queued} queued by the bot)", "", None),
-        ("replies delivered (rows the Graph API accepted)", f"{delivered_rows}", f"{expected}", delivered_rows >= expected),
-        ("lost (expected, never delivered)", f"{lost}{breakdown(lost_why)}", "0", lost == 0),
-        ("duplicates (a row accepted more than once)", f"{duplicates}", "0", duplicates == 0),
-        ("extra replies (more rows than expected)", f"{extra}", "0", extra == 0),
-        ("stuck outbound rows (not sent/delivered/read)", f"{sum(stuck_out.values())}{breakdown(stuck_out)}", "0",
-         not stuck_out),
-        ("stuck inbound events (not processed)", f"{sum(stuck_in.values())}{breakdown(stuck_in)}", "0", not stuck_in),
-        ("converged after the Graph API came back",
-         f"{after_graph:.1f} s" if after_graph is not None else f"not within {run.args.settle:g} s",
-         f"<= {CONVERGE_TARGET:g} s", after_graph is not None and after_graph <= CONVERGE_TARGET),
-        ("converged after the last fault", f"{after_fault:.1f} s" if after_fault is not None else "-", "", None),
-        ("commands run by hand", "0", "0", True),
-    ]
-    print("\nResults (counted from the database and the fake Graph API's record of every send):")
-    width = max(len(r[0]) for r in results) + 2
-    for label, measured, target, ok in results:
-        verdict = "" if ok is None else ("PASS" if ok else "MISS")
-        print(f"  {label:<{width}} {measured:<34} {('target ' + target) if target else '':<16} {verdict}".rstrip())
-    print("\nDetails:")
-    print(f"  webhooks answered other than 200 before being stored: {len(retried)} bodies{breakdown(answers)};"
-          f" most attempts for one body: {max((len(d.answers) for d in run.messages.deliveries.values()), default=0)}")
-    print(f"  status webhooks posted by the fake: {len(run.statuses.deliveries)},"
-          f" answered other than 200 first{breakdown(status_answers) or ': none'}")
-    print(f"  Graph API requests: {sum(run.graph.counts().values())}{breakdown(Counter(run.graph.counts()))};"
-          f" accepted sends without a tracker: {untracked}")
-    print(f"  worker exits restarted by the supervisor: {len(run.supervisor.exits)}")
-    for example in extra_examples[:5]:
-        print(f"  answered with more than expected: {example}")
-    if dead_titles:
-        print("  why rows ended unsent: " + "; ".join(f"{n} x {t!r}" for t, n in dead_titles.most_common(3)))
-    return all(ok for *_rest, ok in results if ok is not None)
-
-
 def main() -> int:
     args = parse_args()
     started = time.monotonic()
@@ -504,7 +397,7 @@ def main() -> int:
         converged_at = run.settle(f"{run.cluster.server_url}/{DB_NAME}")
         if converged_at is not None:
             run.say("converged: every webhook stored, every event processed, every outbox row finished")
-        ok = figures(run, f"{run.cluster.server_url}/{DB_NAME}", converged_at)
+        ok = report(run, f"{run.cluster.server_url}/{DB_NAME}", converged_at)
         print(f"\n(finished in {time.monotonic() - started:.0f} s; logs in {LOGS}; the private cluster is removed)")
         return 0 if ok else 1
     finally:
