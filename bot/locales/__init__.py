@@ -115,11 +115,12 @@ def _read(path: Path, rel: str, problems: list[Problem]) -> dict[str, Any] | Non
         if key == "version":
             continue
         if key == "replace":
-            names = _entries(data, key, rel, problems) or []
-            for name in names:
+            replaced = _entries(data, key, rel, problems) or []
+            for name in replaced:
                 if name not in KEYS:
-                    problems.append(Problem(rel, line, f"`replace` names an unknown key `{name}`{did_you_mean(name, KEYS)}"))
-            values["replace"] = frozenset(names)
+                    problems.append(Problem(rel, line, f"`replace` names an unknown key `{name}`"
+                                                       f"{did_you_mean(name, KEYS)}"))
+            values["replace"] = frozenset(replaced)
         elif key not in KEYS:
             problems.append(Problem(rel, line, f"unknown key `{key}`{did_you_mean(str(key), KEYS)}"))
         elif key in TEXTS:
@@ -147,11 +148,14 @@ def _read(path: Path, rel: str, problems: list[Problem]) -> dict[str, Any] | Non
 
 
 def _valid_range(text: str) -> bool:
+    """Letters and ranges (like Arabic's) that fit in a regex [...]: no brackets, escapes or reversed ranges."""
+    if not text or any(c in text for c in "[]\\^"):
+        return False
     try:
         re.compile(f"[{text}]")
     except re.error:
         return False
-    return bool(text)
+    return True
 
 
 def _words(key: str, entries: list[str]) -> frozenset[str]:
