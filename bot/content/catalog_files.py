@@ -115,7 +115,8 @@ def _image(value: str, root: Path, rel: str, line: int, problems: list[Problem])
     return value
 
 
-def load_catalog(root: Path, shop_currency: str, problems: list[Problem], words: LanguagePack | None = None) -> Catalog:
+def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
+                 words: LanguagePack | None = None) -> Catalog:
     """Read both files; rows with errors are left out (and reported). `words` are for its search index."""
     categories = load_categories(root, problems)
     category_ids = [c.id for c in categories]

@@ -7,8 +7,8 @@ outbox in the same transaction as the new state.
 A tapped button or list row carries its whole meaning in its id
 (`product:linen-shirt`, `add:TEE-RED-M`), so old buttons keep working in any
 state. Typed text goes through the global commands (flows/intents.yaml, then
-the language packs' `commands`), then the current state's own reading (a number on a
-product card is a quantity), then product search.
+the language packs' `commands`), then the current state's own reading (a
+number on a product card is a quantity), then product search.
 """
 from __future__ import annotations
 
