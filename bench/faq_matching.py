@@ -63,7 +63,7 @@ def main() -> None:
     rnd = random.Random(3)
     entries = synthetic_entries(500, rnd) + list(content.faq.entries)
     started = time.perf_counter()
-    matcher = Matcher(content.intents.phrases, entries, content.languages)
+    matcher = Matcher(content.intents.phrases, entries, content.languages, content.packs)
     build = time.perf_counter() - started
     sample = messages(entries, rnd, 3000)
     for text in sample[:300]:

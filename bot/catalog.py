@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .locales import LanguagePack
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Catalog:
     categories: tuple[Category, ...]
     products: tuple[Product, ...]
     catalog_dir: str = ""
+    words: LanguagePack | None = None  # every language pack combined: what search ignores and translates
     _by_sku: dict = field(default_factory=dict, repr=False, compare=False)
     _by_product: dict = field(default_factory=dict, repr=False, compare=False)
 

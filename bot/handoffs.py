@@ -36,11 +36,6 @@ REASON_LABELS = {
     HandoffReason.PROBLEM_ORDER: "a problem with an order",
     HandoffReason.STAFF: "taken over by staff",
 }
-DAY_NAMES = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-    "ar": ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"),
-}
 
 
 def open_handoff_of(session: Session, customer_id: int, lock: bool = False) -> Handoff | None:
@@ -64,7 +59,7 @@ def opens_text(content: Content, lang: str, now: datetime) -> str:
         return content.render("opens_today", lang, time=time)
     if local.date() == today + timedelta(days=1):
         return content.render("opens_tomorrow", lang, time=time)
-    day = DAY_NAMES.get(lang, DAY_NAMES["en"])[local.weekday()]
+    day = content.pack(lang).days[local.weekday()]  # the customer's language pack
     return content.render("opens_on", lang, day=day, time=time)
 
 

@@ -23,14 +23,17 @@ def wa_me(number: str, text: str) -> str:
 
 
 def chat_text(content: Content, product_id: str | None = None, source: str | None = None) -> str:
-    """The prefilled enquiry: general, or about one product."""
+    """The prefilled enquiry: general, or about one product, in the shop's default language
+    (its language pack's `chat_link` and `chat_link_product`)."""
+    pack = content.pack(content.default_language)
+    shop = str(content.shop["name"])
     if product_id:
         product = content.catalog.product(product_id)
         if product is None:
             raise KeyError(product_id)
-        body = f"Hi {content.shop['name']}! I'd like to know more about {product.name} [{product.id}]"
+        body = pack.chat_link_product.replace("{shop}", shop).replace("{product}", product.name) + f" [{product.id}]"
     else:
-        body = f"Hi {content.shop['name']}! I have a question."
+        body = pack.chat_link.replace("{shop}", shop)
     return body + (f" [via {source}]" if source else "")
 
 

@@ -4,7 +4,9 @@ An inverted index from normalised words to products; each query word is
 matched exactly, by prefix ("sneak" -> sneakers) and fuzzily with rapidfuzz
 against the vocabulary (not against every product), so a query costs about
 the same for 100 or 100,000 products. Option values ("red", "42") also pick
-the variant the customer asked for.
+the variant the customer asked for. The words search ignores ("do you
+have", "quiero"), the words that name an option ("size", "talla") and colour
+synonyms ("roja" for Red) come from the language packs (`catalog.words`).
 """
 from __future__ import annotations
 
@@ -18,27 +20,6 @@ from .catalog import Catalog, Product, Variant
 from .text import singular, words as _words
 
 WEIGHTS = {"name": 1.0, "keyword": 0.9, "option": 0.95, "category": 0.6}
-
-#: Colour names customers type in Spanish and Arabic, so "camiseta roja" finds the Red variant
-#: without the owner listing every translation.
-COLOUR_SYNONYMS = {
-    "red": "rojo roja rojos rojas احمر حمراء", "blue": "azul azules ازرق زرقاء", "white": "blanco blanca blancos blancas ابيض بيضاء",
-    "black": "negro negra negros negras اسود سوداء", "grey": "gray gris grises رمادي", "green": "verde verdes اخضر خضراء",
-    "yellow": "amarillo amarilla اصفر صفراء", "pink": "rosa rosado وردي", "brown": "marron marrón بني",
-    "beige": "beis بيج", "orange": "naranja برتقالي", "purple": "morado lila بنفسجي", "navy": "marino azul marino كحلي",
-    "mustard": "mostaza خردلي", "sand": "arena رملي", "sage": "salvia",
-}
-#: Words that name an option rather than a product ("size 42", "talla M", "مقاس").
-OPTION_WORDS = frozenset("size sizes talla tallas numero número color colour colores لون مقاس المقاس taille".split())
-STOPWORDS = frozenset("""
-a an the and or of for to in on with without do does you your have has any some i im me my we want need
-looking look find search show please pls can could would like is are it this that these those there got
-sell selling buy get one ones something thing things hi hello hey thanks
-de del la las el los un una unos unas y o para con sin en tienes tienen teneis tenéis hay quiero busco
-me gustaria gustaría algo por favor vendes venden
-هل عندكم عندك يوجد في من على ابحث عن اريد أريد لو سمحت
-""".split())
-
 
 @dataclass(frozen=True)
 class Hit:
@@ -69,6 +50,10 @@ class SearchIndex:
 
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
+        pack = catalog.words  # every language pack's words, combined (bot.locales)
+        self.stopwords = pack.search_stopwords if pack else frozenset()
+        self.option_words = pack.option_words if pack else frozenset()
+        colours = pack.colours if pack else {}
         self.products = [p for p in catalog.products if p.active_variants]
         postings: dict[str, dict[int, float]] = {}
         option_terms: dict[str, dict[int, set[str]]] = {}  # term -> product -> SKUs
@@ -108,7 +93,7 @@ class SearchIndex:
                 for name, value in variant.options:
                     self.option_names.update(cached_words(name))
                     for w in cached_words(value):
-                        for term in [w, *COLOUR_SYNONYMS.get(w, "").split()]:
+                        for term in [w, *sorted(colours.get(w, ()))]:
                             add(term, idx, WEIGHTS["option"], short_ok=True)  # sizes S, M, L
                             option_terms.setdefault(singular(term), {}).setdefault(idx, set()).add(variant.sku)
         self.postings = {
@@ -146,7 +131,7 @@ class SearchIndex:
 
     def query_words(self, query: str) -> list[str]:
         return [singular(w) for w in words(query)
-                if w not in STOPWORDS and w not in self.option_names and w not in OPTION_WORDS
+                if w not in self.stopwords and w not in self.option_names and w not in self.option_words
                 and (len(w) > 1 or w.isdigit() or w in self.option_terms)]
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:

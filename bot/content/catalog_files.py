@@ -10,11 +10,15 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..catalog import Catalog, Category, Product, Variant
 from ..messages import LIMITS
 from ..money import CURRENCIES, MoneyError, parse
 from .problems import Problem, did_you_mean
+
+if TYPE_CHECKING:
+    from ..locales import LanguagePack
 
 CATEGORY_COLUMNS = ("id", "title", "emoji", "description")
 PRODUCT_COLUMNS = ("sku", "product_id", "name", "category", "price", "currency", "description",
@@ -111,8 +115,9 @@ def _image(value: str, root: Path, rel: str, line: int, problems: list[Problem])
     return value
 
 
-def load_catalog(root: Path, shop_currency: str, problems: list[Problem]) -> Catalog:
-    """Read both files; rows with errors are left out (and reported)."""
+def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
+                 words: LanguagePack | None = None) -> Catalog:
+    """Read both files; rows with errors are left out (and reported). `words` are for its search index."""
     categories = load_categories(root, problems)
     category_ids = [c.id for c in categories]
     rel = "catalog/products.csv"
@@ -191,4 +196,4 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem]) -> Cat
                 tuple(dict.fromkeys(g["keywords"])), tuple(g["variants"]))
         for pid, g in groups.items()
     )
-    return Catalog(shop_currency, tuple(categories), products, str(root / "catalog"))
+    return Catalog(shop_currency, tuple(categories), products, str(root / "catalog"), words)

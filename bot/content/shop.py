@@ -16,6 +16,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from ruamel.yaml.comments import CommentedMap
 
+from .. import locales
 from ..catalog import EMPTY, Catalog
 from ..messages import LIMITS
 from ..money import CURRENCIES
@@ -83,10 +84,16 @@ class Content:
     hours: Any = None  # bot.opening_hours.OpeningHours, in the shop's timezone
     handoff: HandoffSettings = HandoffSettings()
     replies: Replies = Replies()
+    packs: Mapping[str, locales.LanguagePack] = field(default_factory=dict)  # language -> its pack
+    words: locales.LanguagePack = field(default_factory=lambda: locales.LanguagePack("*"))  # every pack combined
 
     @property
     def default_language(self) -> str:
         return self.languages[0]
+
+    def pack(self, lang: str) -> locales.LanguagePack:
+        """The language pack for `lang`, or English's (shipped, complete) when the shop has none for it."""
+        return self.packs.get(lang) or self.packs["en"]
 
     def render(self, key: str, lang: str | None = None, **context) -> str:
         """Render the owner's text `key` in `lang`, falling back to the default language."""
@@ -271,11 +278,13 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     shop, settings, settings_data = _load_settings(root, problems)
     languages = tuple(str(x) for x in (settings.get("languages") or [shop.get("default_language") or "en"]))
     texts = _load_texts(root, env, shop, languages, problems)
+    packs = locales.load_packs(root, languages, problems)
+    words = locales.combine(packs.values())
     menu, header = _load_menu(root, env, shop, languages, problems)
     currency = str(shop.get("currency") or "EUR").upper()
     if currency not in CURRENCIES:
         problems.append(Problem("flows/settings.yaml", 1, f"unknown currency `{currency}`{did_you_mean(currency, CURRENCIES)}"))
-    catalog = load_catalog(root, currency, problems)
+    catalog = load_catalog(root, currency, problems, words)
 
     def compile_text(source, rel, line, variables):
         return _compile(env, source, rel, line, problems, shop, variables)
@@ -307,8 +316,10 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
         languages=languages,
         faq=faq,
         intents=intents,
-        matcher=Matcher(intents.phrases, faq.entries, languages),
+        matcher=Matcher(intents.phrases, faq.entries, languages, packs),
         hours=hours,
         handoff=handoff,
         replies=replies,
+        packs=MappingProxyType(packs),
+        words=words,
     )

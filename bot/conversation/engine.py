@@ -6,9 +6,9 @@ outbox in the same transaction as the new state.
 
 A tapped button or list row carries its whole meaning in its id
 (`product:linen-shirt`, `add:TEE-RED-M`), so old buttons keep working in any
-state. Typed text goes through the global commands (declared once, in
-`parsing.COMMAND_WORDS`), then the current state's own reading (a number on a
-product card is a quantity), then product search.
+state. Typed text goes through the global commands (flows/intents.yaml, then
+the language packs' `commands`), then the current state's own reading (a
+number on a product card is a quantity), then product search.
 """
 from __future__ import annotations
 
@@ -129,12 +129,10 @@ def start_again(turn: Turn) -> Result:
     return MENU, [text(turn.text("start_confirmed")), {"type": "action", "action": "opt_out", "out": False}]
 
 
-LANGUAGE_NAMES = {"en": "English", "es": "Español", "ar": "العربية", "fr": "Français", "pt": "Português",
-                  "de": "Deutsch", "it": "Italiano"}
-
-
 def choose_language(turn: Turn) -> Result:
-    rows = [row(f"lang:{code}", LANGUAGE_NAMES.get(code, code)) for code in turn.content.languages]
+    """The shop's languages, each by its own name (its language pack's `name`, else its code)."""
+    packs = turn.content.packs
+    rows = [row(f"lang:{code}", packs[code].name if code in packs else code) for code in turn.content.languages]
     return MENU, [listing(turn.text("language_prompt"), turn.text("language_list"), rows)]
 
 
@@ -225,7 +223,7 @@ def _typed_quantity(turn: Turn, state: str, qty: int) -> Result | None:
 
 def _shop_text(turn: Turn, typed: str) -> Result:
     """Free text: a SKU, a product search (with an optional quantity), an FAQ, or the fallback."""
-    qty, wanted = quantity_and_rest(typed)
+    qty, wanted = quantity_and_rest(typed, turn.content.words)
     variant = turn.catalog.variant(wanted.strip().upper()) or turn.catalog.variant(wanted.strip())
     if variant is not None:
         return shopping.add(turn, variant.sku, qty or 1)
@@ -234,7 +232,7 @@ def _shop_text(turn: Turn, typed: str) -> Result:
     limits = free_text.settings(turn)
     top_faq = faq[0][1] if faq else 0
     top_search = hits[0].score if hits else 0
-    shopping_words = bool(qty) or free_text.looks_like_shopping(typed)
+    shopping_words = bool(qty) or free_text.looks_like_shopping(typed, turn.content.words)
     names_a_variant = bool(hits) and top_search >= 80 and hits[0].variant is not None and bool(hits[0].variant.options)
     if top_faq >= limits["faq_confident"] and not (shopping_words and top_search >= 60) and not names_a_variant and (
             top_search < 75 or top_faq >= top_search):
@@ -261,7 +259,7 @@ def _shop_text(turn: Turn, typed: str) -> Result:
 
 
 def intent_of(turn: Turn, body: str) -> str | None:
-    return turn.content.matcher.intent(body) or command(body)
+    return turn.content.matcher.intent(body) or command(body, turn.content.words)
 
 
 def _in_checkout(turn: Turn) -> Result | None:
@@ -309,7 +307,7 @@ def _handle(turn: Turn, state: str) -> Result:
     reference = references.find(turn.content.checkout.reference_prefix, event.text)
     if reference:
         return state, [{"type": "action", "action": "find_order", "reference": reference}]
-    if asks_order_status(event.text):
+    if asks_order_status(event.text, turn.content.words):
         return MENU, [{"type": "action", "action": "order_status"}]
     product_id, source = links.marks(event.text)
     if source:
@@ -318,7 +316,7 @@ def _handle(turn: Turn, state: str) -> Result:
         return browse.card(turn, product_id)
     if source:  # the general click-to-chat link: a greeting with the menu
         return show_menu(turn)
-    qty = bare_quantity(event.text)
+    qty = bare_quantity(event.text, turn.content.words)
     if qty is not None:
         handled = _typed_quantity(turn, state, qty)
         if handled is not None:

@@ -12,16 +12,16 @@ Every miss is recorded (already redacted) for the owner's report.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from ..opening_hours import DAY_KEYS
 from ..text import normalise
 from .turn import Result, Turn, buttons, text
 
+if TYPE_CHECKING:
+    from ..locales import LanguagePack
+
 DEFAULTS = {"faq_confident": 66, "faq_minimum": 56, "close_call": 5, "misses_before_person": 2}
-#: Words that make a message a product request ("do you have", "busco", "عندكم").
-SHOPPING_CUES = frozenset("""do you have got sell selling looking for want need buy any stock available
-tienes teneis tenéis tienen hay vendes venden busco quiero necesito comprar
-عندكم عندك يوجد ابحث اريد أريد ابغى بدي""".split())
-DAYS = (("mon", "Mon"), ("tue", "Tue"), ("wed", "Wed"), ("thu", "Thu"), ("fri", "Fri"), ("sat", "Sat"), ("sun", "Sun"))
 
 
 def settings(turn: Turn) -> dict:
@@ -35,7 +35,8 @@ def record(kind: str, detail: str | None = None, body: str | None = None) -> dic
 
 def faq_variables(turn: Turn) -> dict:
     hours = turn.content.settings.get("opening_hours") or {}
-    lines = [f"{label} {hours[key]}" for key, label in DAYS if key in hours]
+    days = turn.content.pack(turn.lang).short_days  # "Mon", "lun": the customer's language pack
+    lines = [f"{label} {hours[key]}" for key, label in zip(DAY_KEYS, days) if key in hours]
     options = turn.content.checkout
     delivery = [{"title": d.title, "fee": turn.money(d.fee) if d.fee else turn.text("free"), "eta": d.eta}
                 for d in options.delivery]
@@ -69,8 +70,9 @@ def did_you_mean(turn: Turn, matches: list[tuple[str, float]]) -> Result:
     return "menu", [buttons(turn.text("did_you_mean"), options)]
 
 
-def looks_like_shopping(body: str) -> bool:
-    return bool(set(normalise(body).split()) & SHOPPING_CUES)
+def looks_like_shopping(body: str, words: LanguagePack) -> bool:
+    """A product request ("do you have", "busco", "عندكم"): a shopping cue from any language pack."""
+    return bool(set(normalise(body).split()) & words.shopping_cues)
 
 
 def fallback(turn: Turn, body: str) -> Result:

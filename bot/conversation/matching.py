@@ -1,10 +1,10 @@
 """Understanding typed text: global intents, FAQ entries and the customer's language.
 
 Built once per loaded content. Text is normalised (case, accents, Arabic
-letter forms, punctuation) and, for the FAQ, stripped of filler words while
-numbers are kept. FAQ candidates are first narrowed by shared words (exact,
-prefix or a typo away), then scored with rapidfuzz, so matching stays fast
-with hundreds of entries.
+letter forms, punctuation) and, for the FAQ, stripped of filler words (every
+language pack's `fillers`) while numbers are kept. FAQ candidates are first
+narrowed by shared words (exact, prefix or a typo away), then scored with
+rapidfuzz, so matching stays fast with hundreds of entries.
 """
 from __future__ import annotations
 
@@ -12,36 +12,28 @@ import bisect
 import math
 import re
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from ..text import normalise, singular
 
-FILLERS = frozenset("""
-a an the is are am be do does did i im me my you your we our it its this that to of for in on at with and or
-please pls plz hi hello hey thanks thank can could would will should what which who how when where why
-there any some just really very so ok okay hey lol u ur
-el la los las un una unos unas de del al y o que por favor para en con me mi mis tu tus es son hay se
-como cuando donde porque pero muy ya hola gracias puedo puede
-ال في من على عن هل ما ماذا كيف متى اين أين لو سمحت من فضلك و او أو مع الى إلى انا أنا
-""".split())
-FILLERS = frozenset(normalise(w) for w in FILLERS)
-COURTESY = frozenset(normalise(w) for w in ("please", "pls", "plz", "por favor", "porfa", "porfavor", "thanks",
-                                            "لو سمحت", "من فضلك", "رجاء"))
-ARABIC = re.compile("[\u0600-\u06ff]")
-
-
-def strip_fillers(text: str) -> str:
-    words = [w for w in normalise(text).split() if w not in FILLERS or w.isdigit()]
-    return " ".join(words)
+if TYPE_CHECKING:
+    from ..locales import LanguagePack
 
 
 class Matcher:
     """Intents and FAQ entries for one loaded shop."""
 
-    def __init__(self, intents: dict[str, dict[str, tuple[str, ...]]], faq_entries, languages: tuple[str, ...]):
+    def __init__(self, intents: dict[str, dict[str, tuple[str, ...]]], faq_entries, languages: tuple[str, ...],
+                 packs: Mapping[str, LanguagePack]):
         self.languages = languages
+        self.fillers = frozenset().union(*(p.fillers for p in packs.values()))
+        self.courtesy = frozenset().union(*(p.courtesy for p in packs.values()))
+        self.scripts = {lang: re.compile(f"[{p.script}]") for lang, p in packs.items() if p.script}
+        self.marks = {lang: p.marks for lang, p in packs.items() if p.marks}
         self.intent_of: dict[str, str] = {}
         vocab: dict[str, set[str]] = defaultdict(set)
         for intent, by_lang in intents.items():
@@ -60,7 +52,7 @@ class Matcher:
             for lang in set(entry.questions) | set(entry.phrasings):
                 texts = [entry.questions.get(lang, "")] + list(entry.phrasings.get(lang, ()))
                 for text in texts:
-                    key = strip_fillers(text)
+                    key = self.strip_fillers(text)
                     if key:
                         self.faq_keys.append(key)
                         self.faq_entry.append(entry.id)
@@ -94,10 +86,14 @@ class Matcher:
                 counts[w] += 1
         self.language_words = {lang: {w for w in words if counts[w] == 1 and len(w) > 2} for lang, words in vocab.items()}
 
+    def strip_fillers(self, text: str) -> str:
+        """`text` normalised, without filler words ("the", "por", "هل"); numbers stay."""
+        return " ".join(w for w in normalise(text).split() if w not in self.fillers or w.isdigit())
+
     # -- intents ---------------------------------------------------------------------------------
     def intent(self, text: str) -> str | None:
         """The global intent a short message expresses ("menu", "talk to a human", "carrito")."""
-        norm = " ".join(w for w in normalise(text).split() if w not in COURTESY) or normalise(text)
+        norm = " ".join(w for w in normalise(text).split() if w not in self.courtesy) or normalise(text)
         if not norm:
             return None
         if norm in self.intent_of:
@@ -141,7 +137,7 @@ class Matcher:
         so one shared common word is not enough and a question with extra
         words still finds its entry.
         """
-        qwords = [singular(w) for w in strip_fillers(text).split()]
+        qwords = [singular(w) for w in self.strip_fillers(text).split()]
         if not qwords or not self.faq_keys:
             return []
         sims = {q: self._word_similarity(q) for q in qwords}
@@ -171,15 +167,18 @@ class Matcher:
     # -- language ---------------------------------------------------------------------------------
     def language(self, text: str) -> str | None:
         """The language a message is written in, when its words say so clearly."""
-        if "ar" in self.languages and len(ARABIC.findall(text)) >= max(2, len(text.replace(" ", "")) // 3):
-            return "ar"
+        for lang in self.languages:  # a pack's `script`: most letters in Arabic's range mean Arabic
+            script = self.scripts.get(lang)
+            if script and len(script.findall(text)) >= max(2, len(text.replace(" ", "")) // 3):
+                return lang
         hits = {lang: 0 for lang in self.languages}
         for word in normalise(text).split():
             for lang, words in self.language_words.items():
                 if word in words and lang in hits:
                     hits[lang] += 1
-        if re.search("[¿¡ñ]", text) and "es" in hits:
-            hits["es"] += 2
+        for lang, marks in self.marks.items():  # a pack's `marks`: "¿¡ñ" point to Spanish
+            if lang in hits and any(mark in text for mark in marks):
+                hits[lang] += 2
         ranked = sorted(hits.items(), key=lambda kv: -kv[1])
         if ranked and ranked[0][1] > 0 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
             return ranked[0][0]
