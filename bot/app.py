@@ -12,10 +12,10 @@ from pathlib import Path
 
 from flask import Flask, abort, redirect, send_from_directory, url_for
 
-from . import config as config_module
-from .content import ContentStore
-from .db import make_engine, make_sessionmaker
-from .whatsapp import make_client
+from bot import config as config_module
+from bot.content import ContentStore
+from bot.db import make_engine, make_sessionmaker
+from bot.whatsapp.client import make_client
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -38,24 +38,24 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["shopbot.whatsapp"] = make_client(app.config)
     app.extensions["shopbot.wakeup"] = threading.Event()
 
-    from . import headers
-    from .api import bp as api_bp
-    from .health import bp as health_bp
-    from .webhook import bp as webhook_bp
+    from bot import headers
+    from bot.api import bp as api_bp
+    from bot.health import bp as health_bp
+    from bot.whatsapp.webhook import bp as webhook_bp
 
     headers.register(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)
     if app.config["SANDBOX"]:
-        from . import sandbox
+        from bot import sandbox
 
         sandbox.register(app)
-    from . import staff
+    from bot import staff
 
     staff.register(app)
 
-    from .cli import register_commands
+    from bot.cli import register_commands
 
     register_commands(app)
 

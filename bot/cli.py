@@ -9,10 +9,10 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 
-from . import schema
-from .app import create_app
-from .content import load_content
-from .errors import ContentError
+from bot import schema
+from bot.app import create_app
+from bot.content import load_content
+from bot.errors import ContentError
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ cli.add_command(shell_command)
 
 
 def _sender(app):
-    from .sender import Sender
+    from bot.whatsapp.sender import Sender
 
     sender = app.extensions.get("shopbot.sender")
     if sender is None:
@@ -131,7 +131,7 @@ def events_group():
 @with_appcontext
 def events_retry(ids):
     """Process failed events again (all of them, or the given ids)."""
-    from .inbound import retry_failed
+    from bot.whatsapp.inbound import retry_failed
 
     handled, failing = retry_failed(current_app._get_current_object(), list(ids) or None)
     click.echo(f"{handled} event(s) handled, {failing} still failing")
@@ -148,8 +148,8 @@ def events_list(status, limit):
     """List stored events by status, newest first."""
     from sqlalchemy import select
 
-    from .db import transaction
-    from .models import InboundEvent
+    from bot.db import transaction
+    from bot.models import InboundEvent
 
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         rows = session.scalars(select(InboundEvent).where(InboundEvent.status == status)
@@ -172,8 +172,8 @@ def outbox_list(dead, limit):
     """List replies that are not sent, oldest first: id, queued at, status, attempts, customer, error."""
     from sqlalchemy import select
 
-    from .db import transaction
-    from .models import UNFINISHED, OutboundMessage, OutboundStatus
+    from bot.db import transaction
+    from bot.models import UNFINISHED, OutboundMessage, OutboundStatus
 
     wanted = (OutboundStatus.DEAD,) if dead else (*UNFINISHED, OutboundStatus.HELD, OutboundStatus.DEAD)
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
@@ -191,9 +191,9 @@ def outbox_list(dead, limit):
 @with_appcontext
 def outbox_retry(ids):
     """Queue dead replies again (all of them, or the given ids); exit 1 if any id was refused."""
-    from . import outbox
-    from .db import transaction
-    from .inbound import now
+    from bot.whatsapp import outbox
+    from bot.db import transaction
+    from bot.models import utcnow as now
 
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         result = outbox.requeue_dead(session, list(ids) or None, now())
@@ -212,9 +212,9 @@ def status_command(as_json):
     """Outbox depth, oldest waiting reply, dead letters, failed events, last send, circuit."""
     import json
 
-    from . import status
-    from .db import transaction
-    from .inbound import now
+    from bot import status
+    from bot.db import transaction
+    from bot.models import utcnow as now
 
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         figures = status.snapshot(session, now())
@@ -229,7 +229,7 @@ def status_command(as_json):
 @with_appcontext
 def link_command(product, source, qr_path):
     """Print a click-to-chat link with a prefilled message (and write its QR code)."""
-    from .links import chat_text, qr_png, qr_svg, wa_me
+    from bot.commerce.links import chat_text, qr_png, qr_svg, wa_me
 
     content = current_app.extensions["shopbot.content"].current()
     try:
@@ -261,11 +261,11 @@ def order_set(reference, status, actor, tracking, carrier):
     """Move an order to STATUS (confirmed, paid, cancelled, ...), if the status table allows it."""
     from sqlalchemy import select
 
-    from . import orders
-    from .db import transaction
-    from .errors import InvalidInput
-    from .inbound import now
-    from .models import Order
+    from bot.commerce import orders
+    from bot.db import transaction
+    from bot.errors import InvalidInput
+    from bot.models import utcnow as now
+    from bot.models import Order
 
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         order = session.scalars(select(Order).where(Order.reference == reference.upper()).with_for_update()).first()
@@ -300,10 +300,10 @@ def staff_group():
 @with_appcontext
 def staff_add(email, name, role, password):
     """Create an account that can log in to /staff."""
-    from .db import transaction
-    from .errors import InvalidInput
-    from .inbound import now
-    from .staff.accounts import add
+    from bot.db import transaction
+    from bot.errors import InvalidInput
+    from bot.models import utcnow as now
+    from bot.staff.accounts import add
 
     try:
         with transaction(current_app.extensions["shopbot.sessions"]) as session:
@@ -319,8 +319,8 @@ def staff_list():
     """Every account, with its role and whether it can log in."""
     from sqlalchemy import select
 
-    from .db import transaction
-    from .models import StaffMember
+    from bot.db import transaction
+    from bot.models import StaffMember
 
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         for m in session.scalars(select(StaffMember).order_by(StaffMember.email)):
@@ -335,10 +335,11 @@ def staff_list():
 @with_appcontext
 def report_command(since_text, first, last, fmt):
     """The owner's figures: conversion, response times, common questions, sales and operations."""
-    from . import order_view, reports
-    from .db import transaction
-    from .inbound import now
-    from .reports import formats
+    from bot.commerce import order_view
+    from bot import reports
+    from bot.db import transaction
+    from bot.models import utcnow as now
+    from bot.reports import formats
 
     content = current_app.extensions["shopbot.content"].current()
     zone = content.hours.timezone

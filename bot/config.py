@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import ConfigError
+from bot.errors import ConfigError
 
 SANDBOX_PHONE_ID = "1122334455667"
 SANDBOX_DISPLAY_NUMBER = "15550001234"

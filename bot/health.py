@@ -15,7 +15,7 @@ from flask import Blueprint, current_app
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import schema
+from bot import schema
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import circuit
-from .models import (
-    UNFINISHED,
-    EventStatus,
-    InboundEvent,
-    OutboundMessage,
-    OutboundStatus,
-)
+from bot.whatsapp import circuit
+from bot.models import UNFINISHED, EventStatus, InboundEvent, OutboundMessage, OutboundStatus
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from bot.app import create_app
 from bot.db import make_engine
 from bot.models import Base
 from bot.sandbox.fake_graph import FakeGraph, serve_fake_graph
-from bot.sender import Sender
+from bot.whatsapp.sender import Sender
 
 REPO = Path(__file__).resolve().parent.parent
 APP_SECRET = "test-app-secret"

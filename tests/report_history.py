@@ -9,8 +9,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.db import transaction
-from bot.models import (ConversationEvent, Customer, EventKind, EventStatus, Handoff, InboundEvent, Order,
-                        OrderHistory, OrderLine, OutboundMessage, StaffMember)
+from bot.models import (
+    ConversationEvent,
+    Customer,
+    EventKind,
+    EventStatus,
+    Handoff,
+    InboundEvent,
+    Order,
+    OrderHistory,
+    OrderLine,
+    OutboundMessage,
+    StaffMember,
+)
 
 MADRID = timezone(timedelta(hours=1))
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.db import transaction
 from bot.models import Order, OrderHistory, Payment, StockLevel
-from bot.payments import signature
+from bot.commerce.payments import signature
 
 from .helpers import body_text
 from .test_checkout import Chat
@@ -123,8 +123,8 @@ def test_another_customers_reference_reveals_nothing(app, client, post, sender, 
 def test_an_unconfirmed_website_order_expires_and_releases_stock(app, client):
     from datetime import timedelta
 
-    from bot.checkout import sweep_deadlines
-    from bot.inbound import now
+    from bot.commerce.checkout import sweep_deadlines
+    from bot.whatsapp.inbound import now
 
     create(client, {"items": [{"sku": "HOM-THROW", "quantity": 2}]})
     assert stock(app, "HOM-THROW") == 1

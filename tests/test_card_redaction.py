@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from bot.db import transaction
 from bot.models import Base
-from bot.card_redaction import redact_cards
+from bot.whatsapp.redaction import redact_cards
 
 from . import payloads as p
 from .helpers import body_text, events

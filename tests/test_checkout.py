@@ -268,8 +268,8 @@ def _sweep(app, minutes_later: int):
     """Let `minutes_later` minutes pass (every stored deadline and time moves back), then sweep."""
     from datetime import timedelta
 
-    from bot.checkout import sweep_deadlines
-    from bot.inbound import now
+    from bot.commerce.checkout import sweep_deadlines
+    from bot.whatsapp.inbound import now
     from bot.models import Conversation, Customer
 
     back = timedelta(minutes=minutes_later) - getattr(app, "_minutes_passed", timedelta(0))

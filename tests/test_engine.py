@@ -11,7 +11,7 @@ from bot.conversation.browse import BROWSING, PRODUCT, SEARCHING
 from bot.conversation.engine import MENU, NEW, step
 from bot.conversation.events import Event, EventType, State
 from bot.conversation.shopping import CART, CART_ITEM
-from bot.text import normalise
+from bot.locales.text import normalise
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot import inbound
+from bot.whatsapp import inbound
 from bot.db import transaction
-from bot.updates import split
+from bot.whatsapp.updates import split
 
 from . import payloads as p
 from .helpers import body_text, events

@@ -12,10 +12,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from bot import handoffs
+from bot.staff import handoffs
 from bot.db import transaction
 from bot.models import Conversation, Handoff
-from bot.payments import signature
+from bot.commerce.payments import signature
 
 from .helpers import body_text
 from .test_checkout import Chat, checkout_to_summary

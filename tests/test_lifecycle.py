@@ -9,11 +9,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from bot import orders
+from bot.commerce import orders
 from bot.db import transaction
-from bot.inbound import now
-from bot.models import (CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus)
-from bot.orders import TRANSITIONS, IllegalTransition
+from bot.whatsapp.inbound import now
+from bot.models import CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus
+from bot.commerce.orders import TRANSITIONS, IllegalTransition
 
 from .helpers import at_once, body_text
 from .test_checkout import Chat, checkout_to_summary

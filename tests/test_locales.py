@@ -123,7 +123,7 @@ def test_the_shipped_packs_are_complete_and_shipped_as_package_data():
 
     from ruamel.yaml import YAML
 
-    from bot.locales import SHIPPED, load_packs
+    from bot.content.language_packs import SHIPPED, load_packs
 
     found: list = []
     packs = load_packs(Path("/nonexistent"), ("en", "es", "ar"), found)

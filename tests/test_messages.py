@@ -1,7 +1,7 @@
 """WhatsApp's limits are enforced before sending, never cutting inside a grapheme."""
 from __future__ import annotations
 
-from bot.messages import LIMITS, fit, shorten, split_text
+from bot.whatsapp.messages import LIMITS, fit, shorten, split_text
 
 
 def test_shorten_keeps_whole_graphemes():

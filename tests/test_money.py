@@ -1,6 +1,6 @@
 import pytest
 
-from bot.money import MoneyError, format_money, parse
+from bot.commerce.money import MoneyError, format_money, parse
 
 
 @pytest.mark.parametrize("text,currency,minor", [("12.50", "EUR", 1250), ("12,5", "EUR", 1250), ("7", "EUR", 700),

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.opening_hours import DAY_KEYS, HoursError, OpeningHours, parse_day
+from bot.commerce.opening_hours import DAY_KEYS, HoursError, OpeningHours, parse_day
 
 MADRID = ZoneInfo("Europe/Madrid")
 SAMPLE = {"mon": "10:00-20:00", "tue": "10:00-20:00", "wed": "10:00-20:00", "thu": "10:00-20:00",

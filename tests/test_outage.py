@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import circuit, outbox
+from bot.whatsapp import circuit, outbox
 from bot.db import transaction
 from bot.models import Customer, OutboundMessage, utcnow
-from bot.sender import Sender
+from bot.whatsapp.sender import Sender
 
 from . import payloads as p
 from .helpers import outbox_rows

@@ -134,9 +134,9 @@ def test_a_customers_burst_is_paced(app, post, sender, fake_graph):
 
 
 def test_long_texts_are_split_on_grapheme_boundaries(app, sender, fake_graph):
-    from bot import outbox
+    from bot.whatsapp import outbox
     from bot.db import transaction
-    from bot.inbound import now
+    from bot.whatsapp.inbound import now
     from bot.models import Customer
 
     family = "👨‍👩‍👧"  # one grapheme, five code points
@@ -154,7 +154,7 @@ def test_long_texts_are_split_on_grapheme_boundaries(app, sender, fake_graph):
 
 
 def test_the_rate_limiter_holds_the_rate_and_gives_credit_for_idle_time():
-    from bot.sender import RateLimiter
+    from bot.whatsapp.sender import RateLimiter
 
     limiter = RateLimiter(100.0)
     started = time.monotonic()

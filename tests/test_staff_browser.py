@@ -16,7 +16,7 @@ from bot.app import create_app
 from bot.db import transaction
 from bot.models import Order
 from bot.sandbox.fake_graph import LocalServer
-from bot.sender import Sender
+from bot.whatsapp.sender import Sender
 
 from . import payloads as p
 from .conftest import STAFF_PASSWORD, make_staff, signature

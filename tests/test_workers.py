@@ -6,7 +6,7 @@ import threading
 import time
 
 from bot.app import create_app
-from bot.sender import Sender
+from bot.whatsapp.sender import Sender
 
 from . import payloads as p
 from .conftest import make_config, truncate

@@ -10,7 +10,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..errors import InvalidInput, Unprocessable
+from bot.errors import InvalidInput, Unprocessable
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -65,4 +65,4 @@ def json_body():
     return body
 
 
-from . import aftercare, links, openapi, orders, payments  # noqa: E402,F401  (routes register on import)
+from bot.api import aftercare, links, openapi, orders, payments  # noqa: E402,F401  (routes register on import)

@@ -8,12 +8,13 @@ from datetime import datetime, timezone
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from .. import invoices, orders, outbox, tracking
-from ..db import transaction
-from ..errors import InvalidInput
-from ..inbound import now
-from ..models import Customer, Invoice, Order
-from . import bp, error, json_body, token_required
+from bot.commerce import invoices, orders, tracking
+from bot.whatsapp import outbox
+from bot.db import transaction
+from bot.errors import InvalidInput
+from bot.models import utcnow as now
+from bot.models import Customer, Invoice, Order
+from bot.api import bp, error, json_body, token_required
 
 
 def _order(session, reference: str) -> Order | None:

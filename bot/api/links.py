@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request, url_for
 
-from ..links import chat_text, qr_png, qr_svg, wa_me
-from . import bp, error
+from bot.commerce.links import chat_text, qr_png, qr_svg, wa_me
+from bot.api import bp, error
 
 
 def _link():

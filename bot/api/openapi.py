@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from . import bp
+from bot.api import bp
 
 ERROR = {"type": "object", "required": ["error"], "properties": {
     "error": {"type": "string"}, "field": {"type": "string"},

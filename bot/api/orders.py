@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from sqlalchemy import select
 
-from .. import website_orders
-from ..db import transaction
-from ..inbound import ensure_stock_synced, now
-from ..models import Order, OrderLine
-from . import bp, error, json_body, token_required
+from bot.commerce import website_orders
+from bot.db import transaction
+from bot.whatsapp.inbound import ensure_stock_synced
+from bot.models import utcnow as now
+from bot.models import Order, OrderLine
+from bot.api import bp, error, json_body, token_required
 
 
 @bp.post("/orders")

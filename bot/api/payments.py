@@ -11,14 +11,15 @@ import logging
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from .. import handoffs, orders
-from ..db import transaction
-from ..errors import InvalidInput
-from ..inbound import now
-from ..models import HandoffReason, Order, OrderStatus, Payment
-from ..money import MoneyError, parse
-from ..payments import verify
-from . import bp, error, json_body
+from bot.staff import handoffs
+from bot.commerce import orders
+from bot.db import transaction
+from bot.errors import InvalidInput
+from bot.models import utcnow as now
+from bot.models import HandoffReason, Order, OrderStatus, Payment
+from bot.commerce.money import MoneyError, parse
+from bot.commerce.payments import verify
+from bot.api import bp, error, json_body
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ import threading
 import time
 from pathlib import Path
 
-from ..errors import ContentError
-from .problems import Problem
-from .shop import Content, build_content
+from bot.errors import ContentError
+from bot.content.problems import Problem
+from bot.content.shop import Content, build_content
 
 log = logging.getLogger(__name__)
 

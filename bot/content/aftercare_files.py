@@ -9,9 +9,9 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from ..models import OrderStatus
-from .problems import Problem, did_you_mean
-from .yamlfile import line_of, load_yaml
+from bot.models import OrderStatus
+from bot.content.problems import Problem, did_you_mean
+from bot.content.yamlfile import line_of, load_yaml
 
 STATUSES = tuple(s.value for s in OrderStatus)
 TRACKED = ("shipped", "out_for_delivery", "delivered")

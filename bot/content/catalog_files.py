@@ -12,13 +12,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..catalog import Catalog, Category, Product, Variant
-from ..messages import LIMITS
-from ..money import CURRENCIES, MoneyError, parse
-from .problems import Problem, did_you_mean
+from bot.commerce.catalog import Catalog, Category, Product, Variant
+from bot.whatsapp.messages import LIMITS
+from bot.commerce.money import CURRENCIES, MoneyError, parse
+from bot.content.problems import Problem, did_you_mean
 
 if TYPE_CHECKING:
-    from ..locales import LanguagePack
+    from bot.content.language_packs import LanguagePack
 
 CATEGORY_COLUMNS = ("id", "title", "emoji", "description")
 PRODUCT_COLUMNS = ("sku", "product_id", "name", "category", "price", "currency", "description",

@@ -7,8 +7,8 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from .problems import Problem, did_you_mean
-from .yamlfile import line_of, load_yaml, value_line
+from bot.content.problems import Problem, did_you_mean
+from bot.content.yamlfile import line_of, load_yaml, value_line
 
 SAMPLE = {"hours": "Mon–Fri 10:00–20:00", "delivery": [{"title": "Madrid", "fee": "€3.90", "eta": "tomorrow"}],
           "payment": [{"title": "Cash on delivery"}]}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap
 
-from .problems import Problem, did_you_mean
-from .yamlfile import line_of, load_yaml
+from bot.content.problems import Problem, did_you_mean
+from bot.content.yamlfile import line_of, load_yaml
 
 INTENTS = ("menu", "cart", "checkout", "order_status", "cancel", "help", "person", "stop", "start", "language",
            "greeting", "thanks", "browse", "search")

@@ -7,7 +7,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from .problems import Problem
+from bot.content.problems import Problem
 
 SUPPORTED_VERSION = 1
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz, process
 
-from ..catalog import Product, Variant
-from .turn import Result, Turn, buttons, listing, page_of, row
+from bot.commerce.catalog import Product, Variant
+from bot.conversation.turn import Result, Turn, buttons, listing, page_of, row
 
 # States
 BROWSING = "browsing"

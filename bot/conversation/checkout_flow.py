@@ -8,10 +8,10 @@ order, so inbound hands it to `bot.checkout.place_order` in the same transaction
 """
 from __future__ import annotations
 
-from .. import references
-from ..pricing import quote
-from .events import EventType
-from .turn import Result, Turn, buttons, listing, row, text
+from bot.commerce import references
+from bot.commerce.pricing import quote
+from bot.conversation.events import EventType
+from bot.conversation.turn import Result, Turn, buttons, listing, row, text
 
 CHECKOUT = "checkout"
 MIN_ADDRESS = 8

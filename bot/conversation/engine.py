@@ -17,13 +17,13 @@ import inspect
 from collections.abc import Mapping
 from typing import Callable
 
-from ..content import shop as content_shop
-from ..content.shop import Content
-from .. import links, references
-from . import browse, checkout_flow, free_text, funnel, shopping
-from .events import Event, EventType, State
-from .parsing import asks_order_status, bare_quantity, command, quantity_and_rest
-from .turn import Result, Turn, buttons, listing, row, text
+from bot.content import shop as content_shop
+from bot.content.shop import Content
+from bot.commerce import links, references
+from bot.conversation import browse, checkout_flow, free_text, funnel, shopping
+from bot.conversation.events import Event, EventType, State
+from bot.conversation.parsing import asks_order_status, bare_quantity, command, quantity_and_rest
+from bot.conversation.turn import Result, Turn, buttons, listing, row, text
 
 # States (the others live with their handlers: browse.BROWSING, shopping.CART, ...)
 NEW = "new"

@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..opening_hours import DAY_KEYS
-from ..text import normalise
-from .turn import Result, Turn, buttons, text
+from bot.commerce.opening_hours import DAY_KEYS
+from bot.locales.text import normalise
+from bot.conversation.turn import Result, Turn, buttons, text
 
 if TYPE_CHECKING:
-    from ..locales import LanguagePack
+    from bot.content.language_packs import LanguagePack
 
 DEFAULTS = {"faq_confident": 66, "faq_minimum": 56, "close_call": 5, "misses_before_person": 2}
 

@@ -7,7 +7,7 @@ step and asks inbound to record what moved forward.
 """
 from __future__ import annotations
 
-from .free_text import record
+from bot.conversation.free_text import record
 
 
 def _units(data: dict) -> int:

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from ..text import normalise, singular
+from bot.locales.text import normalise, singular
 
 if TYPE_CHECKING:
-    from ..locales import LanguagePack
+    from bot.content.language_packs import LanguagePack
 
 
 class Matcher:

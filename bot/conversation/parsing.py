@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..text import normalise
+from bot.locales.text import normalise
 
 if TYPE_CHECKING:
-    from ..locales import LanguagePack
+    from bot.content.language_packs import LanguagePack
 
 
 def command(text: str, words: LanguagePack) -> str | None:

@@ -1,9 +1,9 @@
 """The cart in chat: adding (with quantities), viewing, editing, and WhatsApp's own cart."""
 from __future__ import annotations
 
-from .. import cart as carts
-from ..money import MoneyError, parse
-from .turn import Result, Turn, buttons, listing, row, text
+from bot.commerce import cart as carts
+from bot.commerce.money import MoneyError, parse
+from bot.conversation.turn import Result, Turn, buttons, listing, row, text
 
 # States
 CART = "cart"

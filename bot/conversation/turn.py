@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..catalog import Catalog, Product, Variant
-from ..content.shop import Content
-from .. import order_view
-from .events import Event
+from bot.commerce.catalog import Catalog, Product, Variant
+from bot.content.shop import Content
+from bot.commerce import order_view
+from bot.conversation.events import Event
 
 Result = tuple[str, list[dict]]  # (next state, replies)
 

@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from . import commerce, conversations, response
-from .period import Period, PeriodError, between, since
+from bot.reports import commerce, conversations, response
+from bot.reports.period import Period, PeriodError, between, since
 
 __all__ = ["build", "Period", "PeriodError", "between", "since"]
 

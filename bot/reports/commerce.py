@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from ..models import Order, OrderHistory, OrderLine, OrderStatus, OutboundMessage, OutboundStatus
-from .period import Period, by_bucket
-from .sql import percentiles, seconds_between
+from bot.models import Order, OrderHistory, OrderLine, OrderStatus, OutboundMessage, OutboundStatus
+from bot.reports.period import Period, by_bucket
+from bot.reports.sql import percentiles, seconds_between
 
 #: Orders that are money in (or coming): confirmed or later, not cancelled or refunded.
 SOLD = (OrderStatus.CONFIRMED, OrderStatus.PAID, OrderStatus.CASH_ON_DELIVERY, OrderStatus.PREPARED,

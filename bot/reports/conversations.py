@@ -6,8 +6,8 @@ from rapidfuzz import fuzz
 from sqlalchemy import Date, and_, case, cast, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from ..models import ConversationEvent, EventKind, Handoff, InboundEvent, Order, OrderHistory
-from .period import Period, by_bucket
+from bot.models import ConversationEvent, EventKind, Handoff, InboundEvent, Order, OrderHistory
+from bot.reports.period import Period, by_bucket
 
 #: The funnel, in order. A customer counts at a step if they reached it or any later one
 #: (a WhatsApp-cart order skips the product card, but that customer did choose products).

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Customer, EventKind, Handoff, InboundEvent, Order, OutboundMessage
-from . import spreadsheet
-from .period import Period
+from bot.models import Customer, EventKind, Handoff, InboundEvent, Order, OutboundMessage
+from bot.reports import spreadsheet
+from bot.reports.period import Period
 
 ORDER_COLUMNS = ("reference", "placed", "status", "source", "source_tag", "customer", "phone", "delivery", "address",
                  "payment", "subtotal", "shipping", "total", "currency", "paid_at", "carrier", "tracking_number")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import json
 
-from . import spreadsheet
+from bot.reports import spreadsheet
 
 
 def _pct(share) -> str:

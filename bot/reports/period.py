@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from ..models import UTCDateTime
+from bot.models import UTCDateTime
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
 

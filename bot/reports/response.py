@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from ..models import Handoff, OutboundMessage
-from .period import Period
-from .sql import nearest_rank, percentiles, seconds_between
+from bot.models import Handoff, OutboundMessage
+from bot.reports.period import Period
+from bot.reports.sql import nearest_rank, percentiles, seconds_between
 
 
 def bot_latency(session: Session, period: Period) -> dict:

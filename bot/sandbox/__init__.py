@@ -18,9 +18,9 @@ import httpx
 from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
-from ..db import transaction
-from ..models import OutboundMessage
-from .fake_graph import FakeGraph
+from bot.db import transaction
+from bot.models import OutboundMessage
+from bot.sandbox.fake_graph import FakeGraph
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
-from ..db import transaction
-from ..inbound import now
-from ..models import Role, StaffMember
-from . import sessions
+from bot.db import transaction
+from bot.models import utcnow as now
+from bot.models import Role, StaffMember
+from bot.staff import sessions
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
 PUBLIC_ENDPOINTS = {"staff.login", "staff.static"}
@@ -95,7 +95,7 @@ def staff_csrf() -> str:
 
 def register(app) -> None:
     """Mount the dashboard and set the session cookie's safety flags."""
-    from . import chats, desk, inbox, login, reports, team  # noqa: F401  (routes register on import)
+    from bot.staff import chats, desk, inbox, login, reports, team  # noqa: F401  (routes register on import)
 
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -24,9 +24,9 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db import insert_ignore
-from ..errors import InvalidInput, ShopbotError
-from ..models import LoginThrottle, Role, StaffMember, ThrottleScope
+from bot.db import insert_ignore
+from bot.errors import InvalidInput, ShopbotError
+from bot.models import LoginThrottle, Role, StaffMember, ThrottleScope
 
 #: Failures allowed before the first lock: a person mistyping vs. an office sharing one address.
 FREE_FAILURES = {ThrottleScope.EMAIL: 3, ThrottleScope.CLIENT: 10}

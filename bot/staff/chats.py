@@ -14,18 +14,20 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import cart as carts
-from .. import customers, handoffs, order_view, outbox
-from ..conversation.turn import text
-from ..db import transaction
-from ..inbound import now
-from ..messages import LIMITS
-from ..models import Conversation, Customer, Handoff, HandoffReason, Order, OutboundMessage, StaffMember
-from ..notifications import WINDOW, window_open
-from . import bp
-from .desk import status_name
-from .inbox import reason_label, waited
-from .transcript import entries
+from bot.commerce import cart as carts
+from bot.commerce import customers, order_view
+from bot.staff import handoffs
+from bot.whatsapp import outbox
+from bot.conversation.turn import text
+from bot.db import transaction
+from bot.models import utcnow as now
+from bot.whatsapp.messages import LIMITS
+from bot.models import Conversation, Customer, Handoff, HandoffReason, Order, OutboundMessage, StaffMember
+from bot.commerce.notifications import WINDOW, window_open
+from bot.staff import bp
+from bot.staff.desk import status_name
+from bot.staff.inbox import reason_label, waited
+from bot.staff.transcript import entries
 
 MAX_REPLY = LIMITS["text"] * 2  # longer replies are split by the outbox; beyond this it is surely a mistake
 

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from .. import order_view, orders
-from ..db import transaction
-from ..errors import InvalidInput
-from ..inbound import now
-from ..models import Customer, Order, OrderHistory, OrderLine, OrderStatus
-from . import bp
+from bot.commerce import order_view, orders
+from bot.db import transaction
+from bot.errors import InvalidInput
+from bot.models import utcnow as now
+from bot.models import Customer, Order, OrderHistory, OrderLine, OrderStatus
+from bot.staff import bp
 
 PAGE = 50
 #: The order desk's button for each event, in the order they are offered.

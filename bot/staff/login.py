@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 
-from ..db import transaction
-from ..inbound import now
-from . import bp, csrf_token, sessions
-from .accounts import LoginThrottled, authenticate
+from bot.db import transaction
+from bot.models import utcnow as now
+from bot.staff import bp, csrf_token, sessions
+from bot.staff.accounts import LoginThrottled, authenticate
 
 
 def _safe_next(target: str | None) -> str:

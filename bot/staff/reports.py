@@ -6,12 +6,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
-from .. import order_view, reports
-from ..db import transaction
-from ..inbound import now
-from ..reports import exports, faq_drafts
-from . import bp, owner_only
-from .charts import bars, lines
+from bot.commerce import order_view
+from bot import reports
+from bot.db import transaction
+from bot.models import utcnow as now
+from bot.reports import exports, faq_drafts
+from bot.staff import bp, owner_only
+from bot.staff.charts import bars, lines
 
 PRESETS = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days"}
 

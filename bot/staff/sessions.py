@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import delete, or_, update
 from sqlalchemy.orm import Session
 
-from ..models import StaffMember, StaffSession
+from bot.models import StaffMember, StaffSession
 
 #: Activity is written back at most this often (every poll would otherwise be a write).
 TOUCH_EVERY = timedelta(seconds=30)

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ..db import transaction
-from ..errors import InvalidInput
-from ..inbound import now
-from ..models import Role, StaffMember
-from . import bp, owner_only, sessions
-from .accounts import add
+from bot.db import transaction
+from bot.errors import InvalidInput
+from bot.models import utcnow as now
+from bot.models import Role, StaffMember
+from bot.staff import bp, owner_only, sessions
+from bot.staff.accounts import add
 
 
 def _page(error: str | None = None, form: dict | None = None, code: int = 200):

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import EventKind, InboundEvent, OutboundMessage, OutboundStatus, StaffMember
-from ..webhook_body import as_object, as_text
+from bot.models import EventKind, InboundEvent, OutboundMessage, OutboundStatus, StaffMember
+from bot.whatsapp.webhook_body import as_object, as_text
 
 #: How each outbound status is shown: a tick mark and a word for screen readers and tooltips.
 TICKS = {

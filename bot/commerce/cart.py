@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalog import Catalog, Variant
-from .pricing import QuoteLine as LineView
+from bot.commerce.catalog import Catalog, Variant
+from bot.commerce.pricing import QuoteLine as LineView
 
 MAX_QUANTITY = 99
 

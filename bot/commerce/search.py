@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from .catalog import Catalog, Product, Variant
-from .text import singular, words as _words
+from bot.commerce.catalog import Catalog, Product, Variant
+from bot.locales.text import singular, words as _words
 
 WEIGHTS = {"name": 1.0, "keyword": 0.9, "option": 0.95, "category": 0.6}
 

@@ -16,12 +16,12 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import order_view
-from .content.shop import Content
-from .db import insert_ignore
-from .models import Invoice, Order, OrderLine, Sequence
+from bot.commerce import order_view
+from bot.content.shop import Content
+from bot.db import insert_ignore
+from bot.models import Invoice, Order, OrderLine, Sequence
 
-FONTS = Path(__file__).parent / "fonts"
+FONTS = Path(__file__).parent.parent / "fonts"
 SEQUENCE = "invoice"
 
 

@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 import httpx
 from pywa import errors as wa_errors
 
-from . import circuit, inbound, outbox
-from .db import transaction
-from .models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
-from .whatsapp import deliver
+from bot.whatsapp import circuit, inbound, outbox
+from bot.db import transaction
+from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
+from bot.whatsapp.client import deliver
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,8 @@ class Sender:
     def sweep_deadlines(self) -> dict[str, int]:
         """Checkout reminders and expiries, website orders never confirmed (see bot.checkout), and
         handed-over chats nobody answered in time (see bot.handoffs)."""
-        from . import handoffs
-        from .checkout import sweep_deadlines
+        from bot.staff import handoffs
+        from bot.commerce.checkout import sweep_deadlines
 
         content = self.app.extensions["shopbot.content"].current()
         with transaction(self.sessions) as session:

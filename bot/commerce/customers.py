@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .db import insert_ignore
-from .models import Conversation, Customer
+from bot.db import insert_ignore
+from bot.models import Conversation, Customer
 
 
 def identity(message: dict, contact: dict | None) -> tuple[str | None, str | None]:

@@ -13,9 +13,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import order_view, outbox
-from .content.shop import Content
-from .models import Customer, Order, OutboundMessage, OutboundStatus
+from bot.commerce import order_view
+from bot.whatsapp import outbox
+from bot.content.shop import Content
+from bot.models import Customer, Order, OutboundMessage, OutboundStatus
 
 WINDOW = outbox.WINDOW
 

@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from . import inventory, order_view, orders, references
-from .checkout import _insert_order, _write_lines, reserve_lines
-from .content.shop import Content
-from .errors import InvalidInput, Unprocessable
-from .links import wa_me
-from .models import Order, OrderSource, OrderStatus
-from .pricing import quote
+from bot.commerce import inventory, order_view, orders, references
+from bot.commerce.checkout import _insert_order, _write_lines, reserve_lines
+from bot.content.shop import Content
+from bot.errors import InvalidInput, Unprocessable
+from bot.commerce.links import wa_me
+from bot.models import Order, OrderSource, OrderStatus
+from bot.commerce.pricing import quote
 
 MAX_ITEMS = 50
 

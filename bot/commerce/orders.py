@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from . import inventory
-from .errors import InvalidInput, ShopbotError
-from .models import Order, OrderHistory, OrderLine
-from .models import OrderStatus as S
+from bot.commerce import inventory
+from bot.errors import InvalidInput, ShopbotError
+from bot.models import Order, OrderHistory, OrderLine
+from bot.models import OrderStatus as S
 
 
 class IllegalTransition(ShopbotError):
@@ -68,15 +68,15 @@ def transition(session: Session, order: Order, event: str, actor: str, now: date
     session.add(OrderHistory(order_id=order.id, from_status=current, to_status=new, event=event,
                              actor=actor, note=note, at=now))
     if content is not None:
-        from . import invoices, notifications
+        from bot.commerce import invoices, notifications
 
         notifications.notify(session, content, order, now)
         if new.value == content.invoice.send_on or (content.invoice.send_on == "confirmed" and new in (
                 S.CASH_ON_DELIVERY, S.PAID) and current is S.PENDING):
             invoice = invoices.create_builtin(session, content, order, now)
             if invoice is not None and order.customer_id is not None:
-                from . import outbox
-                from .models import Customer
+                from bot.whatsapp import outbox
+                from bot.models import Customer
 
                 customer = session.get(Customer, order.customer_id)
                 outbox.enqueue(session, customer, [invoices.document_message(content, invoice, order, customer.language)], now,

@@ -15,9 +15,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from .card_redaction import redact_cards, redact_json
-from .models import EventKind
-from .webhook_body import clean, storable_id, storable_text
+from bot.whatsapp.redaction import redact_cards, redact_json
+from bot.models import EventKind
+from bot.whatsapp.webhook_body import clean, storable_id, storable_text
 
 LABEL_LENGTH = 64  # inbound_event.field and .subtype
 

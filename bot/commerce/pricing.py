@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalog import Catalog
-from .content.checkout_file import CheckoutOptions
+from bot.commerce.catalog import Catalog
+from bot.content.checkout_file import CheckoutOptions
 
 
 @dataclass(frozen=True)

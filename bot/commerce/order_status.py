@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import order_view
-from .content.shop import Content
-from .models import Conversation, Customer, Order, OrderStatus
+from bot.commerce import order_view
+from bot.content.shop import Content
+from bot.models import Conversation, Customer, Order, OrderStatus
 
 HISTORY_STEPS = 4
 CLOSED = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)

@@ -9,12 +9,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import handoffs, orders
-from .content.aftercare_files import PROBLEM
-from .content.shop import Content
-from .db import insert_ignore
-from .models import CarrierEvent, HandoffReason, Order
-from .models import OrderStatus as S
+from bot.staff import handoffs
+from bot.commerce import orders
+from bot.content.aftercare_files import PROBLEM
+from bot.content.shop import Content
+from bot.db import insert_ignore
+from bot.models import CarrierEvent, HandoffReason, Order
+from bot.models import OrderStatus as S
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from . import actions, checkout, customers, handoffs, inventory, notifications, outbox
-from .conversation import checkout_flow, engine
-from .conversation.events import Event, EventType, State
-from .db import insert_ignore, transaction
-from .models import EventKind, EventStatus, InboundEvent, utcnow
-from .updates import Update
-from .webhook_body import as_object, as_text
+from bot.conversation import actions
+from bot.commerce import checkout, customers, inventory, notifications
+from bot.staff import handoffs
+from bot.whatsapp import outbox
+from bot.conversation import checkout_flow, engine
+from bot.conversation.events import Event, EventType, State
+from bot.db import insert_ignore, transaction
+from bot.models import EventKind, EventStatus, InboundEvent, utcnow
+from bot.whatsapp.updates import Update
+from bot.whatsapp.webhook_body import as_object, as_text
 
 log = logging.getLogger(__name__)
 

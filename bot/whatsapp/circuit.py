@@ -21,8 +21,8 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from .db import insert_ignore
-from .models import Setting
+from bot.db import insert_ignore
+from bot.models import Setting
 
 PAUSE_KEY = "sender_pause"
 

@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import customers, outbox
-from .content.shop import Content
-from .conversation.engine import HANDOFF, MENU
-from .conversation.turn import buttons, text
-from .models import Conversation, Customer, Handoff, HandoffReason, StaffMember
-from .notifications import window_open
+from bot.commerce import customers
+from bot.whatsapp import outbox
+from bot.content.shop import Content
+from bot.conversation.engine import HANDOFF, MENU
+from bot.conversation.turn import buttons, text
+from bot.models import Conversation, Customer, Handoff, HandoffReason, StaffMember
+from bot.commerce.notifications import window_open
 
 log = logging.getLogger(__name__)
 

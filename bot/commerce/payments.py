@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from urllib.parse import quote
 
-from .money import digits
+from bot.commerce.money import digits
 
 
 def payment_link(template: str, reference: str, amount_minor: int, currency: str) -> str:

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .locales import LanguagePack
+    from bot.content.language_packs import LanguagePack
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class Catalog:
     @cached_property
     def search(self):
         """The search index, built on first use (not at load: `shopbot check` needs none)."""
-        from .search import SearchIndex
+        from bot.commerce.search import SearchIndex
 
         return SearchIndex(self)
 

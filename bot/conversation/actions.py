@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from flask import current_app, has_app_context
 
-from . import checkout, handoffs, order_status
-from .content.shop import Content
-from .models import Conversation, ConversationEvent, Customer, HandoffReason
+from bot.commerce import checkout, order_status
+from bot.staff import handoffs
+from bot.content.shop import Content
+from bot.models import Conversation, ConversationEvent, Customer, HandoffReason
 
 
 def record(session: Session, content: Content, customer: Customer, conversation: Conversation,

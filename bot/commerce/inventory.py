@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .catalog import Catalog
-from .db import insert_ignore
-from .models import StockLevel
+from bot.commerce.catalog import Catalog
+from bot.db import insert_ignore
+from bot.models import StockLevel
 
 
 class OutOfStock(Exception):

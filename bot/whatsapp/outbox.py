@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
-from .messages import fit
-from .models import UNFINISHED, Customer, OutboundMessage, OutboundStatus
+from bot.whatsapp.messages import fit
+from bot.models import UNFINISHED, Customer, OutboundMessage, OutboundStatus
 
 CHANNEL = "shopbot_outbox"  # PostgreSQL NOTIFY channel that wakes senders
 TRACKER_PREFIX = "outbox:"

@@ -13,15 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import inventory, order_view, orders, outbox, references
-from .notifications import window_open
-from .content.shop import Content
-from .conversation import checkout_flow
-from .conversation.events import Event, EventType
-from .conversation.turn import Turn, buttons, text
-from .models import Conversation, Customer, Order, OrderLine, OrderSource, OrderStatus
-from .payments import payment_link
-from .pricing import Quote, quote
+from bot.commerce import inventory, order_view, orders, references
+from bot.whatsapp import outbox
+from bot.commerce.notifications import window_open
+from bot.content.shop import Content
+from bot.conversation import checkout_flow
+from bot.conversation.events import Event, EventType
+from bot.conversation.turn import Turn, buttons, text
+from bot.models import Conversation, Customer, Order, OrderLine, OrderSource, OrderStatus
+from bot.commerce.payments import payment_link
+from bot.commerce.pricing import Quote, quote
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def place_order(session: Session, content: Content, customer: Customer, conversa
         available = exc.available or 0
         turn.cart = [dict(x, qty=min(x["qty"], available)) if x["sku"] == exc.sku else x
                      for x in turn.cart if x["sku"] != exc.sku or available > 0]
-        from .conversation.shopping import item_name, show
+        from bot.conversation.shopping import item_name, show
 
         conversation.state, replies = show(turn)
         return [text(turn.text("confirm_out_of_stock", item=item_name(turn, exc.sku), available=available))] + replies
@@ -203,7 +204,7 @@ def find_order(session: Session, content: Content, customer: Customer, conversat
         return [text(turn.text("website_order_found", reference=reference))] + replies
     if order.customer_id is None:
         return [text(turn.text("order_unknown", reference=reference))]
-    from .order_status import details
+    from bot.commerce.order_status import details
 
     return [details(session, content, customer, order)]
 

@@ -12,9 +12,9 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 from pywa.utils import webhook_updates_validator
 
-from . import inbound, webhook_body
-from .db import transaction
-from .updates import invalid, split
+from bot.whatsapp import inbound, webhook_body
+from bot.db import transaction
+from bot.whatsapp.updates import invalid, split
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import segno
 
-from .content.shop import Content
+from bot.content.shop import Content
 
 PRODUCT_MARK = re.compile(r"\[([a-z0-9][a-z0-9-]{0,63})\]")
 SOURCE_MARK = re.compile(r"\[via ([\w-]{1,32})\]", re.IGNORECASE)

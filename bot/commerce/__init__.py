@@ -1,0 +1,1 @@
+"""The shop's business: catalog, search, cart, checkout, orders, payments, invoices, tracking."""

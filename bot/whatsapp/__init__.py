@@ -1,0 +1,1 @@
+"""The edge to Meta: webhook, inbound events, message types, outbox and sender."""
