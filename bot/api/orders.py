@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from sqlalchemy import select
 
-from .. import website_orders
+from .. import orders, website_orders
 from ..db import transaction
 from ..inbound import ensure_stock_synced, now
-from ..models import Order, OrderLine
+from ..models import OrderLine
 from . import bp, error, json_body, token_required
 
 
@@ -29,7 +29,7 @@ def create_order():
 def get_order(reference: str):
     content = current_app.extensions["shopbot.content"].current()
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
-        order = session.scalars(select(Order).where(Order.reference == reference.upper())).first()
+        order = orders.by_reference(session, reference)
         if order is None:
             return error(404, f"no order {reference}")
         lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()

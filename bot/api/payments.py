@@ -15,26 +15,28 @@ from .. import handoffs, orders
 from ..db import transaction
 from ..errors import InvalidInput
 from ..inbound import now
-from ..models import HandoffReason, Order, OrderStatus, Payment
+from ..models import HandoffReason, OrderStatus, Payment
 from ..money import MoneyError, parse
 from ..payments import verify
-from . import bp, error, json_body
+from . import body_bytes, bp, error, json_body, text_field
 
 log = logging.getLogger(__name__)
+#: The callback's text fields and their longest accepted length.
+FIELDS = {"reference": orders.REFERENCE_LENGTH, "payment_id": Payment.provider_id.type.length, "amount": 32,
+          "currency": 3}
 
 
 @bp.post("/payments/callback")
 def payment_callback():
-    raw = request.get_data(cache=True)
+    raw = body_bytes()
     if not verify(current_app.config.get("PAYMENT_WEBHOOK_SECRET") or "", raw, request.headers.get("X-Signature")):
         log.warning("payment callback with a bad signature refused")
         return error(401, "bad signature")
     body = json_body()
     if not isinstance(body, dict):
         raise InvalidInput("body", "must be a JSON object")
-    for field in ("reference", "payment_id", "amount", "currency"):
-        if not isinstance(body.get(field), str) or not body[field]:
-            raise InvalidInput(field, "is required, as text")
+    for field, limit in FIELDS.items():
+        text_field(body, field, required=True, limit=limit)
     status = body.get("status", "paid")
     t = now()
     content = current_app.extensions["shopbot.content"].current()
@@ -45,8 +47,7 @@ def payment_callback():
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         if session.scalars(select(Payment).where(Payment.provider_id == body["payment_id"])).first():
             return jsonify({"result": "already recorded"})  # a replay changes nothing
-        order = session.scalars(select(Order).where(Order.reference == body["reference"].upper())
-                                .with_for_update()).first()
+        order = orders.by_reference(session, body["reference"], lock=True)
         if order is None:
             return error(404, f"no order {body['reference']}")
         if body["currency"].upper() != order.currency:
@@ -80,7 +81,7 @@ def _failed(body: dict, t, content):
     a replayed failure finds the handoff already open and sends nothing new.
     """
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
-        order = session.scalars(select(Order).where(Order.reference == body["reference"].upper())).first()
+        order = orders.by_reference(session, body["reference"], lock=True)
         if order is None:
             return error(404, f"no order {body['reference']}")
         handoffs.for_order_problem(session, content, order.customer_id, HandoffReason.PAYMENT_FAILED,
