@@ -79,13 +79,19 @@ def _failed(body: dict, t, content):
 
     Nothing is stored as a payment (providers often retry under the same id);
     a replayed failure finds the handoff already open and sends nothing new.
+    A failure for an order that is already paid (an earlier attempt failed
+    late, or the provider reports a retry) changes nothing: logged, ignored.
     """
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         order = orders.by_reference(session, body["reference"], lock=True)
         if order is None:
             return error(404, f"no order {body['reference']}")
+        reference = order.reference
+        if order.paid_at is not None:
+            log.warning("payment %s for %s failed, but the order is already paid; ignored", body["payment_id"], reference)
+            return jsonify({"result": "ignored", "reason": f"order {reference} is already paid",
+                            "reference": reference})
         handoffs.for_order_problem(session, content, order.customer_id, HandoffReason.PAYMENT_FAILED,
                                    order.reference, t)
-        reference = order.reference
     log.warning("payment %s for %s failed; handed to staff", body["payment_id"], reference)
     return jsonify({"result": "failed payment handed to staff", "reference": reference})
