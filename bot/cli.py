@@ -247,7 +247,7 @@ def link_command(product, source, qr_path):
 
 @click.group("order")
 def order_group():
-    """Orders: change a status as staff."""
+    """Orders: change a status as staff; list carrier events held for a tracking number."""
 
 
 @order_group.command("set")
@@ -283,6 +283,25 @@ def order_set(reference, status, actor, tracking, carrier):
             raise click.UsageError(f"{option}: {exc.message}")
     current_app.extensions["shopbot.wakeup"].set()
     click.echo(f"{order.reference} is now {order.status}")
+
+
+@order_group.command("held")
+@click.option("--limit", default=200, show_default=True)
+@with_appcontext
+def order_held(limit):
+    """Carrier events waiting for an order with their tracking number, newest first.
+
+    Each is applied when an order is shipped with that carrier and tracking number.
+    """
+    from bot.commerce import tracking
+    from bot.db import transaction
+
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        rows, total = tracking.held(session, limit)
+        for e in rows:
+            click.echo(f"{e.carrier}\t{e.tracking_number}\t{e.code}\t{e.occurred_at:%Y-%m-%d %H:%M}Z\t"
+                       f"received {e.received_at:%Y-%m-%d %H:%M}Z\t{e.event_id}")
+    click.echo(f"{total} carrier event(s) held" + (f", {len(rows)} shown" if total > len(rows) else ""), err=True)
 
 
 @click.group("staff")

@@ -47,6 +47,7 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "SHOP_API_TOKEN": (str, None),
     "PAYMENT_WEBHOOK_SECRET": (str, None),
     "MAX_WEBHOOK_BYTES": (int, 3_500_000),
+    "MAX_API_BYTES": (int, 10 * 2**20),  # /api bodies; an invoice PDF of 7.5 MB fits as pdf_base64
     # Sender
     "SEND_RATE": (float, 80.0),
     "SEND_CONCURRENCY": (int, 32),

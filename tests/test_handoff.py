@@ -216,6 +216,19 @@ def test_a_failed_payment_hands_the_chat_to_a_person(app, chat, client, clock, s
     assert body_text(fake_graph.messages_to(chat.number)[-1]) == last and len(all_handoffs(app)) == 1
 
 
+def test_a_failed_payment_for_an_order_already_paid_is_ignored(app, chat, client, clock, sender, fake_graph):
+    clock.to(MONDAY_11)
+    reference = _placed_order(app, chat)
+    assert _pay_callback(client, reference, "paid", payment_id="pi_ok").json["result"] == "paid"
+    sender.pump()
+    before = len(fake_graph.messages_to(chat.number))
+    r = _pay_callback(client, reference, "failed", payment_id="pi_late")  # an earlier attempt fails late
+    assert r.status_code == 200
+    assert r.json == {"result": "ignored", "reason": f"order {reference} is already paid", "reference": reference}
+    sender.pump()
+    assert len(fake_graph.messages_to(chat.number)) == before and all_handoffs(app) == []
+
+
 def test_a_payment_that_does_not_match_the_order_is_a_problem_order(app, chat, client, clock):
     clock.to(MONDAY_11)
     reference = _placed_order(app, chat)

@@ -225,9 +225,104 @@ def test_unknown_carrier_and_unknown_code_are_kept_and_refused(app, client, chat
     assert r.status_code == 422 and r.json["result"] == "unknown code"
     assert load(app, reference).status == "shipped"
     r = carrier_event(client, "DELIVERED", "ev-z", tracking="NOPE")
-    assert r.status_code == 404
+    assert r.status_code == 202 and r.json["result"] == "held"
     with transaction(app.extensions["shopbot.sessions"]) as s:
         assert len(s.scalars(select(CarrierEvent)).all()) == 3
+
+
+# -- carrier events before the tracking number is known -------------------------------------------
+
+def ready_to_ship(app, client, chat) -> str:
+    reference = placed(chat)
+    for status in ("confirmed", "paid", "prepared"):
+        assert set_status(client, reference, status).status_code == 200
+    return reference
+
+
+def ship_by_api(app, client, runner, owner, reference, tracking):
+    return set_status(client, reference, "shipped", carrier="seur", tracking_number=tracking).status_code == 200
+
+
+def ship_from_the_desk(app, client, runner, owner, reference, tracking):
+    r = owner.post(f"/staff/orders/{reference}/transition",
+                   data={"event": "ship", "carrier": "seur", "tracking_number": tracking})
+    return r.status_code == 302
+
+
+def ship_by_command(app, client, runner, owner, reference, tracking):
+    result = runner.invoke(args=["order", "set", reference, "shipped", "--carrier", "seur", "--tracking", tracking])
+    return result.exit_code == 0
+
+
+def history_of(app, reference) -> list[tuple[str, str, str]]:
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        return [(h.from_status, h.to_status, h.actor) for h in s.scalars(
+            select(OrderHistory).join(Order).where(Order.reference == reference).order_by(OrderHistory.id))]
+
+
+@pytest.mark.parametrize("ship", [ship_by_api, ship_from_the_desk, ship_by_command])
+def test_an_event_before_the_tracking_number_is_held_and_applied_when_the_order_ships(
+        app, client, chat, sender, runner, owner, ship):
+    reference = ready_to_ship(app, client, chat)
+    r = carrier_event(client, "DELIVERED", "ev-early", tracking="ES4242")
+    assert r.status_code == 202
+    assert r.json == {"result": "held", "event_id": "ev-early",
+                      "detail": "held until an order has this tracking number"}
+    redelivered = carrier_event(client, "DELIVERED", "ev-early", tracking="ES4242")
+    assert redelivered.status_code == 202 and redelivered.json["result"] == "held"  # still held, stored once
+    assert load(app, reference).status == "prepared"
+    assert ship(app, client, runner, owner, reference, "ES4242")
+    assert load(app, reference).status == "delivered"
+    shipped, walked, delivered = history_of(app, reference)[-3:]
+    assert shipped[:2] == ("prepared", "shipped") and not shipped[2].startswith("carrier")
+    assert [walked, delivered] == [("shipped", "out_for_delivery", "carrier:seur"),
+                                   ("out_for_delivery", "delivered", "carrier:seur")]
+    again = carrier_event(client, "DELIVERED", "ev-early", tracking="ES4242")  # the carrier's redelivery
+    assert again.status_code == 200 and again.json["result"] == "duplicate"
+    sender.pump()
+    sent = [body_text(m) for m in chat.fake.messages_to(chat.number)]
+    assert sum(t.startswith("🚚") for t in sent) == 1 and sum("was delivered" in t for t in sent) == 1
+    order_id = load(app, reference).id
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        [event] = s.scalars(select(CarrierEvent)).all()
+        assert (event.outcome, event.order_id) == ("applied", order_id)
+
+
+def test_held_events_are_applied_in_the_order_they_happened(app, client, chat, sender):
+    reference = ready_to_ship(app, client, chat)
+    assert carrier_event(client, "DELIVERED", "ev-b", tracking="ES5151", hours=-1).status_code == 202
+    assert carrier_event(client, "OUT_FOR_DELIVERY", "ev-a", tracking="ES5151", hours=-3).status_code == 202
+    assert carrier_event(client, "IN_TRANSIT", "ev-c", tracking="ES9999", hours=-2).status_code == 202  # another parcel
+    other_carrier = carrier_event(client, "E1", "ev-d", carrier="correos", tracking="ES5151")
+    assert other_carrier.status_code == 202
+    set_status(client, reference, "shipped", carrier="seur", tracking_number="ES5151")
+    assert [step[1] for step in history_of(app, reference)[-3:]] == ["shipped", "out_for_delivery", "delivered"]
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        outcomes = {e.event_id: e.outcome for e in s.scalars(select(CarrierEvent))}
+    assert outcomes == {"ev-a": "applied", "ev-b": "applied", "ev-c": "held", "ev-d": "held"}
+
+
+def test_the_same_event_id_from_two_carriers_is_two_events(app, client, chat):
+    reference = shipped_order(app, client, chat)
+    assert carrier_event(client, "A1", "42", carrier="correos", tracking="PQ1").status_code == 202
+    r = carrier_event(client, "DELIVERED", "42")
+    assert r.status_code == 200 and r.json["result"] == "applied" and load(app, reference).status == "delivered"
+
+
+def test_staff_see_held_events_on_the_desk_and_the_command_line(app, client, chat, runner, owner):
+    reference = ready_to_ship(app, client, chat)
+    carrier_event(client, "OUT_FOR_DELIVERY", "ev-h", tracking="ES7070")
+    desk = owner.get("/staff/orders").text
+    assert "Carrier events waiting for a tracking number (1)" in desk
+    row = desk.split('class="list held-events"')[1].split("</table>")[0]
+    assert "SEUR" in row and "ES7070" in row and "OUT_FOR_DELIVERY" in row
+    listed = runner.invoke(args=["order", "held"])
+    assert listed.exit_code == 0 and listed.stdout.startswith("seur\tES7070\tOUT_FOR_DELIVERY\t")
+    assert "ev-h" in listed.stdout and "1 carrier event(s) held" in listed.stderr
+    set_status(client, reference, "shipped", carrier="seur", tracking_number="ES7070")
+    assert load(app, reference).status == "out_for_delivery"
+    assert "Carrier events waiting" not in owner.get("/staff/orders").text
+    assert runner.invoke(args=["order", "held"]).stdout == ""
 
 
 # -- invoices ----------------------------------------------------------------------------------------

@@ -37,6 +37,14 @@ def test_a_native_cart_is_mapped_by_sku_with_our_prices(app, post, sender, fake_
     assert "_Soy candle, fig costs €16.50 with us, not €15.00; we use our price._" in lines
 
 
+def test_repeated_lines_of_a_native_cart_are_capped_per_sku(app, post, sender, fake_graph):
+    post(_order([{"product_retailer_id": "ACC-TOTE", "quantity": 60, "item_price": 15, "currency": "EUR"}] * 2))
+    sender.pump()
+    _received, cart = [body_text(m) for m in fake_graph.messages_to(BSUID)]
+    assert "60 × Canvas tote bag · €900.00" in cart.splitlines()
+    assert "For more than 99 of one item, please talk to us directly." in cart
+
+
 def test_the_sample_order_with_only_unknown_items_is_answered_kindly(app, post, sender, fake_graph):
     sample = json.loads((SAMPLES / "message.json").read_text())["order"]
     post(sample)

@@ -1,16 +1,19 @@
 """The JSON API for the shop's website, payment provider and (later) carriers and invoicing.
 
-Errors are JSON: 400 names the field, 401 a bad token, 422 what cannot be
-fulfilled. Nothing here trusts amounts sent by a client.
+Errors are JSON: 400 names the field, 401 a bad token, 413 a body over
+MAX_API_BYTES, 422 what cannot be fulfilled. Nothing here trusts amounts sent
+by a client, and nothing a client sends reaches the database before it is
+checked (bot/web_input.py: storable text, JSON depth).
 """
 from __future__ import annotations
 
 import hmac
 from functools import wraps
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from bot.errors import InvalidInput, Unprocessable
+from bot.web_input import check_fields, check_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -34,6 +37,12 @@ def _bad_request(exc):
     return error(400, "the body must be valid JSON", field="body")
 
 
+@bp.errorhandler(413)
+def _too_large(exc):
+    limit = _size(current_app.config["MAX_API_BYTES"])
+    return error(413, f"the request body is larger than the limit of {limit} (MAX_API_BYTES)")
+
+
 @bp.errorhandler(404)
 def _not_found(exc):
     return error(404, "not found")
@@ -42,6 +51,31 @@ def _not_found(exc):
 @bp.errorhandler(405)
 def _method(exc):
     return error(405, "method not allowed")
+
+
+def _size(limit: int) -> str:
+    """10485760 -> "10 MB", 2000 -> "2 KB"."""
+    return f"{limit / 2**20:.0f} MB" if limit >= 2**20 else f"{limit / 2**10:.0f} KB"
+
+
+@bp.before_request
+def limit_request():
+    """Every /api body is limited to MAX_API_BYTES, and query fields must be storable text.
+
+    werkzeug refuses a larger Content-Length (413) but ends a chunked body at
+    the limit without an error (half a PDF would be stored), so the stream is
+    allowed one byte more and `body_bytes` refuses a body that has it.
+    """
+    request.max_content_length = current_app.config["MAX_API_BYTES"] + 1
+    check_fields(request.args.items(multi=True))
+
+
+def body_bytes() -> bytes:
+    """The raw request body (cached for get_json); aborts with 413 over MAX_API_BYTES."""
+    data = request.get_data(cache=True)
+    if len(data) > current_app.config["MAX_API_BYTES"]:
+        abort(413)
+    return data
 
 
 def token_required(view):
@@ -59,10 +93,26 @@ def token_required(view):
 
 
 def json_body():
-    body = request.get_json(silent=True)
+    """The parsed JSON body, checked by `check_json`; raises InvalidInput (400) naming the field."""
+    body_bytes()
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise InvalidInput("body", "is nested too deeply") from None
     if body is None:
         raise InvalidInput("body", "must be a JSON object")
+    check_json(body)
     return body
+
+
+def text_field(fields, field: str, required: bool = False, limit: int = 128) -> str | None:
+    """A text field of a JSON body or the query, stripped, 1 to `limit` characters; raises InvalidInput."""
+    value = fields.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidInput(field, f"must be text of 1 to {limit} characters")
+    return value.strip()
 
 
 from bot.api import aftercare, links, openapi, orders, payments  # noqa: E402,F401  (routes register on import)

@@ -13,21 +13,40 @@ from bot.whatsapp import outbox
 from bot.db import transaction
 from bot.errors import InvalidInput
 from bot.models import utcnow as now
-from bot.models import Customer, Invoice, Order
-from bot.api import bp, error, json_body, token_required
+from bot.models import CarrierEvent, Customer, Invoice, Order
+from bot.api import body_bytes, bp, error, json_body, text_field, token_required
+
+R = tracking.Result
+#: The HTTP status of each carrier event outcome.
+EVENT_STATUS = {R.APPLIED: 200, R.STALE: 200, R.HANDED_TO_STAFF: 200, R.DUPLICATE: 200, R.HELD: 202,
+                R.UNKNOWN_CARRIER: 422, R.UNKNOWN_CODE: 422, R.NOT_SHIPPABLE: 409}
+#: The longest value of each event field the carrier_event table holds.
+EVENT_FIELDS = {name: getattr(CarrierEvent, name).type.length
+                for name in ("carrier", "tracking_number", "code", "event_id")}
 
 
 def _order(session, reference: str) -> Order | None:
-    return session.scalars(select(Order).where(Order.reference == reference.upper()).with_for_update()).first()
+    return orders.by_reference(session, reference, lock=True)
 
 
-def _text(body: dict, field: str, required: bool = False, limit: int = 128) -> str | None:
-    value = body.get(field)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidInput(field, f"must be text of 1 to {limit} characters")
-    return value.strip()
+def _event_time(raw) -> datetime:
+    """An ISO 8601 time as an aware UTC datetime (no zone: UTC); raises InvalidInput naming `time`.
+
+    Years 1970 to 9998 only, so the time can be shown in any timezone (9999-12-31T23:59:59-12:00
+    is past the last day Python knows in UTC).
+    """
+    problem = InvalidInput("time", "must be an ISO 8601 time between the years 1970 and 9998, "
+                                   "like 2026-11-24T10:00:00Z")
+    if not isinstance(raw, str):
+        raise problem
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise problem from None
+    if not 1970 <= when.year <= 9998:
+        raise problem
+    return when
 
 
 @bp.post("/orders/<reference>/status")
@@ -37,8 +56,8 @@ def set_status(reference: str):
     body = json_body()
     if not isinstance(body, dict):
         raise InvalidInput("body", "must be a JSON object")
-    status = _text(body, "status", required=True, limit=32)
-    carrier, tracking_number = _text(body, "carrier", limit=64), _text(body, "tracking_number")
+    status = text_field(body, "status", required=True, limit=32)
+    carrier, tracking_number = text_field(body, "carrier", limit=64), text_field(body, "tracking_number")
     content = current_app.extensions["shopbot.content"].current()
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         order = _order(session, reference)
@@ -49,7 +68,7 @@ def set_status(reference: str):
         except orders.IllegalTransition as exc:
             return error(409, str(exc), current=order.status)
         orders.apply(session, content, order, event, "api", now(), carrier=carrier, tracking_number=tracking_number,
-                     note=_text(body, "note", limit=500))
+                     note=text_field(body, "note", limit=500))
         return jsonify({"reference": order.reference, "status": order.status})
 
 
@@ -60,17 +79,20 @@ def shipment_event():
     body = json_body()
     if not isinstance(body, dict):
         raise InvalidInput("body", "must be a JSON object")
-    event = {field: _text(body, field, required=True) for field in ("carrier", "tracking_number", "code", "event_id")}
-    raw_time = body.get("time")
-    try:
-        when = datetime.fromisoformat(str(raw_time).replace("Z", "+00:00"))
-        event["time"] = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    except ValueError:
-        raise InvalidInput("time", "must be an ISO 8601 time, like 2026-11-24T10:00:00Z") from None
+    event = {field: text_field(body, field, required=True, limit=limit) for field, limit in EVENT_FIELDS.items()}
+    event["time"] = _event_time(body.get("time"))
     content = current_app.extensions["shopbot.content"].current()
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
-        status, answer = tracking.apply(session, content, event, now())
-    return jsonify(answer), status
+        outcome = tracking.apply(session, content, event, now())
+    answer = {"result": outcome.result.value, "event_id": outcome.event_id}
+    if outcome.result is R.HELD:
+        answer["detail"] = "held until an order has this tracking number"
+    if outcome.status is not None:
+        answer["status"] = outcome.status
+    if outcome.known:
+        answer["known"] = list(outcome.known)
+    current_app.extensions["shopbot.wakeup"].set()
+    return jsonify(answer), EVENT_STATUS[outcome.result]
 
 
 @bp.post("/orders/<reference>/invoice")
@@ -79,19 +101,20 @@ def post_invoice(reference: str):
     """The shop's invoicing system sends the invoice: {"number", "url"} or {"number", "pdf_base64", "filename"},
     or a raw PDF body (Content-Type: application/pdf, ?number=...)."""
     if request.mimetype == "application/pdf":
-        pdf, number, url = request.get_data(), request.args.get("number"), None
-        filename = request.args.get("filename") or f"invoice-{number or reference}.pdf"
+        pdf, url, query = body_bytes(), None, {k: v for k, v in request.args.items() if v}
+        number = text_field(query, "number", limit=32)
+        filename = text_field(query, "filename", limit=128) or f"invoice-{number or reference}.pdf"
     else:
         body = json_body()
         if not isinstance(body, dict):
             raise InvalidInput("body", "must be a JSON object")
-        number, url, pdf = _text(body, "number", limit=32), _text(body, "url", limit=2000), None
+        number, url, pdf = text_field(body, "number", limit=32), text_field(body, "url", limit=2000), None
         if body.get("pdf_base64") is not None:
             try:
                 pdf = base64.b64decode(str(body["pdf_base64"]), validate=True)
             except (binascii.Error, ValueError):
                 raise InvalidInput("pdf_base64", "must be base64") from None
-        filename = _text(body, "filename", limit=128) or f"invoice-{number or reference}.pdf"
+        filename = text_field(body, "filename", limit=128) or f"invoice-{number or reference}.pdf"
         if url is not None and not url.startswith("https://"):
             raise InvalidInput("url", "must be an https:// link")
         if (url is None) == (pdf is None):

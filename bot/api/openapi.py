@@ -11,12 +11,14 @@ ERROR = {"type": "object", "required": ["error"], "properties": {
 ERRORS = {code: {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
           for code, text in (("400", "a field is missing or malformed (`field` names it)"),
                              ("401", "missing or wrong token"), ("404", "not found"),
+                             ("413", "the body is larger than MAX_API_BYTES (10 MB by default)"),
                              ("422", "unknown SKUs or not enough stock (`details`)"))}
 ITEM = {"type": "object", "properties": {
     "sku": {"type": "string", "minLength": 1, "examples": ["TEE-RED-M"]},
     "product_id": {"type": "string", "examples": ["organic-tee"]},
     "options": {"type": "object", "additionalProperties": {"type": "string"}, "examples": [{"size": "M", "colour": "Red"}]},
-    "quantity": {"type": "integer", "minimum": 1, "maximum": 99, "default": 1}},
+    "quantity": {"type": "integer", "minimum": 1, "maximum": 99, "default": 1,
+                 "description": "at most 99 of one SKU per order, summed over the lines"}},
     "anyOf": [{"required": ["sku"]}, {"required": ["product_id", "options"]}]}
 ORDER_IN = {"type": "object", "required": ["items"], "properties": {
     "items": {"type": "array", "minItems": 1, "maxItems": 50, "items": ITEM},
@@ -56,7 +58,7 @@ SPEC = {
             "security": [{"token": []}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrderIn"}}}},
             "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
-                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "422")}}}},
+                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "413", "422")}}}},
         "/api/orders/{reference}": {"get": {
             "summary": "An order by its reference", "security": [{"token": []}],
             "parameters": [{"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -66,9 +68,10 @@ SPEC = {
             "summary": "The payment provider confirms a payment (idempotent by payment_id)",
             "security": [{"signature": []}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PaymentIn"}}}},
-            "responses": {"200": {"description": "recorded, already recorded, or ignored"},
+            "responses": {"200": {"description": "recorded, already recorded, handed to staff (failed), or ignored "
+                                                 "(a failure for an order already paid, an unknown status)"},
                           "409": {"description": "the order cannot be paid in its status"},
-                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404", "422")}}}},
+                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404", "413", "422")}}}},
         "/api/orders/{reference}/status": {"post": {
             "summary": "Move an order to a status (the order table decides what is allowed)",
             "security": [{"token": []}],
@@ -78,9 +81,10 @@ SPEC = {
                     "status": {"type": "string", "examples": ["confirmed", "shipped"]},
                     "carrier": {"type": "string", "examples": ["seur"]},
                     "tracking_number": {"type": "string"}, "note": {"type": "string", "maxLength": 500}}}}}},
-            "responses": {"200": {"description": "the new status"},
+            "responses": {"200": {"description": "the new status (carrier events held for a new tracking number "
+                                                 "are applied too)"},
                           "409": {"description": "not allowed from the current status"},
-                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404")}}}},
+                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404", "413")}}}},
         "/api/orders/{reference}/invoice": {"post": {
             "summary": "The shop's invoicing system sends an order's invoice (a link or a PDF)",
             "security": [{"token": []}],
@@ -92,18 +96,21 @@ SPEC = {
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
             "responses": {"201": {"description": "stored and queued for the customer"},
                           "409": {"description": "the order already has an invoice"},
-                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404")}}}},
+                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404", "413")}}}},
         "/api/shipments/events": {"post": {
-            "summary": "A carrier's tracking event (idempotent by event_id; never moves an order backwards)",
+            "summary": "A carrier's tracking event (idempotent by carrier and event_id; never moves an order "
+                       "backwards; held until an order has its tracking number)",
             "security": [{"token": []}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["carrier", "tracking_number", "code", "time", "event_id"], "properties": {
                     "carrier": {"type": "string", "examples": ["seur"]}, "tracking_number": {"type": "string"},
                     "code": {"type": "string", "examples": ["DELIVERED"]},
                     "time": {"type": "string", "format": "date-time"}, "event_id": {"type": "string"}}}}}},
-            "responses": {"200": {"description": "applied, duplicate or stale"},
+            "responses": {"200": {"description": "applied, duplicate, stale or handed to staff"},
+                          "202": {"description": "held until an order has this tracking number (a redelivery "
+                                                 "answers the same)"},
                           "409": {"description": "the order cannot move that way"},
-                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "404", "422")}}}},
+                          **{k: v for k, v in ERRORS.items() if k in ("400", "401", "413", "422")}}}},
         "/api/links": {"get": {
             "summary": "A click-to-chat link with a prefilled enquiry",
             "parameters": [{"name": "product", "in": "query", "schema": {"type": "string"}},

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from sqlalchemy import select
 
-from bot.commerce import website_orders
+from bot.commerce import orders, website_orders
 from bot.db import transaction
 from bot.whatsapp.inbound import ensure_stock_synced
 from bot.models import utcnow as now
-from bot.models import Order, OrderLine
+from bot.models import OrderLine
 from bot.api import bp, error, json_body, token_required
 
 
@@ -30,7 +30,7 @@ def create_order():
 def get_order(reference: str):
     content = current_app.extensions["shopbot.content"].current()
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
-        order = session.scalars(select(Order).where(Order.reference == reference.upper())).first()
+        order = orders.by_reference(session, reference)
         if order is None:
             return error(404, f"no order {reference}")
         lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()

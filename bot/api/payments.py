@@ -16,26 +16,28 @@ from bot.commerce import orders
 from bot.db import transaction
 from bot.errors import InvalidInput
 from bot.models import utcnow as now
-from bot.models import HandoffReason, Order, OrderStatus, Payment
+from bot.models import HandoffReason, OrderStatus, Payment
 from bot.commerce.money import MoneyError, parse
 from bot.commerce.payments import verify
-from bot.api import bp, error, json_body
+from bot.api import body_bytes, bp, error, json_body, text_field
 
 log = logging.getLogger(__name__)
+#: The callback's text fields and their longest accepted length.
+FIELDS = {"reference": orders.REFERENCE_LENGTH, "payment_id": Payment.provider_id.type.length, "amount": 32,
+          "currency": 3}
 
 
 @bp.post("/payments/callback")
 def payment_callback():
-    raw = request.get_data(cache=True)
+    raw = body_bytes()
     if not verify(current_app.config.get("PAYMENT_WEBHOOK_SECRET") or "", raw, request.headers.get("X-Signature")):
         log.warning("payment callback with a bad signature refused")
         return error(401, "bad signature")
     body = json_body()
     if not isinstance(body, dict):
         raise InvalidInput("body", "must be a JSON object")
-    for field in ("reference", "payment_id", "amount", "currency"):
-        if not isinstance(body.get(field), str) or not body[field]:
-            raise InvalidInput(field, "is required, as text")
+    for field, limit in FIELDS.items():
+        text_field(body, field, required=True, limit=limit)
     status = body.get("status", "paid")
     t = now()
     content = current_app.extensions["shopbot.content"].current()
@@ -46,8 +48,7 @@ def payment_callback():
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         if session.scalars(select(Payment).where(Payment.provider_id == body["payment_id"])).first():
             return jsonify({"result": "already recorded"})  # a replay changes nothing
-        order = session.scalars(select(Order).where(Order.reference == body["reference"].upper())
-                                .with_for_update()).first()
+        order = orders.by_reference(session, body["reference"], lock=True)
         if order is None:
             return error(404, f"no order {body['reference']}")
         if body["currency"].upper() != order.currency:
@@ -79,13 +80,19 @@ def _failed(body: dict, t, content):
 
     Nothing is stored as a payment (providers often retry under the same id);
     a replayed failure finds the handoff already open and sends nothing new.
+    A failure for an order that is already paid (an earlier attempt failed
+    late, or the provider reports a retry) changes nothing: logged, ignored.
     """
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
-        order = session.scalars(select(Order).where(Order.reference == body["reference"].upper())).first()
+        order = orders.by_reference(session, body["reference"], lock=True)
         if order is None:
             return error(404, f"no order {body['reference']}")
+        reference = order.reference
+        if order.paid_at is not None:
+            log.warning("payment %s for %s failed, but the order is already paid; ignored", body["payment_id"], reference)
+            return jsonify({"result": "ignored", "reason": f"order {reference} is already paid",
+                            "reference": reference})
         handoffs.for_order_problem(session, content, order.customer_id, HandoffReason.PAYMENT_FAILED,
                                    order.reference, t)
-        reference = order.reference
     log.warning("payment %s for %s failed; handed to staff", body["payment_id"], reference)
     return jsonify({"result": "failed payment handed to staff", "reference": reference})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.commerce import inventory
@@ -89,10 +90,17 @@ def apply(session: Session, content, order: Order, event: str, actor: str, now: 
     """A status change asked for by a person or a system: the API, the order desk and the CLI all come here.
 
     Shipping needs a known carrier and a tracking number; marking paid by
-    hand records the full amount. Raises InvalidInput or IllegalTransition.
+    hand records the full amount. When the order gets a tracking number, the
+    carrier events held for it are applied (tracking.apply_held). Raises
+    InvalidInput or IllegalTransition.
     """
     if carrier is not None and carrier not in content.carriers:
         raise InvalidInput("carrier", "unknown carrier; use one of " + ", ".join(sorted(content.carriers)))
+    if tracking_number is not None and len(tracking_number) > TRACKING_LENGTH:
+        raise InvalidInput("tracking_number", f"must be at most {TRACKING_LENGTH} characters")
+    if (S(order.status), event) not in TRANSITIONS:
+        raise IllegalTransition(order, event)  # before anything changes: the caller may still commit
+    tracked = order.carrier, order.tracking_number
     if event == "ship":
         if not (carrier or order.carrier) or not (tracking_number or order.tracking_number):
             raise InvalidInput("tracking_number", "shipping needs a carrier and a tracking number")
@@ -100,7 +108,27 @@ def apply(session: Session, content, order: Order, event: str, actor: str, now: 
     new = transition(session, order, event, actor, now, note=note, content=content)
     if new is S.PAID and order.paid_at is None:
         order.paid_at, order.paid_amount = now, order.total
+    if (order.carrier, order.tracking_number) != tracked:
+        from bot.commerce import tracking
+
+        tracking.apply_held(session, content, order, now)  # events the carrier sent before we had the number
     return new
+
+
+#: The longest reference and tracking number the order table holds.
+REFERENCE_LENGTH, TRACKING_LENGTH = Order.reference.type.length, Order.tracking_number.type.length
+
+
+def by_reference(session: Session, reference: str, lock: bool = False) -> Order | None:
+    """The order with this reference, in any case (locked FOR UPDATE with `lock`).
+
+    None also for text that cannot be a reference (too long, a NUL character),
+    which the database would refuse with an error instead of finding nothing.
+    """
+    if not reference or len(reference) > REFERENCE_LENGTH or not reference.isprintable():
+        return None
+    stmt = select(Order).where(Order.reference == reference.upper())
+    return session.scalars(stmt.with_for_update() if lock else stmt).first()
 
 
 def release_stock(session: Session, order: Order, now: datetime) -> None:

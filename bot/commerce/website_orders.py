@@ -19,12 +19,17 @@ from bot.errors import InvalidInput, Unprocessable
 from bot.commerce.links import wa_me
 from bot.models import Order, OrderSource, OrderStatus
 from bot.commerce.pricing import quote
+from bot.commerce.cart import MAX_QUANTITY
 
 MAX_ITEMS = 50
 
 
 def _cart(content: Content, items) -> list[dict]:
-    """[{sku | product_id + options, quantity}] -> [{sku, qty}], checking every field."""
+    """[{sku | product_id + options, quantity}] -> [{sku, qty}], checking every field.
+
+    The quantity cap holds per SKU, summed over the lines, as in the chat's
+    cart: repeating a line does not get round it.
+    """
     if not isinstance(items, list) or not items:
         raise InvalidInput("items", "must be a non-empty list")
     if len(items) > MAX_ITEMS:
@@ -35,8 +40,8 @@ def _cart(content: Content, items) -> list[dict]:
         if not isinstance(item, dict):
             raise InvalidInput(where, "must be an object")
         qty = item.get("quantity", 1)
-        if not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= 99:
-            raise InvalidInput(f"{where}.quantity", "must be a whole number from 1 to 99")
+        if not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= MAX_QUANTITY:
+            raise InvalidInput(f"{where}.quantity", f"must be a whole number from 1 to {MAX_QUANTITY}")
         sku = item.get("sku")
         if sku is None:
             product_id, options = item.get("product_id"), item.get("options") or {}
@@ -56,6 +61,9 @@ def _cart(content: Content, items) -> list[dict]:
             unknown.append({"item": i, "sku": sku, "problem": "unknown SKU"})
             continue
         cart[sku] = cart.get(sku, 0) + qty
+        if cart[sku] > MAX_QUANTITY:
+            raise InvalidInput(f"{where}.quantity", f"at most {MAX_QUANTITY} of one SKU per order; "
+                                                    f"the lines for {sku} add up to {cart[sku]}")
     if unknown:
         raise Unprocessable("some items are not sold by this shop", unknown)
     return [{"sku": sku, "qty": qty} for sku, qty in cart.items()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, utcnow
@@ -132,19 +132,25 @@ class Payment(Base):
 
 
 class CarrierEvent(Base):
-    """A carrier's tracking event, stored once per event id (carriers resend)."""
+    """A carrier's tracking event, stored once per carrier and event id (carriers resend).
+
+    One for a tracking number no order has yet is `held` and applied when an
+    order gets that number (bot/tracking.py).
+    """
 
     __tablename__ = "carrier_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    event_id: Mapped[str] = mapped_column(String(128))
     carrier: Mapped[str] = mapped_column(String(64))
     tracking_number: Mapped[str] = mapped_column(String(128), index=True)
     code: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime]
     order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_order.id"))
-    outcome: Mapped[str] = mapped_column(String(64))  # applied, stale, unknown code, no order...
+    outcome: Mapped[str] = mapped_column(String(64))  # tracking.Result: applied, stale, held, unknown code...
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("carrier", "event_id"), Index(None, "outcome", "received_at"))
 
 
 class Invoice(Base):

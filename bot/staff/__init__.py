@@ -95,7 +95,10 @@ def staff_csrf() -> str:
 
 def register(app) -> None:
     """Mount the dashboard and set the session cookie's safety flags."""
-    from bot.staff import chats, desk, inbox, login, reports, team  # noqa: F401  (routes register on import)
+    from bot.web_input import IdConverter
+    from bot.staff import chats, desk, inbox, login, refusals, reports, team  # noqa: F401  (routes register on import)
+
+    app.url_map.converters["id"] = IdConverter  # <id:...>: a row id in range, or 404
 
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

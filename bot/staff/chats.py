@@ -24,6 +24,7 @@ from bot.models import utcnow as now
 from bot.whatsapp.messages import LIMITS
 from bot.models import Conversation, Customer, Handoff, HandoffReason, Order, OutboundMessage, StaffMember
 from bot.commerce.notifications import WINDOW, window_open
+from bot.web_input import as_id
 from bot.staff import bp
 from bot.staff.desk import status_name
 from bot.staff.inbox import reason_label, waited
@@ -74,7 +75,7 @@ def _load(s: Session, customer_id: int) -> Customer | None:
     return s.get(Customer, customer_id)
 
 
-@bp.get("/chats/<int:customer_id>")
+@bp.get("/chats/<id:customer_id>")
 def chat(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer = _load(s, customer_id)
@@ -83,7 +84,7 @@ def chat(customer_id: int):
         return render_template("staff/chat.html", draft="", **_context(s, customer))
 
 
-@bp.get("/chats/<int:customer_id>/live.json")
+@bp.get("/chats/<id:customer_id>/live.json")
 def chat_live(customer_id: int):
     """The header (who has the chat) and the transcript, for the page's live refresh."""
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
@@ -108,10 +109,9 @@ def _locked(s: Session, customer_id: int):
 
 
 def _member(s: Session, staff_id) -> StaffMember | None:
-    try:
-        member = s.get(StaffMember, int(staff_id))
-    except (TypeError, ValueError):
-        return None
+    """The active colleague a form names by id; None for anything else (ids out of range included)."""
+    number = as_id(staff_id)
+    member = s.get(StaffMember, number) if number is not None else None
     return member if member is not None and member.active else None
 
 
@@ -128,7 +128,7 @@ def _back(customer_id: int):
     return redirect(url_for("staff.chat", customer_id=customer_id) + "#composer")
 
 
-@bp.post("/chats/<int:customer_id>/takeover")
+@bp.post("/chats/<id:customer_id>/takeover")
 def take_over(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer, conversation, handoff = _locked(s, customer_id)
@@ -139,7 +139,7 @@ def take_over(customer_id: int):
     return _back(customer_id)
 
 
-@bp.post("/chats/<int:customer_id>/handback")
+@bp.post("/chats/<id:customer_id>/handback")
 def hand_back(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         _customer, _conversation, handoff = _locked(s, customer_id)
@@ -152,7 +152,7 @@ def hand_back(customer_id: int):
     return _back(customer_id)
 
 
-@bp.post("/chats/<int:customer_id>/assign")
+@bp.post("/chats/<id:customer_id>/assign")
 def assign(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer, conversation, handoff = _locked(s, customer_id)
@@ -170,6 +170,8 @@ def _refuse(customer_id: int, message: str, draft: str):
     """Show the chat again with the reason and the staff member's draft kept in the box."""
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer = _load(s, customer_id)
+        if customer is None:
+            return _no_chat()
         return render_template("staff/chat.html", draft=draft, refusal=message, **_context(s, customer)), 409
 
 
@@ -190,7 +192,7 @@ def _someone_else(s: Session, handoff: Handoff | None) -> str | None:
     return None
 
 
-@bp.post("/chats/<int:customer_id>/reply")
+@bp.post("/chats/<id:customer_id>/reply")
 def reply(customer_id: int):
     draft = (request.form.get("text") or "").replace("\r\n", "\n").strip()
     if not draft:
@@ -216,7 +218,7 @@ def reply(customer_id: int):
     return _back(customer_id)
 
 
-@bp.post("/chats/<int:customer_id>/messages/<int:message_id>/retry")
+@bp.post("/chats/<id:customer_id>/messages/<id:message_id>/retry")
 def retry_message(customer_id: int, message_id: int):
     """Queue a message we gave up on (dead) again; it keeps its place before the customer's later ones."""
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
@@ -233,7 +235,7 @@ def retry_message(customer_id: int, message_id: int):
     return _back(customer_id)
 
 
-@bp.post("/chats/<int:customer_id>/template")
+@bp.post("/chats/<id:customer_id>/template")
 def send_template(customer_id: int):
     content = _content()
     chosen = next((tpl for tpl in content.replies.templates if tpl.name == request.form.get("name")), None)

@@ -1,25 +1,29 @@
 """The order desk: orders filtered by status and date, searched by reference, name or phone,
 and each order's page with its history and a button for every change the status table allows.
+Below the orders, the carrier events held until an order has their tracking number.
 
 A change goes through `orders.apply`, the same path as the API and the CLI,
 so the customer's update, the invoice and the history row come with it.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from bot.commerce import order_view, orders
+from bot.commerce import order_view, orders, tracking
 from bot.db import transaction
 from bot.errors import InvalidInput
 from bot.models import utcnow as now
 from bot.models import Customer, Order, OrderHistory, OrderLine, OrderStatus
+from bot.web_input import MAX_ID
 from bot.staff import bp
 
 PAGE = 50
+MAX_PAGE = MAX_ID // PAGE
+HELD_SHOWN = 20
 #: The order desk's button for each event, in the order they are offered.
 EVENT_LABELS = {
     "confirm": "Confirm", "pay": "Mark paid", "cash_on_delivery": "Cash on delivery", "prepare": "Mark prepared",
@@ -44,15 +48,36 @@ def forgotten(order: Order, t: datetime, hours: int) -> bool:
     return order.status == OrderStatus.PENDING and t - order.created_at > timedelta(hours=hours)
 
 
-def _day(raw: str | None, zone: ZoneInfo, end: bool = False) -> datetime | None:
-    """A date from the filter, as the start (or end) of that day in the shop's timezone."""
-    try:
-        day = date.fromisoformat(raw or "")
-    except ValueError:
+def _day(field: str, zone: ZoneInfo, end: bool = False) -> datetime | None:
+    """The filter's date `field` as the start (or end) of that day in the shop's timezone; None when empty.
+
+    Raises InvalidInput for text that is not a date and for days at the ends of
+    the calendar, whose neighbouring day or UTC time does not exist (9999-12-31).
+    """
+    raw = request.args.get(field, "").strip()
+    if not raw:
         return None
-    if end:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(0), zone)
+    try:
+        day = date.fromisoformat(raw)
+        if end:
+            day += timedelta(days=1)
+        start = datetime.combine(day, time(0), zone)
+        start.astimezone(timezone.utc)  # the database compares in UTC
+    except ValueError:
+        raise InvalidInput(field, "must be a date like 2026-11-24") from None
+    except OverflowError:
+        raise InvalidInput(field, "must be a date between the years 1 and 9998") from None
+    return start
+
+
+def _page() -> int:
+    """The page asked for, 1 when none; raises InvalidInput beyond the last page any table could fill."""
+    raw = request.args.get("page", "").strip()
+    if not raw:
+        return 1
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not 1 <= int(raw) <= MAX_PAGE:
+        raise InvalidInput("page", f"must be a whole number from 1 to {MAX_PAGE}")
+    return int(raw)
 
 
 @bp.get("/orders")
@@ -60,8 +85,7 @@ def desk():
     content, t = current_app.extensions["shopbot.content"].current(), now()
     zone = ZoneInfo(content.hours.timezone)
     status, query = request.args.get("status", ""), request.args.get("q", "").strip()
-    since, until = _day(request.args.get("from"), zone), _day(request.args.get("to"), zone, end=True)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    since, until, page = _day("from", zone), _day("to", zone, end=True), _page()
     stmt = select(Order)
     if status == "forgotten":
         cutoff = t - timedelta(hours=content.handoff.forgotten_after_hours)
@@ -84,18 +108,19 @@ def desk():
         forgotten_count = s.scalar(select(func.count()).where(
             Order.status == OrderStatus.PENDING,
             Order.created_at < t - timedelta(hours=content.handoff.forgotten_after_hours))) or 0
+        held_events, held_count = tracking.held(s, limit=HELD_SHOWN)
     return render_template(
         "staff/orders.html", orders=found[:PAGE], more=len(found) > PAGE, page=page, status=status, q=query,
         since=request.args.get("from", ""), until=request.args.get("to", ""), statuses=tuple(OrderStatus),
         forgotten_count=forgotten_count, is_forgotten=lambda o: forgotten(o, t, content.handoff.forgotten_after_hours),
         money=lambda o: order_view.money(content, o.total, o.currency), when=lambda m: order_view.when(content, m),
-        status_label=status_name)
+        status_label=status_name, held_events=held_events, held_count=held_count, carriers=content.carriers)
 
 
 def _order_page(reference: str, error: str | None = None, code: int = 200, form: dict | None = None):
     content, t = current_app.extensions["shopbot.content"].current(), now()
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        order = s.scalars(select(Order).where(Order.reference == reference.upper())).first()
+        order = orders.by_reference(s, reference)
         if order is None:
             return render_template("staff/error.html", title="No such order",
                                    message=f"There is no order {reference}."), 404
@@ -125,7 +150,7 @@ def change_status(reference: str):
     tracking_number = (request.form.get("tracking_number") or "").strip() or None
     note = (request.form.get("note") or "").strip()[:500] or None
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        order = s.scalars(select(Order).where(Order.reference == reference.upper()).with_for_update()).first()
+        order = orders.by_reference(s, reference, lock=True)
         if order is None:
             return render_template("staff/error.html", title="No such order",
                                    message=f"There is no order {reference}."), 404
@@ -140,8 +165,8 @@ def change_status(reference: str):
                 failure = (f"The order is {order.status.replace('_', ' ')} now (someone may have changed it), so "
                            f"“{EVENT_LABELS[event]}” no longer applies.")
             except InvalidInput as exc:
-                failure = ("Shipping needs the carrier and the tracking number." if exc.field == "tracking_number"
-                           else f"{exc.field}: {exc.message}")
+                missing = exc.field == "tracking_number" and len(tracking_number or "") <= orders.TRACKING_LENGTH
+                failure = "Shipping needs the carrier and the tracking number." if missing else f"{exc.field}: {exc.message}"
             new_status = order.status
     if failure:
         return _order_page(reference, error=failure, code=409, form=request.form)

@@ -43,7 +43,7 @@ def add_staff():
     return redirect(url_for("staff.settings"))
 
 
-@bp.post("/settings/staff/<int:staff_id>/active")
+@bp.post("/settings/staff/<id:staff_id>/active")
 @owner_only
 def set_active(staff_id: int):
     from flask import g
