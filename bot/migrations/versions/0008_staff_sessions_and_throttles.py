@@ -1,7 +1,7 @@
 """staff sessions on the server; login throttles per address and per client
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-25 09:00:00
 
 The throttle rows only hold recent failed logins, so the old table is
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
