@@ -92,8 +92,8 @@ def test_status_feedback_goes_to_the_configured_address_not_to_the_requests_host
                 break
             time.sleep(0.1)
         engine.dispose()
-        assert stored == expected
         assert elsewhere.requests == []
+        assert stored == expected
     finally:
         elsewhere.server.close()
 
