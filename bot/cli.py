@@ -7,7 +7,13 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command, with_appcontext
+from flask.cli import (
+    FlaskGroup,
+    ScriptInfo,
+    routes_command,
+    shell_command,
+    with_appcontext,
+)
 
 from . import schema
 from .app import create_app
