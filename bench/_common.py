@@ -113,10 +113,16 @@ def free_port() -> int:
 
 
 def child_env(**values) -> dict:
-    """The environment for a child: ours without WhatsApp/database settings, plus `values`."""
+    """The environment for a child: ours without shopbot settings, plus live keys and `values`.
+
+    shopbot runs live in the benchmarks, as in production: the Graph API is the fake one
+    `values` names (WHATSAPP_API_URL), never the sandbox."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("WHATSAPP_", "SEND_", "DATABASE_URL", "SHOP_DIR"))}
+           if not k.startswith(("WHATSAPP_", "SEND_", "DATABASE_URL", "SHOP_DIR", "SHOPBOT_SANDBOX", "SANDBOX_URL",
+                                "SECRET_KEY"))}
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(WHATSAPP_TOKEN="bench-token", WHATSAPP_PHONE_ID=PHONE_ID, WHATSAPP_DISPLAY_NUMBER=DISPLAY,
+               WHATSAPP_VERIFY_TOKEN="bench-verify-token", SECRET_KEY="bench-secret-key")
     env.update({k: str(v) for k, v in values.items()})
     return env
 

@@ -6,8 +6,9 @@ Nothing happens at import: everything is built here and kept in
 from __future__ import annotations
 
 import logging
+import os
 import threading
-
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask, abort, redirect, send_from_directory, url_for
@@ -17,19 +18,24 @@ from bot.content import ContentStore
 from bot.db import make_engine, make_sessionmaker
 from bot.whatsapp.client import make_client
 
+log = logging.getLogger(__name__)
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build a shopbot app. `config` overrides the environment (tests pass theirs).
 
-    Raises ConfigError when production keys are missing and ContentError when
-    the owner's files cannot be served.
+def create_app(config: dict | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+    """Build a shopbot app. `config` overrides `environ` (the process environment by default).
+
+    Raises ConfigError when production keys are missing (and the sandbox is not switched
+    on) and ContentError when the owner's files cannot be served.
     """
     app = Flask(__name__)
-    app.config.update(config_module.load(config))
+    app.config.update(config_module.load(config, environ=os.environ if environ is None else environ))
     app.secret_key = app.config["SECRET_KEY"]
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per send is noise; the sender logs outcomes
+    if app.config["SANDBOX"]:
+        log.warning("SANDBOX MODE: fake WhatsApp, public secrets, a page that signs any webhook and shows "
+                    "every customer's replies. For this machine only: it must not face the internet.")
 
     engine = make_engine(app.config["DATABASE_URL"], pool_size=app.config["SEND_CONCURRENCY"] + 8)
     app.extensions["shopbot.engine"] = engine

@@ -7,12 +7,19 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from flask.cli import (
+    FlaskGroup,
+    ScriptInfo,
+    routes_command,
+    shell_command,
+    with_appcontext,
+)
 
 from bot import schema
 from bot.app import create_app
+from bot.config import is_on
 from bot.content import load_content
-from bot.errors import ContentError
+from bot.errors import ConfigError, ContentError
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +28,19 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+class ShopbotGroup(FlaskGroup):
+    """Flask's CLI group, telling a configuration problem in one line instead of a traceback."""
+
+    def list_commands(self, ctx):
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigError as exc:  # `shopbot --help` still lists the commands that need no app
+            click.secho(f"Error: {exc}\n", err=True, fg="red")
+            return sorted(click.Group.list_commands(self, ctx))
+        return super().list_commands(ctx)
+
+
+@click.group(cls=ShopbotGroup, create_app=_create_app, add_default_commands=False,
              help="shopbot: a WhatsApp commerce bot. Run `shopbot run` to start the sandbox.")
 def cli():
     pass
@@ -40,25 +59,38 @@ def _sender(app):
     return sender
 
 
+def run_overrides(environ, host: str, port: int) -> dict:
+    """The configuration `shopbot run` adds to the environment's.
+
+    Without a WHATSAPP_TOKEN (and without an explicit SHOPBOT_SANDBOX) it switches the
+    sandbox on, so the README's bare `shopbot run` needs no configuration; the sandbox's
+    own address (its fake Graph API, and the /webhook its status feedback goes to) is
+    the one this process binds, reached from this machine.
+    """
+    if environ.get("SHOPBOT_SANDBOX"):
+        sandbox = is_on(environ["SHOPBOT_SANDBOX"])
+    else:
+        sandbox = not environ.get("WHATSAPP_TOKEN")
+    if not sandbox:
+        return {}
+    local = "127.0.0.1" if host in ("", "0.0.0.0", "localhost") else "[::1]" if host == "::" else host
+    if ":" in local and not local.startswith("["):
+        local = f"[{local}]"
+    return {"SHOPBOT_SANDBOX": True, "SANDBOX_URL": environ.get("SANDBOX_URL") or f"http://{local}:{port}"}
+
+
 @cli.command("run", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def run_command(host, port):
     """Run the bot on one process: migrations, web server and sender thread.
 
-    In sandbox mode (no WHATSAPP_TOKEN) this is the whole local shop: open
-    http://HOST:PORT/sandbox and chat as a customer.
+    Without a WHATSAPP_TOKEN this is the sandbox, the whole local shop: open
+    http://HOST:PORT/sandbox and chat as a customer. With one, the bot runs live.
     """
-    overrides = {}
     import os
 
-    if not os.environ.get("WHATSAPP_TOKEN"):
-        local = f"http://127.0.0.1:{port}"
-        if not os.environ.get("WHATSAPP_API_URL"):
-            overrides["WHATSAPP_API_URL"] = f"{local}/sandbox/graph"
-        if not os.environ.get("PUBLIC_URL"):
-            overrides["PUBLIC_URL"] = local
-    app = create_app(overrides)
+    app = create_app(run_overrides(os.environ, host, port))
     schema.upgrade(app.extensions["shopbot.engine"])
     sender = _sender(app)
     sender.start()
@@ -386,7 +418,11 @@ def register_commands(app) -> None:
 
 
 def main():
-    cli(prog_name="shopbot")
+    try:
+        cli(prog_name="shopbot")
+    except ConfigError as exc:  # raised while the app is built: one clear line, not a traceback
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """Configuration: embedded defaults, then the environment.
 
-Without `WHATSAPP_TOKEN` the bot runs in sandbox mode: every Meta key gets a
-local value and the Graph API is the fake one the sandbox serves. With a token,
+Sandbox mode is switched on explicitly, never inferred: `shopbot run` turns it
+on (unless a WHATSAPP_TOKEN is set), other entry points need
+`SHOPBOT_SANDBOX=1`. In sandbox mode every Meta key gets a local, public value
+and the Graph API is the fake one the sandbox serves at SANDBOX_URL. Outside it
 the bot talks to the real Cloud API and refuses to start while any key it needs
-is missing, naming every missing key at once.
+is missing, naming every missing key at once, and it refuses the sandbox's
+public values for its secrets.
 """
 from __future__ import annotations
 
@@ -18,8 +21,20 @@ SANDBOX_DISPLAY_NUMBER = "15550001234"
 SANDBOX_APP_SECRET = "sandbox-app-secret"
 SANDBOX_VERIFY_TOKEN = "sandbox-verify-token"
 SANDBOX_TOKEN = "sandbox-token"
-#: The fake Graph API that `shopbot run` serves in sandbox mode (see bot/sandbox).
-SANDBOX_GRAPH_URL = "http://127.0.0.1:5000/sandbox/graph"
+SANDBOX_API_TOKEN = "sandbox-api-token"
+SANDBOX_PAYMENT_SECRET = "sandbox-payment-secret"
+#: Where a sandbox app is reached from this machine: the fake Graph API it serves and
+#: the /webhook its status feedback goes to (`shopbot run` sets the address it binds).
+SANDBOX_URL = "http://127.0.0.1:5000"
+SANDBOX_GRAPH_URL = f"{SANDBOX_URL}/sandbox/graph"
+
+#: Secrets whose sandbox values are published in this repository: never accepted live.
+PUBLIC_SANDBOX_VALUES = {
+    "WHATSAPP_APP_SECRET": SANDBOX_APP_SECRET,
+    "WHATSAPP_VERIFY_TOKEN": SANDBOX_VERIFY_TOKEN,
+    "SHOP_API_TOKEN": SANDBOX_API_TOKEN,
+    "PAYMENT_WEBHOOK_SECRET": SANDBOX_PAYMENT_SECRET,
+}
 
 #: Keys a production deployment must set; checked together so one start-up tells all.
 REQUIRED_IN_PRODUCTION = (
@@ -33,6 +48,8 @@ REQUIRED_IN_PRODUCTION = (
 
 #: name -> (type, default). None defaults are filled in by `load`.
 SETTINGS: dict[str, tuple[type, object]] = {
+    "SHOPBOT_SANDBOX": (bool, False),
+    "SANDBOX_URL": (str, None),
     "WHATSAPP_TOKEN": (str, None),
     "WHATSAPP_PHONE_ID": (str, None),
     "WHATSAPP_DISPLAY_NUMBER": (str, None),
@@ -70,9 +87,14 @@ SETTINGS: dict[str, tuple[type, object]] = {
 }
 
 
+def is_on(raw: str) -> bool:
+    """Whether an environment value means yes (1, true, yes, on)."""
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _parse(kind: type, name: str, raw: str):
     if kind is bool:
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        return is_on(raw)
     try:
         return kind(raw)
     except ValueError:
@@ -82,7 +104,9 @@ def _parse(kind: type, name: str, raw: str):
 def load(overrides: dict | None = None, environ=os.environ) -> dict:
     """Build the configuration dict from defaults, the environment and `overrides`.
 
-    Raises ConfigError outside sandbox mode when required keys are missing.
+    Sandbox mode is on only when SHOPBOT_SANDBOX is. Raises ConfigError outside it when
+    required keys are missing or a secret has a public sandbox value, and in it when a
+    real WHATSAPP_TOKEN is set too.
     """
     overrides = dict(overrides or {})
     config: dict = {}
@@ -98,35 +122,17 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
     if not 0 < float(config["SEND_RATE"]) <= 1000:
         raise ConfigError(f"SEND_RATE must be above 0 and at most 1000 messages/s (Meta's highest tier), "
                           f"got {config['SEND_RATE']}")
-    sandbox = not config["WHATSAPP_TOKEN"]
-    config["SANDBOX"] = sandbox
-    if not sandbox:
-        missing = [k for k in REQUIRED_IN_PRODUCTION if not config.get(k)]
-        if missing:
-            raise ConfigError(
-                "shopbot cannot start outside sandbox mode; set "
-                + ", ".join(missing)
-            )
-    config["WHATSAPP_TOKEN"] = config["WHATSAPP_TOKEN"] or SANDBOX_TOKEN
-    config["WHATSAPP_PHONE_ID"] = config["WHATSAPP_PHONE_ID"] or SANDBOX_PHONE_ID
-    config["WHATSAPP_DISPLAY_NUMBER"] = (
-        config["WHATSAPP_DISPLAY_NUMBER"] or SANDBOX_DISPLAY_NUMBER
-    )
-    config["WHATSAPP_APP_SECRET"] = config["WHATSAPP_APP_SECRET"] or SANDBOX_APP_SECRET
-    config["WHATSAPP_VERIFY_TOKEN"] = (
-        config["WHATSAPP_VERIFY_TOKEN"] or SANDBOX_VERIFY_TOKEN
-    )
+    sandbox = config["SANDBOX"] = bool(config["SHOPBOT_SANDBOX"])
+    if sandbox:
+        _sandbox_values(config)
+    else:
+        _check_live(config)
+    config["WHATSAPP_DISPLAY_NUMBER"] = config["WHATSAPP_DISPLAY_NUMBER"] or SANDBOX_DISPLAY_NUMBER
     config["SECRET_KEY"] = config["SECRET_KEY"] or secrets.token_hex(32)
     if config["STAFF_COOKIE_SECURE"] is None:
         config["STAFF_COOKIE_SECURE"] = not sandbox
     config["PERMANENT_SESSION_LIFETIME"] = int(config["STAFF_SESSION_MINUTES"]) * 60
-    if sandbox:
-        config["SHOP_API_TOKEN"] = config["SHOP_API_TOKEN"] or "sandbox-api-token"
-        config["PAYMENT_WEBHOOK_SECRET"] = config["PAYMENT_WEBHOOK_SECRET"] or "sandbox-payment-secret"
-    if sandbox and not config["PUBLIC_URL"]:
-        config["PUBLIC_URL"] = SANDBOX_GRAPH_URL.removesuffix("/sandbox/graph")
-    config["WHATSAPP_API_URL"] = (config["WHATSAPP_API_URL"] or (
-        SANDBOX_GRAPH_URL if sandbox else "https://graph.facebook.com")).rstrip("/")
+    config["WHATSAPP_API_URL"] = (config["WHATSAPP_API_URL"] or "https://graph.facebook.com").rstrip("/")
     root = Path(config["SHOP_DIR"] or Path.cwd())
     config["SHOP_DIR"] = str(root)
     if not config["DATABASE_URL"]:
@@ -134,3 +140,41 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
         instance.mkdir(exist_ok=True)
         config["DATABASE_URL"] = f"sqlite:///{instance / 'shopbot.db'}"
     return config
+
+
+def _sandbox_values(config: dict) -> None:
+    """Fill every Meta key and secret with the sandbox's public values.
+
+    Raises ConfigError when a real WHATSAPP_TOKEN is set too: the sandbox signs any body
+    and shows every customer's replies, so it must never run with a live account.
+    """
+    if config["WHATSAPP_TOKEN"] and config["WHATSAPP_TOKEN"] != SANDBOX_TOKEN:
+        raise ConfigError("SHOPBOT_SANDBOX is on and WHATSAPP_TOKEN is set: the sandbox never talks to "
+                          "Meta and must not run with a live account; unset one of them")
+    config["WHATSAPP_TOKEN"] = SANDBOX_TOKEN
+    config["WHATSAPP_PHONE_ID"] = config["WHATSAPP_PHONE_ID"] or SANDBOX_PHONE_ID
+    config["WHATSAPP_APP_SECRET"] = config["WHATSAPP_APP_SECRET"] or SANDBOX_APP_SECRET
+    config["WHATSAPP_VERIFY_TOKEN"] = config["WHATSAPP_VERIFY_TOKEN"] or SANDBOX_VERIFY_TOKEN
+    config["SHOP_API_TOKEN"] = config["SHOP_API_TOKEN"] or SANDBOX_API_TOKEN
+    config["PAYMENT_WEBHOOK_SECRET"] = config["PAYMENT_WEBHOOK_SECRET"] or SANDBOX_PAYMENT_SECRET
+    config["SANDBOX_URL"] = (config["SANDBOX_URL"] or SANDBOX_URL).rstrip("/")
+    config["PUBLIC_URL"] = config["PUBLIC_URL"] or config["SANDBOX_URL"]
+    config["WHATSAPP_API_URL"] = config["WHATSAPP_API_URL"] or f"{config['SANDBOX_URL']}/sandbox/graph"
+
+
+def _check_live(config: dict) -> None:
+    """Refuse to start live with a required key missing or a secret set to a public sandbox value.
+
+    Every problem is named in one ConfigError, so one failed start-up tells the operator all.
+    SHOP_API_TOKEN and PAYMENT_WEBHOOK_SECRET are optional: unset, their endpoints answer 503.
+    """
+    missing = [k for k in REQUIRED_IN_PRODUCTION if not config.get(k)]
+    public = [k for k, value in PUBLIC_SANDBOX_VALUES.items() if config.get(k) == value]
+    problems = []
+    if missing:
+        problems.append("set " + ", ".join(missing))
+    if public:
+        problems.append("choose secret values for " + ", ".join(public) + " (theirs are the sandbox's public ones)")
+    if problems:
+        raise ConfigError("shopbot cannot start live: " + "; ".join(problems)
+                          + ". For the local sandbox run `shopbot run` or set SHOPBOT_SANDBOX=1.")

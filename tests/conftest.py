@@ -25,6 +25,8 @@ from bot.whatsapp.sender import Sender
 
 REPO = Path(__file__).resolve().parent.parent
 APP_SECRET = "test-app-secret"
+API_TOKEN = "test-api-token"
+PAYMENT_SECRET = "test-payment-secret"
 PG_SERVER = os.environ.get("SHOPBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 # A name of this run's own: two runs on one server never touch each other's database, and a
 # database the run did not create (a real `shopbot_test`, say) is never dropped.
@@ -106,12 +108,18 @@ def truncate(url: str) -> None:
 
 
 def make_config(database_url: str, graph_url: str, shop_dir) -> dict:
+    """A live configuration (no sandbox pages) whose Graph API is the test's fake at `graph_url`."""
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
+        "WHATSAPP_TOKEN": "test-token",
+        "WHATSAPP_PHONE_ID": "1122334455667",  # the phone number id of tests/payloads.py
         "WHATSAPP_API_URL": graph_url,
         "WHATSAPP_APP_SECRET": APP_SECRET,
         "WHATSAPP_VERIFY_TOKEN": "test-verify-token",
+        "SHOP_API_TOKEN": API_TOKEN,
+        "PAYMENT_WEBHOOK_SECRET": PAYMENT_SECRET,
+        "PUBLIC_URL": "https://shop.example",  # catalog images and staff links are absolute, as live
         "SHOP_DIR": str(shop_dir),
         "SECRET_KEY": "test-secret",
         "SEND_TIMEOUT": 2.0,
@@ -177,6 +185,14 @@ def sender(app) -> Sender:
     return s
 
 
+def sandbox_config(app_config: dict, base_url: str) -> dict:
+    """`app_config` as the sandbox at `base_url`: no Meta keys, SHOPBOT_SANDBOX on, as `shopbot run` does."""
+    live_only = ("WHATSAPP_TOKEN", "WHATSAPP_PHONE_ID", "WHATSAPP_API_URL", "WHATSAPP_APP_SECRET",
+                 "WHATSAPP_VERIFY_TOKEN", "SHOP_API_TOKEN", "PAYMENT_WEBHOOK_SECRET", "PUBLIC_URL")
+    config = {k: v for k, v in app_config.items() if k not in live_only}
+    return dict(config, SHOPBOT_SANDBOX=True, SANDBOX_URL=base_url)
+
+
 def free_port() -> int:
     import socket
 
@@ -192,8 +208,7 @@ def live_sandbox(app_config):
     from bot.sandbox.fake_graph import LocalServer
 
     port = free_port()
-    config = dict(app_config, WHATSAPP_API_URL=f"http://127.0.0.1:{port}/sandbox/graph",
-                  WHATSAPP_APP_SECRET="sandbox-app-secret")
+    config = sandbox_config(app_config, f"http://127.0.0.1:{port}")
     app = create_app(config)
     server = LocalServer(app, port)
     sender = Sender(app)

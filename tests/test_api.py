@@ -11,11 +11,12 @@ from bot.db import transaction
 from bot.models import Order, OrderHistory, Payment, StockLevel
 from bot.commerce.payments import signature
 
+from .conftest import API_TOKEN, PAYMENT_SECRET
 from .helpers import body_text
 from .test_checkout import Chat
 
-TOKEN = {"Authorization": "Bearer sandbox-api-token"}
-SECRET = "sandbox-payment-secret"
+TOKEN = {"Authorization": f"Bearer {API_TOKEN}"}
+SECRET = PAYMENT_SECRET
 
 
 def create(client, body, headers=TOKEN):

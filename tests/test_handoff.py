@@ -17,6 +17,7 @@ from bot.db import transaction
 from bot.models import Conversation, Handoff
 from bot.commerce.payments import signature
 
+from .conftest import PAYMENT_SECRET
 from .helpers import body_text
 from .test_checkout import Chat, checkout_to_summary
 
@@ -190,7 +191,7 @@ def _pay_callback(client, reference, status, amount="36.90", payment_id="pi_1"):
     raw = json.dumps({"reference": reference, "payment_id": payment_id, "amount": amount, "currency": "EUR",
                       "status": status}).encode()
     return client.post("/api/payments/callback", data=raw, headers={
-        "Content-Type": "application/json", "X-Signature": signature("sandbox-payment-secret", raw)})
+        "Content-Type": "application/json", "X-Signature": signature(PAYMENT_SECRET, raw)})
 
 
 def _placed_order(app, chat) -> str:

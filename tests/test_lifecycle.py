@@ -15,10 +15,11 @@ from bot.whatsapp.inbound import now
 from bot.models import CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus
 from bot.commerce.orders import TRANSITIONS, IllegalTransition
 
+from .conftest import API_TOKEN
 from .helpers import at_once, body_text
 from .test_checkout import Chat, checkout_to_summary
 
-TOKEN = {"Authorization": "Bearer sandbox-api-token"}
+TOKEN = {"Authorization": f"Bearer {API_TOKEN}"}
 EVENTS = sorted({e for (_s, e) in TRANSITIONS})
 
 

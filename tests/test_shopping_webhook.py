@@ -75,7 +75,7 @@ def test_product_cards_link_their_images_on_the_public_url(app, post, sender, fa
     sender.pump()
     sent = fake_graph.accepted[-1]["payload"]
     assert sent["type"] == "interactive"
-    assert sent["interactive"]["header"] == {"type": "image", "image": {"link": "http://127.0.0.1:5000/catalog/images/canvas-tote.png"}}
+    assert sent["interactive"]["header"] == {"type": "image", "image": {"link": "https://shop.example/catalog/images/canvas-tote.png"}}
     assert sent["interactive"]["body"]["text"].startswith("*Canvas tote bag*\n€15.00")
     assert [b["reply"]["title"] for b in sent["interactive"]["action"]["buttons"]] == ["Add to cart", "View cart", "Back"]
 

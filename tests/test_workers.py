@@ -81,8 +81,9 @@ def test_the_worker_command_listens_for_notify(postgres_url, graph_server, shop_
     fake_graph = graph_server[0]
     fake_graph.reset()
     config = make_config(postgres_url, graph_server[1], shop_dir)
-    env = dict(os.environ, DATABASE_URL=postgres_url, WHATSAPP_API_URL=graph_server[1], SHOP_DIR=str(shop_dir),
-               WHATSAPP_APP_SECRET=config["WHATSAPP_APP_SECRET"])
+    env = dict(os.environ, **{k: str(config[k]) for k in (  # the worker runs live, like the Procfile's
+        "DATABASE_URL", "WHATSAPP_API_URL", "SHOP_DIR", "WHATSAPP_TOKEN", "WHATSAPP_PHONE_ID", "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN", "SECRET_KEY")})
     worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=str(shop_dir),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     web_app = create_app(config)

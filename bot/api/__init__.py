@@ -79,13 +79,18 @@ def body_bytes() -> bytes:
 
 
 def token_required(view):
-    """`Authorization: Bearer <SHOP_API_TOKEN>`, compared in constant time."""
+    """`Authorization: Bearer <SHOP_API_TOKEN>`, compared in constant time.
+
+    Without a SHOP_API_TOKEN the API is switched off (503): there is no default token live.
+    """
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         expected = current_app.config.get("SHOP_API_TOKEN") or ""
+        if not expected:
+            return error(503, "the API is not configured (set SHOP_API_TOKEN)")
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        if not hmac.compare_digest(given.encode(), expected.encode()):
             return error(401, "missing or wrong API token (Authorization: Bearer <token>)")
         return view(*args, **kwargs)
 

@@ -1,6 +1,8 @@
 """The API described as OpenAPI 3.1, served at /api/openapi.json (schemathesis tests against it)."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify
 
 from bot.api import bp
@@ -41,7 +43,7 @@ PAYMENT_IN = {"type": "object", "required": ["reference", "payment_id", "amount"
     "amount": {"type": "string", "examples": ["36.90"]}, "currency": {"type": "string", "examples": ["EUR"]},
     "status": {"type": "string", "enum": ["paid", "failed"], "default": "paid"}}}
 
-SPEC = {
+SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "shopbot API", "version": "1",
              "description": "Create pending orders from the shop's website, receive payment confirmations, "
@@ -126,6 +128,11 @@ SPEC = {
                           **{k: v for k, v in ERRORS.items() if k in ("400", "404")}}}},
     },
 }
+# Every authenticated operation is switched off (503) while its token or secret is unset.
+for _operation in (op for path in SPEC["paths"].values() for op in path.values()):
+    if "401" in _operation["responses"]:
+        _operation["responses"]["503"] = {"description": "not configured: SHOP_API_TOKEN or PAYMENT_WEBHOOK_SECRET "
+                                                         "is unset", "content": ERRORS["401"]["content"]}
 
 
 @bp.get("/openapi.json")

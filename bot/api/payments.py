@@ -29,8 +29,11 @@ FIELDS = {"reference": orders.REFERENCE_LENGTH, "payment_id": Payment.provider_i
 
 @bp.post("/payments/callback")
 def payment_callback():
+    secret = current_app.config.get("PAYMENT_WEBHOOK_SECRET") or ""
+    if not secret:  # no default secret live: without one the callback is switched off
+        return error(503, "payment callbacks are not configured (set PAYMENT_WEBHOOK_SECRET)")
     raw = body_bytes()
-    if not verify(current_app.config.get("PAYMENT_WEBHOOK_SECRET") or "", raw, request.headers.get("X-Signature")):
+    if not verify(secret, raw, request.headers.get("X-Signature")):
         log.warning("payment callback with a bad signature refused")
         return error(401, "bad signature")
     body = json_body()

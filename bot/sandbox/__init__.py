@@ -1,9 +1,12 @@
 """The sandbox: a WhatsApp-like chat page plus the fake Graph API it talks to.
 
-Registered only in sandbox mode (no WHATSAPP_TOKEN). The page posts real,
-signed, Meta-format webhooks to `/webhook`; the bot's replies go through pywa
-to the fake Graph API mounted at `/sandbox/graph`, which records them for the
-page's feed and posts `sent` and `delivered` status webhooks back, like Meta.
+Registered only in sandbox mode (`shopbot run`, or SHOPBOT_SANDBOX=1): the
+page's API signs any body and shows any customer's replies, so it must never
+exist on a live bot. The page posts real, signed, Meta-format webhooks to
+`/webhook`; the bot's replies go through pywa to the fake Graph API mounted at
+`/sandbox/graph`, which records them for the page's feed and posts `sent` and
+`delivered` status webhooks back, like Meta, to the app's own configured
+address (SANDBOX_URL), never to one a request names.
 """
 from __future__ import annotations
 
@@ -47,9 +50,14 @@ def status_webhook(config: dict, wamid: str, status: str, recipient: str) -> byt
 
 
 def make_fake_graph(config: dict) -> FakeGraph:
-    """The sandbox's fake Graph API, posting status feedback to our own /webhook."""
+    """The sandbox's fake Graph API, posting status feedback to our own /webhook.
 
-    def feedback(entry: dict, host_url: str) -> None:
+    The address is SANDBOX_URL from the configuration: a request's Host header must not
+    choose where this server posts (that would let anyone aim it at another host).
+    """
+    webhook_url = f"{config['SANDBOX_URL']}/webhook"
+
+    def feedback(entry: dict) -> None:
         recipient = entry["payload"].get("to") or entry["payload"].get("recipient")
 
         def post_statuses():
@@ -57,7 +65,7 @@ def make_fake_graph(config: dict) -> FakeGraph:
                 time.sleep(delay)
                 body = status_webhook(config, entry["wamid"], status, recipient)
                 try:
-                    httpx.post(f"{host_url}webhook", content=body, timeout=10, headers={
+                    httpx.post(webhook_url, content=body, timeout=10, headers={
                         "Content-Type": "application/json",
                         "X-Hub-Signature-256": sign(config["WHATSAPP_APP_SECRET"], body)})
                 except httpx.HTTPError as exc:

@@ -32,7 +32,7 @@ class Scripted:
 @dataclass
 class FakeGraph:
     latency: float = 0.0  # seconds before every answer (the real API takes 100-300 ms)
-    on_accept: Callable[[dict, str], None] | None = None  # (accepted message, host url)
+    on_accept: Callable[[dict], None] | None = None  # called with each accepted message
     accepted: list[dict] = field(default_factory=list)  # messages Meta would deliver
     attempts: int = 0  # every POST to /messages, including refused ones
 
@@ -122,7 +122,7 @@ class FakeGraph:
                 self.accepted.append(entry)
                 self.changed.notify_all()
             if self.on_accept:
-                self.on_accept(entry, request.host_url)
+                self.on_accept(entry)
             if script and script.delay:
                 time.sleep(script.delay)  # accepted, but the answer comes too late
             to = payload.get("to") or payload.get("recipient")
