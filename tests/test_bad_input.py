@@ -12,10 +12,11 @@ from bot.db import transaction
 from bot.models import CarrierEvent, Invoice, Order
 from bot.commerce.payments import signature
 
+from .conftest import API_TOKEN, PAYMENT_SECRET
 from .helpers import count
 
-TOKEN = {"Authorization": "Bearer sandbox-api-token"}
-SECRET = "sandbox-payment-secret"
+TOKEN = {"Authorization": f"Bearer {API_TOKEN}"}
+SECRET = PAYMENT_SECRET
 PDF = b"%PDF-1.4\n" + b"0" * 1000 + b"\n%%EOF\n"
 
 
