@@ -135,7 +135,7 @@ class CarrierEvent(Base):
     """A carrier's tracking event, stored once per carrier and event id (carriers resend).
 
     One for a tracking number no order has yet is `held` and applied when an
-    order gets that number (bot/tracking.py).
+    order gets that number (bot/commerce/tracking.py).
     """
 
     __tablename__ = "carrier_event"
