@@ -14,7 +14,7 @@ from bot.app import create_app
 from bot.reports.spreadsheet import safe_cell
 
 from . import payloads as p
-from .conftest import STAFF_PASSWORD, StaffClient, csrf_of, make_staff
+from .conftest import STAFF_PASSWORD, StaffClient, csrf_of, make_staff, sandbox_config
 from .helpers import at_once
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -141,7 +141,7 @@ def test_staff_pages_cannot_be_framed_and_run_only_our_own_scripts(app, owner, p
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
         assert r.headers["Referrer-Policy"] == "same-origin" and r.headers["Cache-Control"] == "no-store"
-        assert "Strict-Transport-Security" not in r.headers  # the sandbox serves plain http
+        assert r.headers["Strict-Transport-Security"] == "max-age=31536000"  # the suite's app is live
         # nothing the policy would block: no inline script, event handler or style attribute
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=|\sstyle=|<style", r.text), path
     api = app.test_client().get("/healthz")
@@ -149,12 +149,17 @@ def test_staff_pages_cannot_be_framed_and_run_only_our_own_scripts(app, owner, p
     assert api.headers["X-Content-Type-Options"] == "nosniff" and api.headers["X-Frame-Options"] == "DENY"
 
 
-def test_hsts_is_sent_when_live_behind_https(app_config):
+def test_hsts_is_sent_when_live_behind_https_and_never_by_the_sandbox(app_config):
     app = create_app(dict(app_config, WHATSAPP_TOKEN="real-token", WHATSAPP_PHONE_ID="1"))
     r = app.test_client().get("/staff/login", base_url="https://shop.example")
     assert r.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
     app.extensions["shopbot.engine"].dispose()
+    sandbox = create_app(sandbox_config(app_config, "http://127.0.0.1:5000"))
+    r = sandbox.test_client().get("/staff/login")
+    assert "Strict-Transport-Security" not in r.headers  # the sandbox serves plain http
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    sandbox.extensions["shopbot.engine"].dispose()
 
 
 # -- CSV -----------------------------------------------------------------------------------------------------------
