@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pywa import WhatsApp
-from pywa.types import Button, ProductsSection, Section, SectionList, SectionRow
+from pywa.types import Button, ProductsSection, Section, SectionList, SectionRow, URLButton
 from pywa.types.templates import TemplateLanguage
 
 from bot.whatsapp.client import media_url
@@ -79,6 +79,12 @@ def _fit_list(spec: dict) -> list[dict]:
     return head + [spec]
 
 
+def _fit_cta_url(spec: dict) -> list[dict]:
+    head, spec = _fit_interactive(spec)
+    spec["button"] = shorten(spec.get("button") or "Open", LIMITS["button_title"])  # WhatsApp's display_text
+    return head + [spec]
+
+
 def _fit_caption(spec: dict) -> list[dict]:
     caption = spec.get("caption") or ""
     if len(caption) <= LIMITS["caption"]:
@@ -91,6 +97,10 @@ def _fit_caption(spec: dict) -> list[dict]:
 
 def _reply_buttons(spec: dict) -> list[Button]:
     return [Button(title=b["title"], callback_data=b["id"]) for b in spec.get("buttons", [])]
+
+
+def _url_button(spec: dict) -> URLButton:
+    return URLButton(title=spec["button"], url=spec["url"])
 
 
 def _section_list(spec: dict) -> SectionList:
@@ -162,6 +172,10 @@ def _document_line(spec: dict) -> str:
     return f"[document {spec.get('filename') or ''}] {spec.get('caption') or ''}".strip()
 
 
+def _cta_url_line(spec: dict) -> str:
+    return f"{spec.get('text') or ''}\n[↗ {spec.get('button') or ''}] {spec.get('url') or ''}".strip()
+
+
 def _template_line(spec: dict) -> str:
     return f"[template {spec.get('name')}] " + " · ".join(str(p) for p in spec.get("params") or [])
 
@@ -175,6 +189,7 @@ OUTBOUND: dict[str, Outbound] = {
     "text": Outbound(_fit_text, _send_message(_no_buttons), _body_and_options),
     "buttons": Outbound(_fit_buttons, _send_message(_reply_buttons), _body_and_options),
     "list": Outbound(_fit_list, _send_message(_section_list), _body_and_options),
+    "cta_url": Outbound(_fit_cta_url, _send_message(_url_button), _cta_url_line),  # a button that opens `url`
     "image": Outbound(_fit_caption, _send_image, _body_and_options),
     "document": Outbound(_fit_caption, _send_document, _document_line),
     "template": Outbound(_as_is, _send_template, _template_line),
