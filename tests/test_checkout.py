@@ -104,23 +104,37 @@ def test_summary_for_each_delivery_option(app, chat, delivery, fee, total):
 @pytest.mark.parametrize("payment,expect", [
     ("Cash on delivery", "Pay in cash or by card when your order arrives"),
     ("Bank transfer", "Please transfer €36.90 to IBAN"),
-    ("Card (secure link)", "https://pay.example.com/lumenloom?reference=SHP-"),
+    ("Card (secure link)", "Pay €36.90 securely on our payment page"),  # with a button: see the next test
 ])
 def test_confirm_for_each_payment_option(app, chat, payment, expect):
     sent = checkout_to_summary(chat, payment=payment)
     reference = body_text(sent[-1]).splitlines()[0].removeprefix("🧾 *Order ").removesuffix("*")
     sent = chat.tap(f"confirm:{reference}", "Confirm")
-    placed = body_text(sent[-1])
+    placed = "\n".join(body_text(m) for m in sent)
     assert f"Your order *{reference}* is placed." in placed
     assert expect in placed
-    if payment == "Card (secure link)":
-        assert f"reference={reference}&amount=36.90&currency=EUR" in placed
     [order] = orders(app)
     assert (order.reference, order.status, order.total, order.shipping_fee) == (reference, "pending", 3690, 390)
     assert order.payment_method == {"Cash on delivery": "cod", "Bank transfer": "transfer", "Card (secure link)": "online"}[payment]
     assert stock(app, "HOM-CAN-FIG") == 18  # 20 counted, 2 reserved
     sent = chat.say("cart")
     assert "Your cart is empty" in body_text(sent[-1])
+
+
+def test_online_payment_ends_with_a_button_that_opens_the_shops_payment_page(app, chat):
+    """The payment link is a WhatsApp cta_url button, in Meta's exact Cloud API shape, not a bare URL."""
+    sent = checkout_to_summary(chat, payment="Card (secure link)")
+    reference = body_text(sent[-1]).splitlines()[0].removeprefix("🧾 *Order ").removesuffix("*")
+    placed, pay = chat.tap(f"confirm:{reference}", "Confirm")[-2:]
+    assert f"Your order *{reference}* is placed." in body_text(placed) and "https://" not in body_text(placed)
+    assert list(chat.buttons([placed])) == ["Cancel order", "Main menu"]
+    link = f"https://pay.example.com/lumenloom?reference={reference}&amount=36.90&currency=EUR"  # flows/checkout.yaml
+    payload = {k: v for k, v in pay["payload"].items() if k != "biz_opaque_callback_data"}
+    assert payload == {
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": SAM, "type": "interactive",
+        "interactive": {"type": "cta_url", "body": {"text": "Pay €36.90 securely on our payment page: tap the button "
+                                                            "below. We never ask for card numbers in chat."},
+                        "action": {"name": "cta_url", "parameters": {"display_text": "Pay now", "url": link}}}}
 
 
 def test_the_reference_is_short_and_unambiguous(app, chat):

@@ -1,7 +1,8 @@
 """WhatsApp's limits are enforced before sending, never cutting inside a grapheme."""
 from __future__ import annotations
 
-from bot.whatsapp.messages import LIMITS, fit, shorten, split_text
+from bot.whatsapp.message_types import fit
+from bot.whatsapp.messages import LIMITS, shorten, split_text
 
 
 def test_shorten_keeps_whole_graphemes():

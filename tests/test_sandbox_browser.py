@@ -131,8 +131,20 @@ def test_sandbox_checkout(live_sandbox, browser, tmp_path):
     expect(summary).to_contain_text("2 × Soy candle, fig · €33.00")
     expect(summary).to_contain_text("Total: €36.90")
     _tap_button(page, "Confirm")
-    _wait_for_reply(page, 9)
-    placed = page.locator(".msg-in").last
-    expect(placed).to_contain_text("is placed")
-    expect(placed.locator("a").first).to_have_attribute("href", re.compile(r"^https://pay\.example\.com/lumenloom\?reference=SHP-"))
+    _wait_for_reply(page, 10)  # the order is placed, then the payment button (cta_url) comes last
+    expect(page.locator(".msg-in").nth(8)).to_contain_text("is placed")
+    pay = page.locator(".msg-in").last
+    expect(pay).to_contain_text("Pay €36.90 securely on our payment page")
+    button = pay.locator("a.cta-link")
+    expect(button).to_have_text("↗ Pay now")
+    link = re.compile(r"^https://pay\.example\.com/lumenloom\?reference=SHP-[A-Z0-9]+&amount=36\.90&currency=EUR$")
+    expect(button).to_have_attribute("href", link)
     page.screenshot(path=str(tmp_path / "checkout.png"), full_page=True)
+    # the button opens the shop's payment page (answered here: tests never reach the internet)
+    page.context.route("https://pay.example.com/**", lambda route: route.fulfill(
+        body="<h1>Payment page</h1>", content_type="text/html"))
+    with page.context.expect_page() as opened:
+        button.click()
+    payment_page = opened.value
+    expect(payment_page.locator("h1")).to_have_text("Payment page")
+    assert link.match(payment_page.url)

@@ -255,6 +255,16 @@ def test_canned_replies_come_from_flows(app, owner, post, sender, fake_graph):
     assert "Hi Sam Rivera, this is Ana from Lumen &amp; Loom. How can I help?" in page
 
 
+def test_the_payment_button_shows_in_the_chat_with_its_link(app, owner, post, sender, fake_graph):
+    chat = Chat(post, sender, fake_graph)
+    summary = checkout_to_summary(chat, payment="Card (secure link)")
+    reference = body_text(summary[-1]).splitlines()[0].removeprefix("🧾 *Order ").removesuffix("*")
+    chat.tap(f"confirm:{reference}", "Confirm")
+    page = html.unescape(owner.get(f"/staff/chats/{customer_id(app)}").text)
+    assert ("securely on our payment page: tap the button below. We never ask for card numbers in chat.\n"
+            f"[↗ Pay now] https://pay.example.com/lumenloom?reference={reference}&amount=36.90&currency=EUR") in page
+
+
 def test_when_the_window_is_closed_only_templates_can_be_sent(app, owner, post, sender, fake_graph):
     Chat(post, sender, fake_graph).say("person")
     cid = customer_id(app)

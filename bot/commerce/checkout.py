@@ -19,7 +19,7 @@ from bot.commerce.notifications import window_open
 from bot.content.shop import Content
 from bot.conversation import checkout_flow
 from bot.conversation.events import Event, EventType
-from bot.conversation.turn import Turn, buttons, text
+from bot.conversation.turn import Turn, buttons, cta_url, text
 from bot.models import Conversation, Customer, Order, OrderLine, OrderSource, OrderStatus
 from bot.commerce.payments import payment_link
 from bot.commerce.pricing import Quote, quote
@@ -108,9 +108,13 @@ def place_order(session: Session, content: Content, customer: Customer, conversa
     data.pop("checkout", None)
     conversation.state = MENU
     conversation.remind_at = conversation.expires_at = None
-    body = turn.text("order_placed", order=variables, payment=payment_instructions(content, order))
-    return [buttons(body, [(f"cancel_order:{order.reference}", turn.text("cancel_order_button")),
-                           ("menu", turn.text("back_to_menu"))])]
+    instructions, link = payment_instructions(content, order)
+    body = turn.text("order_placed", order=variables, payment="" if link else instructions)
+    replies = [buttons(body, [(f"cancel_order:{order.reference}", turn.text("cancel_order_button")),
+                              ("menu", turn.text("back_to_menu"))])]
+    if link:  # the payment page opens from a button, last, where the customer looks next
+        replies.append(cta_url(instructions or link, turn.text("pay_button"), link))
+    return replies
 
 
 def _create_chat_order(session, content, customer, details, figures: Quote, reference, now) -> Order:
@@ -164,14 +168,15 @@ def _confirm_website_order(session, content, customer, details, figures: Quote, 
     return order
 
 
-def payment_instructions(content: Content, order: Order) -> str:
+def payment_instructions(content: Content, order: Order) -> tuple[str, str]:
+    """The payment option's instructions for `order`, and its payment page ("" when it has none)."""
     option = content.checkout.payment_option(order.payment_method)
     if option is None:
-        return ""
+        return "", ""
     link = payment_link(option.link, order.reference, order.total, order.currency) if option.link else ""
     variables = {"reference": order.reference, "total": order_view.money(content, order.total, order.currency),
                  "name": order.customer_name}
-    return option.instructions.render(shop=content.shop, order=variables, payment_link=link).strip()
+    return option.instructions.render(shop=content.shop, order=variables, payment_link=link).strip(), link
 
 
 def find_order(session: Session, content: Content, customer: Customer, conversation: Conversation,

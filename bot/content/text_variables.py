@@ -51,7 +51,7 @@ TEXT_VARIABLES.update({
     "edit_prompt": {}, "edit_list": {}, "field_name": {}, "field_delivery": {}, "field_address": {},
     "field_payment": {}, "field_note": {}, "field_items": {}, "checkout_cancelled": {},
     "order_placed": {"order": _ORDER, "payment": "Pay on delivery."}, "order_already_placed": {"reference": "SHP-7K3F9"},
-    "cancel_order_button": {}, "confirm_out_of_stock": {"item": "Tee (M)", "available": 1},
+    "cancel_order_button": {}, "pay_button": {}, "confirm_out_of_stock": {"item": "Tee (M)", "available": 1},
     "checkout_reminder": {}, "checkout_expired": {}, "card_warning": {},
     "order_cancelled": {"reference": "SHP-7K3F9"}, "order_cannot_cancel": {"reference": "SHP-7K3F9", "status": "shipped"},
     "order_unknown": {"reference": "SHP-7K3F9"}, "website_order_found": {"reference": "SHP-7K3F9"},

@@ -85,6 +85,11 @@ def buttons(body: str, options: list[tuple[str, str]], header: str | None = None
     return spec
 
 
+def cta_url(body: str, button: str, url: str) -> dict:
+    """A message with one button that opens `url` (WhatsApp's `cta_url`)."""
+    return {"type": "cta_url", "text": body, "button": button, "url": url}
+
+
 def listing(body: str, button: str, rows: list[dict], section: str = "", header: str | None = None) -> dict:
     """A list message with one section of rows: [{"id", "title", "description"?}, ...]."""
     spec = {"type": "list", "text": body, "button": button, "sections": [{"title": section or button, "rows": rows}]}

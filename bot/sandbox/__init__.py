@@ -24,6 +24,7 @@ from sqlalchemy import select
 from bot.db import transaction
 from bot.models import OutboundMessage
 from bot.sandbox.fake_graph import FakeGraph
+from bot.whatsapp.message_types import outbound_line
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def feed():
         messages.append({
             "seq": m["seq"], "wamid": m["wamid"], "payload": m["payload"],
             "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(m["at"])),
+            "summary": outbound_line(row.body) if row else "",  # what staff read; the page's fallback
             "status": row.status if row else "sent",
             "error": row.error_title if row is not None and row.status in ("failed", "dead") else None,
         })

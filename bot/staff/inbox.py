@@ -15,7 +15,7 @@ from bot.models import Customer, EventKind, Handoff, HandoffReason, InboundEvent
 from bot.commerce.notifications import window_open
 from bot.whatsapp.webhook_body import as_object
 from bot.staff import bp
-from bot.staff.transcript import inbound_text
+from bot.whatsapp.message_types import inbound_line
 
 VIEWS = {"waiting": "Waiting", "mine": "Mine", "unassigned": "Unassigned", "all": "All chats"}
 
@@ -101,7 +101,7 @@ def _last_messages(session: Session, customer_ids: list[int]) -> dict[int, tuple
                                                       InboundEvent.kind == EventKind.MESSAGE)
               .group_by(InboundEvent.customer_id))
     events = session.scalars(select(InboundEvent).where(InboundEvent.id.in_(latest))).all()
-    return {e.customer_id: (inbound_text(as_object(e.payload).get("message"))[:140], e.received_at) for e in events}
+    return {e.customer_id: (inbound_line(as_object(e.payload).get("message"))[:140], e.received_at) for e in events}
 
 
 def _view() -> str:

@@ -19,19 +19,14 @@ from sqlalchemy.orm.attributes import flag_modified
 from bot.conversation import actions
 from bot.commerce import checkout, customers, inventory, notifications
 from bot.staff import handoffs
-from bot.whatsapp import outbox
+from bot.whatsapp import message_types, outbox
 from bot.conversation import checkout_flow, engine
 from bot.conversation.events import Event, EventType, State
 from bot.db import insert_ignore, transaction
 from bot.models import EventKind, EventStatus, InboundEvent, utcnow
 from bot.whatsapp.updates import Update
-from bot.whatsapp.webhook_body import as_object, as_text
 
 log = logging.getLogger(__name__)
-
-MEDIA_TYPES = {"image", "video", "audio", "voice", "document", "sticker"}
-SILENT_TYPES = {"system", "revoke", "edit", "ephemeral", "request_welcome"}
-
 
 now = utcnow  # one clock for the whole app (models.utcnow)
 
@@ -59,46 +54,10 @@ def store(session: Session, updates: list[Update], received_at: datetime) -> lis
 
 
 def to_event(message: dict, contact: dict | None, **known) -> Event:
-    """What the engine needs from a Meta message, whatever its type."""
-    event = _to_event(message, contact)
+    """What the engine needs from a Meta message, whatever its type (read by `message_types`)."""
+    event = message_types.read(message, contact)
     card = known.pop("card_redacted", False)
     return replace(event, data=dict(event.data, card_redacted=True) if card else event.data, **known)
-
-
-def _to_event(message: dict, contact: dict | None) -> Event:
-    """Tolerates any shape (a `location` that is a string...): a stored message is whatever was sent."""
-    kind = message.get("type")
-    name = as_text(as_object(as_object(contact).get("profile")).get("name")) or None
-    if kind == "text":
-        return Event(EventType.TEXT, text=as_text(as_object(message.get("text")).get("body")), profile_name=name)
-    if kind == "interactive":
-        inter = as_object(message.get("interactive"))
-        reply = as_object(inter.get("button_reply")) or as_object(inter.get("list_reply"))
-        if reply:
-            return Event(EventType.CHOICE, text=as_text(reply.get("title")), choice=as_text(reply.get("id")) or None,
-                         profile_name=name)
-        if inter.get("type") == "nfm_reply":
-            return Event(EventType.SILENT, profile_name=name, data={"flow": inter.get("nfm_reply")})
-        return Event(EventType.UNSUPPORTED, profile_name=name)
-    if kind == "button":  # a template's quick reply
-        button = as_object(message.get("button"))
-        return Event(EventType.CHOICE, text=as_text(button.get("text")), choice=as_text(button.get("payload")) or None,
-                     profile_name=name)
-    if kind in MEDIA_TYPES:
-        media = as_object(message.get(kind))
-        return Event(EventType.MEDIA, text=as_text(media.get("caption")), profile_name=name,
-                     data={"media_type": kind, "media_id": media.get("id")})
-    if kind == "location":
-        return Event(EventType.LOCATION, profile_name=name, data=as_object(message.get("location")))
-    if kind == "order":
-        return Event(EventType.ORDER, profile_name=name, data=as_object(message.get("order")))
-    if kind == "contacts":
-        return Event(EventType.CONTACTS, profile_name=name, data={"contacts": message.get("contacts")})
-    if kind == "reaction":
-        return Event(EventType.REACTION, profile_name=name, data=as_object(message.get("reaction")))
-    if kind in SILENT_TYPES:
-        return Event(EventType.SILENT, profile_name=name)
-    return Event(EventType.UNSUPPORTED, profile_name=name)
 
 
 def ensure_stock_synced(app, content) -> None:

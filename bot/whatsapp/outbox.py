@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
-from bot.whatsapp.messages import fit
+from bot.whatsapp.message_types import fit
 from bot.models import UNFINISHED, Customer, OutboundMessage, OutboundStatus
 
 CHANNEL = "shopbot_outbox"  # PostgreSQL NOTIFY channel that wakes senders

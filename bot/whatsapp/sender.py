@@ -23,7 +23,7 @@ from pywa import errors as wa_errors
 from bot.whatsapp import circuit, inbound, outbox
 from bot.db import transaction
 from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
-from bot.whatsapp.client import deliver
+from bot.whatsapp.message_types import deliver
 
 log = logging.getLogger(__name__)
 

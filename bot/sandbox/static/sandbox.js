@@ -697,11 +697,11 @@
     const bubble = h('div', 'bubble');
     let rendered;
     try {
-      rendered = renderPayload(entry.payload || {}, entry.wamid);
+      rendered = renderPayload(entry.payload || {}, entry.wamid, entry.summary);
     } catch (err) {
       // A payload we did not foresee must not stop the rest of the chat from rendering.
       console.error('could not render payload', entry.payload, err);
-      rendered = { parts: [h('div', 'unknown', '[unrenderable message]')], actions: null };
+      rendered = { parts: [formatted('div', 'unknown', entry.summary || '[unrenderable message]')], actions: null };
     }
     const quote = quoteFor(entry.payload);
     if (quote) bubble.append(quote);
@@ -756,13 +756,13 @@
    * Cloud API send payload -> {parts: bubble content nodes, actions: node under
    * the text (buttons, links) or null}.
    */
-  function renderPayload(payload, wamid) {
+  function renderPayload(payload, wamid, summary) {
     const type = payload.type;
     switch (type) {
       case 'text':
         return { parts: [formatted('div', 'text', payload.text && payload.text.body)], actions: null };
       case 'interactive':
-        return renderInteractive(payload.interactive || {}, wamid);
+        return renderInteractive(payload.interactive || {}, wamid, summary);
       case 'image':
       case 'video':
       case 'audio':
@@ -775,8 +775,8 @@
         return { parts: locationParts(payload.location || {}), actions: null };
       case 'reaction':
         return { parts: [h('div', 'unknown', `[reaction ${(payload.reaction && payload.reaction.emoji) || 'removed'}]`)], actions: null };
-      default:
-        return { parts: [h('div', 'unknown', `[${type || 'unknown'}]`)], actions: null };
+      default: // the server's one-line summary (bot/whatsapp/message_types) of a type this page cannot draw
+        return { parts: [formatted('div', 'unknown', summary || `[${type || 'unknown'}]`)], actions: null };
     }
   }
 
@@ -858,7 +858,7 @@
     return parts;
   }
 
-  function renderInteractive(ia, wamid) {
+  function renderInteractive(ia, wamid, summary) {
     const parts = interactiveText(ia);
     const action = ia.action || {};
     let actions = null;
@@ -890,7 +890,7 @@
         break;
       }
       default:
-        parts.push(h('div', 'unknown', `[interactive ${ia.type || '?'}]`));
+        parts.push(formatted('div', 'unknown', summary || `[interactive ${ia.type || '?'}]`));
     }
     return { parts, actions };
   }
