@@ -37,6 +37,9 @@ def create_app(config: dict | None = None, environ: Mapping[str, str] | None = N
         log.warning("SANDBOX MODE: fake WhatsApp, public secrets, a page that signs any webhook and shows "
                     "every customer's replies. For this machine only: it must not face the internet.")
 
+    from bot.commerce import payments
+
+    app.extensions["shopbot.payments"] = payments.provider(app.config["PAYMENT_PROVIDER"])  # ConfigError if unknown
     engine = make_engine(app.config["DATABASE_URL"], pool_size=app.config["SEND_CONCURRENCY"] + 8)
     app.extensions["shopbot.engine"] = engine
     app.extensions["shopbot.sessions"] = make_sessionmaker(engine)

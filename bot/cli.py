@@ -262,11 +262,12 @@ def status_command(as_json):
 def link_command(product, source, qr_path):
     """Print a click-to-chat link with a prefilled message (and write its QR code)."""
     from bot.commerce.links import chat_text, qr_png, qr_svg, wa_me
+    from bot.errors import NotFound
 
     content = current_app.extensions["shopbot.content"].current()
     try:
         text = chat_text(content, product, source)
-    except KeyError:
+    except NotFound:
         raise click.BadParameter(f"no product `{product}` in catalog/products.csv", param_hint="--product")
     url = wa_me(current_app.config["WHATSAPP_DISPLAY_NUMBER"], text)
     click.echo(url)

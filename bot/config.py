@@ -63,6 +63,7 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "PUBLIC_URL": (str, None),
     "SHOP_API_TOKEN": (str, None),
     "PAYMENT_WEBHOOK_SECRET": (str, None),
+    "PAYMENT_PROVIDER": (str, "generic"),  # a module in bot/commerce/payments/ (or a dotted module path)
     "MAX_WEBHOOK_BYTES": (int, 3_500_000),
     "MAX_API_BYTES": (int, 10 * 2**20),  # /api bodies; an invoice PDF of 7.5 MB fits as pdf_base64
     # Sender

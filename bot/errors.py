@@ -28,6 +28,14 @@ class InvalidInput(ShopbotError):
 class Unprocessable(ShopbotError):
     """A well-formed request the shop cannot fulfil: unknown SKUs, no stock (HTTP 422)."""
 
-    def __init__(self, message: str, details: list[dict]):
+    def __init__(self, message: str, details: list[dict], field: str | None = None):
         super().__init__(message)
-        self.message, self.details = message, details
+        self.message, self.details, self.field = message, details, field
+
+
+class NotFound(ShopbotError):
+    """What a request names does not exist: an order, a product (HTTP 404)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field

@@ -1,5 +1,5 @@
 """What may come in over HTTP before it reaches the database: ids in range, text PostgreSQL can store,
-JSON of a sane depth.
+JSON of a sane depth, and bodies read into the pydantic models the API declares.
 
 Python accepts what the database does not: an id of 20 digits (PostgreSQL's integer
 keys stop at 2**31-1, SQLite's at 2**63-1), a NUL character (PostgreSQL text cannot hold
@@ -9,8 +9,11 @@ into InvalidInput naming the field, which the API and the staff pages answer wit
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from typing import TypeVar
 
+from pydantic import BaseModel, ValidationError
 from werkzeug.routing import IntegerConverter
 
 from bot.errors import InvalidInput
@@ -19,6 +22,8 @@ from bot.errors import InvalidInput
 MAX_ID = 2**31 - 1
 #: JSON deeper than this is refused; our bodies are at most three levels deep.
 MAX_JSON_DEPTH = 32
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class IdConverter(IntegerConverter):
@@ -79,3 +84,47 @@ def check_json(body) -> None:
             problem = text_problem(node)
             if problem:
                 raise InvalidInput(path or "body", problem)
+
+
+def parse_json(raw: bytes):
+    """A JSON body checked by `check_json`; raises InvalidInput naming `body` when it is not JSON or too deep."""
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        raise InvalidInput("body", f"is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
+    except ValueError:  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
+        raise InvalidInput("body", "must be valid JSON") from None
+    check_json(body)
+    return body
+
+
+def field_path(loc: tuple) -> str:
+    """pydantic's error location as the field a client wrote: ('items', 0, 'sku') -> `items[0].sku`."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def validate(model: type[M], data) -> M:
+    """`data` as an instance of the pydantic `model`; raises InvalidInput naming the first bad field.
+
+    A validator may name a field other than where it runs by raising `FieldProblem`.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldProblem):
+            raise InvalidInput(field_path((*first["loc"], cause.field)), str(cause)) from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise InvalidInput(field_path(first["loc"]), message[:1].lower() + message[1:]) from None
+
+
+class FieldProblem(ValueError):
+    """Raised by a model's validator about one of its fields (`field`), so the 400 names that field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field

@@ -12,7 +12,7 @@ from bot.models import Order, OrderHistory, Payment, StockLevel
 from bot.commerce.payments import signature
 
 from .conftest import API_TOKEN, PAYMENT_SECRET
-from .helpers import body_text
+from .helpers import body_text, count
 from .test_checkout import Chat
 
 TOKEN = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -62,13 +62,20 @@ def test_a_website_cart_becomes_a_pending_order_with_a_whatsapp_link(app, client
     ({"items": [{"sku": "TEE-RED-M", "quantity": 0}]}, "items[0].quantity"),
     ({"items": [{"sku": "TEE-RED-M", "quantity": "2"}]}, "items[0].quantity"),
     ({"items": [{"sku": ""}]}, "items[0].sku"),
-    ({"items": [{"sku": "TEE-RED-M"}], "delivery": "moon"}, "delivery"),
     ({"items": [{"sku": "TEE-RED-M"}], "customer": {"phone": "call me"}}, "customer.phone"),
     ({"items": [{"sku": "TEE-RED-M"}], "note": "x" * 501}, "note"),
 ])
 def test_bad_input_gets_400_naming_the_field(app, client, body, field):
     r = create(client, body)
     assert r.status_code == 400 and r.json["field"] == field, r.json
+
+
+@pytest.mark.parametrize("field", ["delivery", "payment"])
+def test_an_option_the_shop_does_not_offer_gets_422_naming_the_field(app, client, field):
+    """Well-formed (any text is a valid id by the contract) but not one of the shop's options: like an unknown SKU."""
+    r = create(client, {"items": [{"sku": "TEE-RED-M"}], field: "moon"})
+    assert r.status_code == 422 and r.json["field"] == field and r.json["details"][0]["received"] == "moon", r.json
+    assert count(app, Order) == 0
 
 
 def test_a_body_that_is_not_json_gets_400(client):

@@ -393,7 +393,7 @@ def test_an_external_pdf_upload_is_checked(app, client, chat):
     reference = placed(chat)
     r = client.post(f"/api/orders/{reference}/invoice?number=F-9", headers=TOKEN | {"Content-Type": "application/pdf"},
                     data=b"not a pdf")
-    assert r.status_code == 400 and r.json["field"] == "pdf"
+    assert r.status_code == 422 and r.json["field"] == "pdf"  # any bytes are a well-formed body; these are no PDF
 
 
 # -- where is my order? -------------------------------------------------------------------------------

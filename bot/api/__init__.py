@@ -1,9 +1,12 @@
 """The JSON API for the shop's website, payment provider and (later) carriers and invoicing.
 
-Errors are JSON: 400 names the field, 401 a bad token, 413 a body over
-MAX_API_BYTES, 422 what cannot be fulfilled. Nothing here trusts amounts sent
-by a client, and nothing a client sends reaches the database before it is
-checked (bot/web_input.py: storable text, JSON depth).
+Each route is declared once in bot/api/contract.py with the pydantic models of
+bot/api/models.py: they validate the request and make /api/openapi.json.
+Errors are JSON: 400 names the field, 401 a bad token, 404 what does not exist,
+409 a conflict with the order's state, 413 a body over MAX_API_BYTES, 422 what
+cannot be fulfilled, 503 a token or secret that is not set. Nothing here trusts
+amounts sent by a client, and nothing a client sends reaches the database
+before it is checked (bot/web_input.py: storable text, JSON depth).
 """
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from bot.errors import InvalidInput, Unprocessable
-from bot.web_input import check_fields, check_json
+from bot.errors import InvalidInput, NotFound, Unprocessable
+from bot.web_input import check_fields, parse_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -29,7 +32,12 @@ def _invalid(exc: InvalidInput):
 
 @bp.errorhandler(Unprocessable)
 def _unprocessable(exc: Unprocessable):
-    return error(422, exc.message, details=exc.details)
+    return error(422, exc.message, details=exc.details, **({"field": exc.field} if exc.field else {}))
+
+
+@bp.errorhandler(NotFound)
+def _missing(exc: NotFound):
+    return error(404, exc.message, **({"field": exc.field} if exc.field else {}))
 
 
 @bp.errorhandler(400)
@@ -50,7 +58,9 @@ def _not_found(exc):
 
 @bp.errorhandler(405)
 def _method(exc):
-    return error(405, "method not allowed")
+    response, status = error(405, "method not allowed")
+    response.headers["Allow"] = ", ".join(exc.valid_methods or ())
+    return response, status
 
 
 def _size(limit: int) -> str:
@@ -99,25 +109,7 @@ def token_required(view):
 
 def json_body():
     """The parsed JSON body, checked by `check_json`; raises InvalidInput (400) naming the field."""
-    body_bytes()
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:
-        raise InvalidInput("body", "is nested too deeply") from None
-    if body is None:
-        raise InvalidInput("body", "must be a JSON object")
-    check_json(body)
-    return body
-
-
-def text_field(fields, field: str, required: bool = False, limit: int = 128) -> str | None:
-    """A text field of a JSON body or the query, stripped, 1 to `limit` characters; raises InvalidInput."""
-    value = fields.get(field)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidInput(field, f"must be text of 1 to {limit} characters")
-    return value.strip()
+    return parse_json(body_bytes())
 
 
 from bot.api import aftercare, links, openapi, orders, payments  # noqa: E402,F401  (routes register on import)

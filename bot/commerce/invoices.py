@@ -8,7 +8,9 @@ two confirmations at once never share one.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from sqlalchemy.orm import Session
 from bot.commerce import order_view
 from bot.content.shop import Content
 from bot.db import insert_ignore
-from bot.models import Invoice, Order, OrderLine, Sequence
+from bot.errors import Unprocessable
+from bot.models import Customer, Invoice, Order, OrderLine, Sequence
+from bot.whatsapp import outbox
 
 FONTS = Path(__file__).parent.parent / "fonts"
 SEQUENCE = "invoice"
@@ -108,6 +112,44 @@ def create_builtin(session: Session, content: Content, order: Order, now: dateti
     session.add(invoice)
     session.flush()
     return invoice
+
+
+class Received(StrEnum):
+    """What became of an invoice the shop's invoicing system sent."""
+
+    STORED = "stored"
+    ALREADY_INVOICED = "already invoiced"  # the order has an invoice
+    NUMBER_TAKEN = "number taken"  # another order's invoice has this number
+
+
+@dataclass(frozen=True)
+class Receipt:
+    result: Received
+    queued_for_customer: bool = False
+
+
+def receive_external(session: Session, content: Content, order: Order, now: datetime, *, number: str | None,
+                     url: str | None, pdf: bytes | None, filename: str) -> Receipt:
+    """Store the invoice the shop's own system made (a link or a PDF) and queue it for the customer.
+
+    One invoice per order, and invoice numbers are unique. Raises Unprocessable
+    for a body that is not a PDF. Never commits.
+    """
+    if pdf is not None and not pdf.startswith(b"%PDF"):
+        raise Unprocessable("the invoice is not a PDF (it does not start with %PDF)", [], field="pdf")
+    if session.scalars(select(Invoice.id).where(Invoice.order_id == order.id)).first() is not None:
+        return Receipt(Received.ALREADY_INVOICED)
+    if number is not None and session.scalars(select(Invoice.id).where(Invoice.number == number)).first():
+        return Receipt(Received.NUMBER_TAKEN)
+    invoice = Invoice(order_id=order.id, number=number, source="external", url=url, pdf=pdf, filename=filename,
+                      created_at=now)
+    session.add(invoice)
+    session.flush()
+    if order.customer_id is None:
+        return Receipt(Received.STORED)
+    outbox.enqueue(session, session.get_one(Customer, order.customer_id),
+                   [document_message(content, invoice, order)], now, cause=f"invoice:{order.reference}")
+    return Receipt(Received.STORED, queued_for_customer=True)
 
 
 def document_message(content: Content, invoice: Invoice, order: Order, lang: str | None = None) -> dict:

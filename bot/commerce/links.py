@@ -13,6 +13,7 @@ from urllib.parse import quote
 import segno
 
 from bot.content.shop import Content
+from bot.errors import NotFound
 
 PRODUCT_MARK = re.compile(r"\[([a-z0-9][a-z0-9-]{0,63})\]")
 SOURCE_MARK = re.compile(r"\[via ([\w-]{1,32})\]", re.IGNORECASE)
@@ -24,13 +25,13 @@ def wa_me(number: str, text: str) -> str:
 
 def chat_text(content: Content, product_id: str | None = None, source: str | None = None) -> str:
     """The prefilled enquiry: general, or about one product, in the shop's default language
-    (its language pack's `chat_link` and `chat_link_product`)."""
+    (its language pack's `chat_link` and `chat_link_product`). Raises NotFound for an unknown product."""
     pack = content.pack(content.default_language)
     shop = str(content.shop["name"])
     if product_id:
         product = content.catalog.product(product_id)
         if product is None:
-            raise KeyError(product_id)
+            raise NotFound(f"no product {product_id}", field="product")
         body = pack.chat_link_product.replace("{shop}", shop).replace("{product}", product.name) + f" [{product.id}]"
     else:
         body = pack.chat_link.replace("{shop}", shop)

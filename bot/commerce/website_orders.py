@@ -8,7 +8,9 @@ link carries the structured summary with the reference.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -21,97 +23,82 @@ from bot.models import Order, OrderSource, OrderStatus
 from bot.commerce.pricing import quote
 from bot.commerce.cart import MAX_QUANTITY
 
-MAX_ITEMS = 50
+
+class CartItem(Protocol):
+    """A line of the website's cart, checked for shape by the API (bot/api/models.CartItem)."""
+
+    sku: str | None
+    product_id: str | None
+    options: dict[str, str]
+    quantity: int
 
 
-def _cart(content: Content, items) -> list[dict]:
-    """[{sku | product_id + options, quantity}] -> [{sku, qty}], checking every field.
+def _cart(content: Content, items: Sequence[CartItem]) -> list[dict]:
+    """The website's lines -> [{sku, qty}]: unknown products are Unprocessable (422), together.
 
     The quantity cap holds per SKU, summed over the lines, as in the chat's
-    cart: repeating a line does not get round it.
+    cart: repeating a line does not get round it (InvalidInput naming the line).
     """
-    if not isinstance(items, list) or not items:
-        raise InvalidInput("items", "must be a non-empty list")
-    if len(items) > MAX_ITEMS:
-        raise InvalidInput("items", f"at most {MAX_ITEMS} lines")
-    cart, unknown = {}, []
+    cart: dict[str, int] = {}
+    unknown = []
     for i, item in enumerate(items):
-        where = f"items[{i}]"
-        if not isinstance(item, dict):
-            raise InvalidInput(where, "must be an object")
-        qty = item.get("quantity", 1)
-        if not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= MAX_QUANTITY:
-            raise InvalidInput(f"{where}.quantity", f"must be a whole number from 1 to {MAX_QUANTITY}")
-        sku = item.get("sku")
+        sku = item.sku
         if sku is None:
-            product_id, options = item.get("product_id"), item.get("options") or {}
-            if not isinstance(product_id, str) or not isinstance(options, dict):
-                raise InvalidInput(f"{where}.sku", "give a sku, or a product_id with options")
-            product = content.catalog.product(product_id)
-            variant = product.variant_for({str(k).lower(): str(v) for k, v in options.items()}) if product else None
+            product = content.catalog.product(item.product_id or "")
+            variant = product.variant_for({k.lower(): v for k, v in item.options.items()}) if product else None
             if variant is None:
-                unknown.append({"item": i, "product_id": product_id, "options": options,
+                unknown.append({"item": i, "product_id": item.product_id, "options": item.options,
                                 "problem": "no such product or option combination"})
                 continue
             sku = variant.sku
-        if not isinstance(sku, str) or not sku:
-            raise InvalidInput(f"{where}.sku", "must be a non-empty string")
         variant = content.catalog.variant(sku)
         if variant is None or not variant.active:
             unknown.append({"item": i, "sku": sku, "problem": "unknown SKU"})
             continue
-        cart[sku] = cart.get(sku, 0) + qty
+        cart[sku] = cart.get(sku, 0) + item.quantity
         if cart[sku] > MAX_QUANTITY:
-            raise InvalidInput(f"{where}.quantity", f"at most {MAX_QUANTITY} of one SKU per order; "
-                                                    f"the lines for {sku} add up to {cart[sku]}")
+            raise InvalidInput(f"items[{i}].quantity", f"at most {MAX_QUANTITY} of one SKU per order; "
+                                                       f"the lines for {sku} add up to {cart[sku]}")
     if unknown:
         raise Unprocessable("some items are not sold by this shop", unknown)
     return [{"sku": sku, "qty": qty} for sku, qty in cart.items()]
 
 
-def _text(body: dict, field: str, limit: int) -> str | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > limit:
-        raise InvalidInput(field, f"must be text of at most {limit} characters")
-    return value.strip() or None
+def _unknown_option(field: str, wanted: str, options) -> Unprocessable:
+    """A delivery or payment option the shop does not offer (flows/checkout.yaml)."""
+    known = [o.id for o in options]
+    return Unprocessable(f"unknown {field} option; use one of " + ", ".join(known),
+                         [{"received": wanted, "known": known}], field=field)
 
 
-def create(session: Session, content: Content, body, now: datetime, display_number: str) -> tuple[Order, str]:
+def create(session: Session, content: Content, items: Sequence[CartItem], now: datetime, display_number: str, *,
+           name: str | None = None, phone: str | None = None, delivery: str | None = None,
+           payment: str | None = None, address: str | None = None, note: str | None = None,
+           source: str | None = None) -> tuple[Order, str]:
     """A pending order from the website's cart; returns it with its wa.me link.
 
-    Raises InvalidInput (400) and Unprocessable (422: unknown SKUs, stock).
+    The fields' shapes are checked by the API's model; here they meet the shop:
+    raises Unprocessable (422: unknown SKUs or options, stock) and InvalidInput
+    (400: more than MAX_QUANTITY of one SKU).
     """
-    if not isinstance(body, dict):
-        raise InvalidInput("body", "must be a JSON object")
-    cart = _cart(content, body.get("items"))
-    customer = body.get("customer") or {}
-    if not isinstance(customer, dict):
-        raise InvalidInput("customer", "must be an object")
-    name = _text(customer, "name", 120)
-    phone = customer.get("phone")
-    if phone is not None and (not isinstance(phone, str) or not re.fullmatch(r"\+?[0-9 ()-]{6,20}", phone)):
-        raise InvalidInput("customer.phone", "must be a phone number")
-    delivery_id = body.get("delivery")
-    if delivery_id is not None and content.checkout.delivery_option(delivery_id) is None:
-        raise InvalidInput("delivery", "unknown delivery option; use one of "
-                           + ", ".join(d.id for d in content.checkout.delivery))
-    payment_id = body.get("payment")
-    if payment_id is not None and content.checkout.payment_option(payment_id) is None:
-        raise InvalidInput("payment", "unknown payment option; use one of "
-                           + ", ".join(p.id for p in content.checkout.payment))
-    note, source = _text(body, "note", 500), _text(body, "source", 32)
-    address = _text(body, "address", 500)
-    figures = quote(content.catalog, content.checkout, cart, delivery_id)
-    delivery = content.checkout.delivery_option(delivery_id)
+    cart = _cart(content, items)
+    delivery_option = content.checkout.delivery_option(delivery)
+    if delivery is not None and delivery_option is None:
+        raise _unknown_option("delivery", delivery, content.checkout.delivery)
+    payment_option = content.checkout.payment_option(payment)
+    if payment is not None and payment_option is None:
+        raise _unknown_option("payment", payment, content.checkout.payment)
+    figures = quote(content.catalog, content.checkout, cart, delivery)
     order = Order(reference=references.make(content.checkout.reference_prefix), status=OrderStatus.PENDING,
-                  source=OrderSource.WEBSITE, source_tag=source, customer_name=name,
+                  source=OrderSource.WEBSITE, source_tag=(source or "").strip() or None,
+                  customer_name=(name or "").strip() or None,
                   phone=re.sub(r"[^0-9]", "", phone) if phone else None,
-                  delivery_method=delivery.id if delivery else None, delivery_title=delivery.title if delivery else None,
-                  expected_delivery=delivery.eta if delivery else None, address=address, payment_method=payment_id,
-                  note=note, currency=figures.currency, subtotal=figures.subtotal, shipping_fee=figures.fee,
-                  total=figures.total, created_at=now, updated_at=now,
+                  delivery_method=delivery_option.id if delivery_option else None,
+                  delivery_title=delivery_option.title if delivery_option else None,
+                  expected_delivery=delivery_option.eta if delivery_option else None,
+                  address=(address or "").strip() or None, payment_method=payment_option and payment_option.id,
+                  note=(note or "").strip() or None, currency=figures.currency, subtotal=figures.subtotal,
+                  shipping_fee=figures.fee, total=figures.total, created_at=now, updated_at=now,
                   expires_at=now + timedelta(minutes=content.checkout.website_order_expire_after_minutes))
     try:
         reserve_lines(session, figures, now)
