@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from _common import ROOT, fresh_database, run_main
 
@@ -75,9 +75,9 @@ FROM generate_series(1, 5000) g;
 def main() -> None:
     import psycopg
 
+    from bot import reports
     from bot.content import load_content
     from bot.db import make_engine, make_sessionmaker, transaction
-    from bot import reports
 
     url = fresh_database("shopbot_bench_report")
     print("seeding 1,000,000 messages, 50,000 orders... ", end="", flush=True)
@@ -93,7 +93,7 @@ def main() -> None:
     content, _ = load_content(ROOT)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     print()
     for days in ("30d", "90d"):
         period = reports.since(days, content.hours.timezone, now)

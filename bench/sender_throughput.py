@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
 DB_NAME = "shopbot_bench_tp"
 SHIPPED_SEND_RATE = 80.0

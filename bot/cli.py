@@ -223,9 +223,9 @@ def outbox_list(dead, limit):
 @with_appcontext
 def outbox_retry(ids):
     """Queue dead replies again (all of them, or the given ids); exit 1 if any id was refused."""
-    from bot.whatsapp import outbox
     from bot.db import transaction
     from bot.models import utcnow as now
+    from bot.whatsapp import outbox
 
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         result = outbox.requeue_dead(session, list(ids) or None, now())
@@ -296,8 +296,8 @@ def order_set(reference, status, actor, tracking, carrier):
     from bot.commerce import orders
     from bot.db import transaction
     from bot.errors import InvalidInput
-    from bot.models import utcnow as now
     from bot.models import Order
+    from bot.models import utcnow as now
 
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         order = session.scalars(select(Order).where(Order.reference == reference.upper()).with_for_update()).first()
@@ -386,8 +386,8 @@ def staff_list():
 @with_appcontext
 def report_command(since_text, first, last, fmt):
     """The owner's figures: conversion, response times, common questions, sales and operations."""
-    from bot.commerce import order_view
     from bot import reports
+    from bot.commerce import order_view
     from bot.db import transaction
     from bot.models import utcnow as now
     from bot.reports import formats

@@ -6,8 +6,8 @@ halfway through a transaction. PostgreSQL uses psycopg 3.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -66,9 +66,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     Only the edges (webhook, API views, CLI, sender) use this: domain code
     receives the session and never commits.
     """
-    with factory() as session:
-        with session.begin():
-            yield session
+    with factory() as session, session.begin():
+        yield session
 
 
 def insert_ignore(session: Session, model):

@@ -6,7 +6,7 @@ Madrid is UTC+1 in November, so 00:30 local on the 17th is 23:30 UTC on the
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from bot.db import transaction
 from bot.models import (
@@ -24,7 +24,7 @@ from bot.models import (
 )
 
 MADRID = timezone(timedelta(hours=1))
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def at(day: int, hour: int, minute: int = 0, second: float = 0) -> datetime:

@@ -8,9 +8,9 @@ import json
 
 from sqlalchemy import select
 
+from bot.commerce.payments import signature
 from bot.db import transaction
 from bot.models import CarrierEvent, Invoice, Order
-from bot.commerce.payments import signature
 
 from .conftest import API_TOKEN, PAYMENT_SECRET
 from .helpers import count

@@ -6,16 +6,16 @@ The sample shop is open mon-thu 10-20, fri 10-21, sat 11-21 (Europe/Madrid);
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import time_machine
 from sqlalchemy import select
 
-from bot.staff import handoffs
+from bot.commerce.payments import signature
 from bot.db import transaction
 from bot.models import Conversation, Handoff
-from bot.commerce.payments import signature
+from bot.staff import handoffs
 
 from .conftest import PAYMENT_SECRET
 from .helpers import body_text
@@ -60,7 +60,7 @@ def all_handoffs(app) -> list[Handoff]:
 
 def sweep(app):
     with transaction(app.extensions["shopbot.sessions"]) as s:
-        return handoffs.sweep(s, app.extensions["shopbot.content"].current(), datetime.now(timezone.utc))
+        return handoffs.sweep(s, app.extensions["shopbot.content"].current(), datetime.now(UTC))
 
 
 def test_asking_for_a_person_in_opening_hours_promises_a_reply_and_the_bot_goes_quiet(app, chat, clock):

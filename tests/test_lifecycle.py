@@ -10,10 +10,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.commerce import orders
-from bot.db import transaction
-from bot.whatsapp.inbound import now
-from bot.models import CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus
 from bot.commerce.orders import TRANSITIONS, IllegalTransition
+from bot.db import transaction
+from bot.models import CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus
+from bot.whatsapp.inbound import now
 
 from .conftest import API_TOKEN
 from .helpers import at_once, body_text
@@ -355,9 +355,9 @@ def test_the_builtin_invoice_pdf_is_sent_on_confirmation(app, client, chat, send
 def test_invoice_numbers_never_repeat_under_concurrent_confirmations(app, client, chat):
     references = [client.post("/api/orders", headers=TOKEN, json={"items": [{"sku": "HOM-SOAP"}]}).json["reference"]
                   for _ in range(8)]
-    from bot.sandbox.fake_graph import LocalServer
-
     import httpx
+
+    from bot.sandbox.fake_graph import LocalServer
 
     server = LocalServer(app)
     try:

@@ -134,10 +134,10 @@ def test_a_customers_burst_is_paced(app, post, sender, fake_graph):
 
 
 def test_long_texts_are_split_on_grapheme_boundaries(app, sender, fake_graph):
-    from bot.whatsapp import outbox
     from bot.db import transaction
-    from bot.whatsapp.inbound import now
     from bot.models import Customer
+    from bot.whatsapp import outbox
+    from bot.whatsapp.inbound import now
 
     family = "👨‍👩‍👧"  # one grapheme, five code points
     text = family * 1000  # no spaces: the split must fall between two whole emoji

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import select
@@ -64,7 +64,7 @@ def test_the_dashboard_needs_a_login(app, client):
 def test_a_wrong_password_is_refused_and_repeated_failures_are_slowed(app):
     make_staff(app)
     client = app.test_client()
-    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), tick=False) as traveller:
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), tick=False) as traveller:
         for _ in range(3):
             r = login_attempt(app, client, "wrong password")
             assert r.status_code == 401 and "match an account" in r.text
@@ -87,7 +87,7 @@ def test_unknown_addresses_are_answered_like_wrong_passwords(app):
 
 def test_the_session_times_out_after_the_idle_limit(app):
     make_staff(app)
-    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), tick=False) as traveller:
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), tick=False) as traveller:
         staff = StaffClient(app)
         traveller.shift(timedelta(hours=7))
         assert staff.get("/staff/inbox").status_code == 200  # activity keeps it alive
@@ -169,7 +169,7 @@ def test_customer_text_is_shown_escaped_everywhere(app, owner, post, sender, fak
 
 def test_a_waiting_chat_is_listed_with_how_long_it_has_waited(app, post, sender, fake_graph):
     make_staff(app)
-    with time_machine.travel(datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc), tick=False) as traveller:
+    with time_machine.travel(datetime(2026, 11, 23, 11, 0, tzinfo=UTC), tick=False) as traveller:
         owner = StaffClient(app)
         Chat(post, sender, fake_graph).say("I have a complaint about my order")
         traveller.shift(timedelta(minutes=7))
@@ -333,7 +333,7 @@ def test_the_desk_filters_searches_and_flags_forgotten_orders(app, owner, post, 
     assert reference in owner.get("/staff/orders?q=Sam").text
     assert reference in owner.get("/staff/orders?q=600 111").text
     assert reference not in owner.get("/staff/orders?q=nobody").text
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     assert reference in owner.get(f"/staff/orders?from={today}&to={today}").text
     assert reference not in owner.get(f"/staff/orders?from={today + timedelta(days=1)}").text
     assert "forgotten" not in owner.get(f"/staff/orders/{reference}").text.split("<h1>")[1].split("</h1>")[0]

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.commerce.money import format_money
 from bot.content.shop import Content
 from bot.models import Order, OrderHistory
-from bot.commerce.money import format_money
 
 
 def money(content: Content, minor: int, currency: str) -> str:

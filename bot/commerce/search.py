@@ -17,7 +17,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.commerce.catalog import Catalog, Product, Variant
-from bot.locales.text import singular, words as _words
+from bot.locales.text import singular
+from bot.locales.text import words as _words
 
 WEIGHTS = {"name": 1.0, "keyword": 0.9, "option": 0.95, "category": 0.6}
 

@@ -13,9 +13,9 @@ import threading
 import time
 from pathlib import Path
 
-from bot.errors import ContentError
 from bot.content.problems import Problem
 from bot.content.shop import Content, build_content
+from bot.errors import ContentError
 
 log = logging.getLogger(__name__)
 

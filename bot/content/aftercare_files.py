@@ -9,9 +9,9 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from bot.models import OrderStatus
 from bot.content.problems import Problem, did_you_mean
 from bot.content.yamlfile import line_of, load_yaml
+from bot.models import OrderStatus
 
 STATUSES = tuple(s.value for s in OrderStatus)
 TRACKED = ("shipped", "out_for_delivery", "delivered")

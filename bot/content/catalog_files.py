@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.commerce.catalog import Catalog, Category, Product, Variant
-from bot.whatsapp.messages import LIMITS
 from bot.commerce.money import CURRENCIES, MoneyError, parse
 from bot.content.problems import Problem, did_you_mean
+from bot.whatsapp.messages import LIMITS
 
 if TYPE_CHECKING:
     from bot.content.language_packs import LanguagePack

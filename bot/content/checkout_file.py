@@ -9,10 +9,10 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from bot.whatsapp.messages import LIMITS
 from bot.commerce.money import MoneyError, parse
 from bot.content.problems import Problem
 from bot.content.yamlfile import line_of, load_yaml
+from bot.whatsapp.messages import LIMITS
 
 LINK_FIELDS = {"reference", "amount", "amount_minor", "currency"}
 

@@ -7,20 +7,19 @@ in front of a customer.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from ruamel.yaml.comments import CommentedMap
 
-from bot.content import language_packs as locales
 from bot.commerce.catalog import EMPTY, Catalog
-from bot.whatsapp.messages import LIMITS
 from bot.commerce.money import CURRENCIES
-from bot.content.catalog_files import load_catalog
+from bot.content import language_packs as locales
 from bot.content.aftercare_files import (
     Carrier,
     InvoiceSettings,
@@ -29,14 +28,16 @@ from bot.content.aftercare_files import (
     load_invoice,
     load_notifications,
 )
+from bot.content.catalog_files import load_catalog
 from bot.content.checkout_file import CheckoutOptions, load_checkout
-from bot.conversation.matching import Matcher
 from bot.content.faq_file import load_faq
 from bot.content.intents_file import load_intents
 from bot.content.problems import Problem, did_you_mean
 from bot.content.staff_files import HandoffSettings, Replies, load_handoff, load_hours, load_replies
 from bot.content.text_variables import REQUIRED_TEXTS, TEXT_VARIABLES
 from bot.content.yamlfile import line_of, load_yaml, value_line
+from bot.conversation.matching import Matcher
+from bot.whatsapp.messages import LIMITS
 
 #: What a menu item may do instead of replying with its own text (see conversation.engine).
 MENU_ACTIONS = ("browse", "search", "cart", "orders")

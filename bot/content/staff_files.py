@@ -10,9 +10,9 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from bot.commerce.opening_hours import DAY_KEYS, HoursError, OpeningHours
-from bot.locales.text import normalise
 from bot.content.problems import Problem, did_you_mean
 from bot.content.yamlfile import line_of, load_yaml
+from bot.locales.text import normalise
 
 SETTINGS = "flows/settings.yaml"
 HANDOFF_KEYS = ("reply_within_minutes", "return_to_bot_after_minutes", "after_misses", "keywords",

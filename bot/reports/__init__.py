@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.reports import commerce, conversations, response
 from bot.reports.period import Period, PeriodError, between, since
 
-__all__ = ["build", "Period", "PeriodError", "between", "since"]
+__all__ = ["Period", "PeriodError", "between", "build", "since"]
 
 
 def _series(session: Session, period: Period) -> dict[str, list[dict]]:

@@ -1,7 +1,6 @@
 """Figures about conversations: how many, how far down the funnel, who needed a person, what people ask."""
 from __future__ import annotations
 
-
 from rapidfuzz import fuzz
 from sqlalchemy import Date, and_, case, cast, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session

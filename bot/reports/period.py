@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, literal, select, union_all
@@ -32,11 +32,11 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(0), ZoneInfo(self.zone)).astimezone(timezone.utc)
+        return datetime.combine(self.first, time(0), ZoneInfo(self.zone)).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), time(0), ZoneInfo(self.zone)).astimezone(timezone.utc)
+        return datetime.combine(self.last + timedelta(days=1), time(0), ZoneInfo(self.zone)).astimezone(UTC)
 
     @property
     def days(self) -> int:
@@ -52,8 +52,8 @@ class Period:
                 label = (day - timedelta(days=day.weekday())).isoformat()
             else:
                 nxt, label = day + timedelta(days=1), day.isoformat()
-            result.append((label, datetime.combine(day, time(0), zone).astimezone(timezone.utc),
-                           datetime.combine(nxt, time(0), zone).astimezone(timezone.utc)))
+            result.append((label, datetime.combine(day, time(0), zone).astimezone(UTC),
+                           datetime.combine(nxt, time(0), zone).astimezone(UTC)))
             day = nxt
         return result
 

@@ -19,8 +19,8 @@ from functools import wraps
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from bot.db import transaction
-from bot.models import utcnow as now
 from bot.models import Role, StaffMember
+from bot.models import utcnow as now
 from bot.staff import sessions
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
@@ -95,8 +95,8 @@ def staff_csrf() -> str:
 
 def register(app) -> None:
     """Mount the dashboard and set the session cookie's safety flags."""
-    from bot.web_input import IdConverter
     from bot.staff import chats, desk, inbox, login, refusals, reports, team  # noqa: F401  (routes register on import)
+    from bot.web_input import IdConverter
 
     app.url_map.converters["id"] = IdConverter  # <id:...>: a row id in range, or 404
 

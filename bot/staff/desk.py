@@ -7,7 +7,7 @@ so the customer's update, the invoice and the history row come with it.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
@@ -16,10 +16,10 @@ from sqlalchemy import func, or_, select
 from bot.commerce import order_view, orders, tracking
 from bot.db import transaction
 from bot.errors import InvalidInput
-from bot.models import utcnow as now
 from bot.models import Customer, Order, OrderHistory, OrderLine, OrderStatus
-from bot.web_input import MAX_ID
+from bot.models import utcnow as now
 from bot.staff import bp
+from bot.web_input import MAX_ID
 
 PAGE = 50
 MAX_PAGE = MAX_ID // PAGE
@@ -62,7 +62,7 @@ def _day(field: str, zone: ZoneInfo, end: bool = False) -> datetime | None:
         if end:
             day += timedelta(days=1)
         start = datetime.combine(day, time(0), zone)
-        start.astimezone(timezone.utc)  # the database compares in UTC
+        start.astimezone(UTC)  # the database compares in UTC
     except ValueError:
         raise InvalidInput(field, "must be a date like 2026-11-24") from None
     except OverflowError:

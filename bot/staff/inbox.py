@@ -8,14 +8,14 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.db import transaction
-from bot.staff.handoffs import REASON_LABELS
-from bot.models import utcnow as now
-from bot.models import Customer, EventKind, Handoff, HandoffReason, InboundEvent, StaffMember
 from bot.commerce.notifications import window_open
-from bot.whatsapp.webhook_body import as_object
+from bot.db import transaction
+from bot.models import Customer, EventKind, Handoff, HandoffReason, InboundEvent, StaffMember
+from bot.models import utcnow as now
 from bot.staff import bp
+from bot.staff.handoffs import REASON_LABELS
 from bot.staff.transcript import inbound_text
+from bot.whatsapp.webhook_body import as_object
 
 VIEWS = {"waiting": "Waiting", "mine": "Mine", "unassigned": "Unassigned", "all": "All chats"}
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from bot.db import transaction
 from bot.errors import InvalidInput
-from bot.models import utcnow as now
 from bot.models import Role, StaffMember
+from bot.models import utcnow as now
 from bot.staff import bp, owner_only, sessions
 from bot.staff.accounts import add
 

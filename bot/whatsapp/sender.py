@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 import httpx
 from pywa import errors as wa_errors
 
-from bot.whatsapp import circuit, inbound, outbox
 from bot.db import transaction
 from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
+from bot.whatsapp import circuit, inbound, outbox
 from bot.whatsapp.client import deliver
 
 log = logging.getLogger(__name__)
@@ -117,8 +117,8 @@ class Sender:
     def sweep_deadlines(self) -> dict[str, int]:
         """Checkout reminders and expiries, website orders never confirmed (see bot.checkout), and
         handed-over chats nobody answered in time (see bot.handoffs)."""
-        from bot.staff import handoffs
         from bot.commerce.checkout import sweep_deadlines
+        from bot.staff import handoffs
 
         content = self.app.extensions["shopbot.content"].current()
         with transaction(self.sessions) as session:
