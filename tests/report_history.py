@@ -103,8 +103,8 @@ def seed(app) -> None:
                       first_response_at=at(18, 11, 40), closed_at=at(18, 12)))
 
         def sent(who, cause_at, latency, status="delivered", staff=None, code=None, title=None):
-            s.add(OutboundMessage(customer_id=people[who].id, recipient=people[who].wa_id, body={"type": "text", "text": "x"},
-                                  status=status, cause_received_at=cause_at,
+            s.add(OutboundMessage(customer_id=people[who].id, recipient=people[who].wa_id,
+                                  body={"type": "text", "text": "x"}, status=status, cause_received_at=cause_at,
                                   sent_at=cause_at + timedelta(seconds=latency) if latency is not None else None,
                                   created_at=cause_at, staff_id=staff, error_code=code, error_title=title))
 

@@ -67,7 +67,8 @@ def test_asking_for_a_person_in_opening_hours_promises_a_reply_and_the_bot_goes_
     clock.to(MONDAY_11)
     chat.say("hi")
     sent = chat.say("I want to talk to a person")
-    assert body_text(sent[-1]).startswith("Thanks, Sam Rivera! A person from our team will reply here in about 15 minutes.")
+    assert body_text(sent[-1]).startswith(
+        "Thanks, Sam Rivera! A person from our team will reply here in about 15 minutes.")
     assert "Type *menu* if you'd rather go back" in body_text(sent[-1])
     [handoff] = open_handoffs(app)
     assert handoff.reason == "person" and handoff.assigned_to is None and handoff.waiting_since is not None
@@ -105,7 +106,8 @@ def test_misses_in_a_row_hand_the_chat_over(app, chat, clock):
     assert [h.reason for h in open_handoffs(app)] == ["misses"]
 
 
-@pytest.mark.parametrize("words,keyword", [("I want to make a complaint", "complaint"), ("the lamp arrived broken!!", "broken"),
+@pytest.mark.parametrize("words,keyword", [("I want to make a complaint", "complaint"),
+                                           ("the lamp arrived broken!!", "broken"),
                                            ("quiero poner una reclamación", "reclamacion"),
                                            ("لدي شكوى", "شكوي"), ("الكوب مكسور", "مكسور")])
 def test_an_owner_keyword_hands_the_chat_over_at_once(app, chat, clock, words, keyword):
@@ -171,7 +173,8 @@ def test_the_return_deadline_counts_only_opening_hours(app, chat, clock):
     chat.say("person")
     [handoff] = open_handoffs(app)
     # 30 minutes on Friday, then 90 from Saturday's 11:00 opening
-    assert handoff.return_at.astimezone(MADRID).replace(microsecond=0, second=0) == datetime(2026, 11, 28, 12, 30, tzinfo=MADRID)
+    returns = handoff.return_at.astimezone(MADRID).replace(microsecond=0, second=0)
+    assert returns == datetime(2026, 11, 28, 12, 30, tzinfo=MADRID)
     clock.to(datetime(2026, 11, 28, 9, 0, tzinfo=MADRID))
     assert sweep(app) == 0  # overnight the chat stays with the team
 
@@ -243,7 +246,8 @@ def test_a_carrier_incident_hands_the_chat_to_a_person(app, chat, client, clock,
     clock.to(MONDAY_11)
     reference = shipped_order(app, client, chat)
     r = carrier_event(client, "INCIDENT", "ev-incident")
-    assert r.status_code == 200 and r.json == {"result": "handed to staff", "event_id": "ev-incident", "status": "shipped"}
+    assert r.status_code == 200
+    assert r.json == {"result": "handed to staff", "event_id": "ev-incident", "status": "shipped"}
     sender.pump()
     last = body_text(fake_graph.messages_to(chat.number)[-1])
     assert last.startswith(f"Something about order {reference} needs a check by our team")

@@ -36,7 +36,8 @@ def variables(content: Content, order: Order, session: Session | None = None, hi
               lang: str | None = None) -> dict:
     carrier = content.carriers.get(order.carrier or "")
     result = {
-        "reference": order.reference, "name": order.customer_name or "", "status": status_label(content, order.status, lang),
+        "reference": order.reference, "name": order.customer_name or "",
+        "status": status_label(content, order.status, lang),
         "total": money(content, order.total, order.currency),
         "carrier": carrier.name if carrier else (order.carrier or ""),
         "tracking_number": order.tracking_number or "", "tracking_url": tracking_url(content, order),

@@ -80,8 +80,8 @@ def transition(session: Session, order: Order, event: str, actor: str, now: date
                 from bot.whatsapp import outbox
 
                 customer = session.get(Customer, order.customer_id)
-                outbox.enqueue(session, customer, [invoices.document_message(content, invoice, order, customer.language)], now,
-                               cause=f"invoice:{order.reference}")
+                document = invoices.document_message(content, invoice, order, customer.language)
+                outbox.enqueue(session, customer, [document], now, cause=f"invoice:{order.reference}")
     return new
 
 

@@ -32,7 +32,7 @@ def load_content(root: str | Path) -> tuple[Content, list[Problem]]:
     errors = [p for p in problems if p.severity == "error"]
     if errors or content is None:
         raise ContentError(problems)
-    content.catalog.search  # build the search index now, not on a customer's first search
+    _ = content.catalog.search  # build the search index now, not on a customer's first search
     return content, [p for p in problems if p.severity == "warning"]
 
 

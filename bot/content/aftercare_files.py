@@ -83,7 +83,7 @@ def load_carriers(root: Path, problems: list[Problem]) -> dict[str, Carrier]:
             continue
         codes = {}
         for code, status in (spec.get("codes") or {}).items():
-            mapped = _status(status, rel, line_of(spec["codes"], code), problems, TRACKED + (PROBLEM,))
+            mapped = _status(status, rel, line_of(spec["codes"], code), problems, (*TRACKED, PROBLEM))
             if mapped:
                 codes[str(code).upper()] = mapped
         carriers[str(carrier_id)] = Carrier(str(carrier_id), str(spec.get("name") or carrier_id), url, codes)

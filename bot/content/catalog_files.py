@@ -180,8 +180,9 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
             continue
         names = tuple(n for n, _v in options)
         if group["option_names"] is not None and set(names) != set(group["option_names"]):
+            theirs = ", ".join(group["option_names"]) or "(none)"
             problems.append(Problem(rel, line, f"options {', '.join(names) or '(none)'} differ from the product's "
-                                               f"{', '.join(group['option_names']) or '(none)'} on line {group['line']}"))
+                                               f"{theirs} on line {group['line']}"))
             continue
         twin = next((v for v in group["variants"] if dict(v.options) == dict(options)), None)
         if twin is not None:

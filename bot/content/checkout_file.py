@@ -71,7 +71,8 @@ def load_checkout(root: Path, env, shop: dict, currency: str, problems: list[Pro
                                 "remind_after_minutes must be less than expire_after_minutes"))
     prefix = str(settings.get("reference_prefix", "SHP"))
     if not re.fullmatch(r"[A-Z]{2,5}", prefix):
-        problems.append(Problem(rel, line_of(settings, "reference_prefix"), "reference_prefix must be 2 to 5 capital letters"))
+        problems.append(Problem(rel, line_of(settings, "reference_prefix"),
+                                "reference_prefix must be 2 to 5 capital letters"))
 
     delivery = []
     for index, item in enumerate(data.get("delivery") or []):

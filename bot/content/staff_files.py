@@ -76,13 +76,17 @@ def load_hours(data: CommentedMap | None, shop: dict, problems: list[Problem]) -
     for key in hours or {}:
         if key not in DAY_KEYS:
             problems.append(Problem(SETTINGS, line_of(hours, key),
-                                    f"unknown day `{key}`{did_you_mean(str(key), DAY_KEYS)}; days are {', '.join(DAY_KEYS)}"))
+                                    f"unknown day `{key}`{did_you_mean(str(key), DAY_KEYS)}; "
+                                    f"days are {', '.join(DAY_KEYS)}"))
     try:
         return OpeningHours.from_settings({k: v for k, v in (hours or {}).items() if k in DAY_KEYS},
                                           shop.get("timezone"))
     except HoursError as exc:
         day = str(exc).split(":", 1)[0]
-        line = line_of(hours, day) if hours is not None and day in hours else line_of(data, "opening_hours") if data else 1
+        if hours is not None and day in hours:
+            line = line_of(hours, day)
+        else:
+            line = line_of(data, "opening_hours") if data else 1
         if "timezone" in str(exc):
             line = 1
         problems.append(Problem(SETTINGS, line, str(exc)))
@@ -108,7 +112,8 @@ def load_handoff(data: CommentedMap | None, problems: list[Problem]) -> HandoffS
         problems.append(Problem(SETTINGS, line_of(section, "keywords"), "keywords must be a list of words"))
         keywords = []
     if not isinstance(numbers, list):
-        problems.append(Problem(SETTINGS, line_of(section, "alert_numbers"), "alert_numbers must be a list of phone numbers"))
+        problems.append(Problem(SETTINGS, line_of(section, "alert_numbers"),
+                                "alert_numbers must be a list of phone numbers"))
         numbers = []
     phones = []
     for index, number in enumerate(numbers):
@@ -120,7 +125,8 @@ def load_handoff(data: CommentedMap | None, problems: list[Problem]) -> HandoffS
             phones.append(digits)
     menu_returns = section.get("menu_returns_to_bot", defaults.menu_returns_to_bot)
     if not isinstance(menu_returns, bool):
-        problems.append(Problem(SETTINGS, line_of(section, "menu_returns_to_bot"), "menu_returns_to_bot must be true or false"))
+        problems.append(Problem(SETTINGS, line_of(section, "menu_returns_to_bot"),
+                                "menu_returns_to_bot must be true or false"))
         menu_returns = defaults.menu_returns_to_bot
     forgotten = defaults.forgotten_after_hours
     if desk is not None:

@@ -21,7 +21,7 @@ __all__ = ["Period", "PeriodError", "between", "build", "since"]
 
 def _series(session: Session, period: Period) -> dict[str, list[dict]]:
     """Conversations, orders and revenue per local day and per local week."""
-    talks = dict(zip(("day", "week"), conversations.per_day_and_week(session, period)))
+    talks = dict(zip(("day", "week"), conversations.per_day_and_week(session, period), strict=True))
     result = {}
     for size in ("day", "week"):
         sales = commerce.per_bucket(session, period, size)

@@ -75,7 +75,8 @@ def per_day_and_week(session: Session, period: Period) -> tuple[dict[str, int], 
                      for size in ("day", "week"))
     local_day = cast(func.timezone(period.zone, InboundEvent.received_at), Date)
     pairs = (select(InboundEvent.customer_id, local_day.label("d"))
-             .where(InboundEvent.kind == EventKind.MESSAGE, _in(period, InboundEvent.received_at)).distinct().cte("pairs"))
+             .where(InboundEvent.kind == EventKind.MESSAGE, _in(period, InboundEvent.received_at))
+             .distinct().cte("pairs"))
     weekly = (select(cast(func.date_trunc("week", pairs.c.d), Date).label("w"), pairs.c.customer_id)
               .distinct().subquery())  # DISTINCT hashes; count(DISTINCT) would sort
     rows = session.execute(union_all(

@@ -23,12 +23,15 @@ def percentiles(session: Session, values, wanted=(0.5, 0.9)) -> dict[float, floa
     if session.get_bind().dialect.name == "postgresql":
         found = session.execute(select(*[func.percentile_disc(p).within_group(values.c.v) for p in wanted])
                                 .select_from(values)).one()
-        return {p: (float(v) if v is not None else None) for p, v in zip(wanted, found)}
+        return {p: (float(v) if v is not None else None) for p, v in zip(wanted, found, strict=True)}
     n = session.scalar(select(func.count()).select_from(values)) or 0
     result: dict[float, float | None] = {}
     for p in wanted:
+        if not n:
+            result[p] = None
+            continue
         rank = max(1, math.ceil(p * n))
-        result[p] = float(session.scalar(select(values.c.v).order_by(values.c.v).offset(rank - 1).limit(1))) if n else None
+        result[p] = float(session.scalar(select(values.c.v).order_by(values.c.v).offset(rank - 1).limit(1)))
     return result
 
 

@@ -132,7 +132,8 @@ def _order_page(reference: str, error: str | None = None, code: int = 200, form:
             "staff/order.html", order=order, lines=lines, history=history, customer=customer,
             events=allowed_events(order), labels=EVENT_LABELS, carriers=content.carriers, error=error, form=form or {},
             forgotten=forgotten(order, t, content.handoff.forgotten_after_hours),
-            money=lambda minor: order_view.money(content, minor, order.currency), when=lambda m: order_view.when(content, m),
+            money=lambda minor: order_view.money(content, minor, order.currency),
+            when=lambda m: order_view.when(content, m),
             status_label=status_name,
             tracking_url=order_view.tracking_url(content, order) if order.tracking_number else None), code
 
@@ -166,7 +167,8 @@ def change_status(reference: str):
                            f"“{EVENT_LABELS[event]}” no longer applies.")
             except InvalidInput as exc:
                 missing = exc.field == "tracking_number" and len(tracking_number or "") <= orders.TRACKING_LENGTH
-                failure = "Shipping needs the carrier and the tracking number." if missing else f"{exc.field}: {exc.message}"
+                failure = ("Shipping needs the carrier and the tracking number." if missing
+                           else f"{exc.field}: {exc.message}")
             new_status = order.status
     if failure:
         return _order_page(reference, error=failure, code=409, form=request.form)

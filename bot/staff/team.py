@@ -38,7 +38,8 @@ def add_staff():
                          form.get("password", ""), now())
             email = member.email
     except InvalidInput as exc:
-        return _page(f"{exc.field.capitalize()} {exc.message}.", {k: v for k, v in form.items() if k != "password"}, 400)
+        kept = {k: v for k, v in form.items() if k != "password"}
+        return _page(f"{exc.field.capitalize()} {exc.message}.", kept, 400)
     flash(f"{email} can log in now.")
     return redirect(url_for("staff.settings"))
 

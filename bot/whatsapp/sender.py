@@ -255,8 +255,10 @@ class Sender:
                 log.warning("outbox %s: network error, retrying: %s", row_id, value)
             elif kind == "timeout":
                 if row.status in (OutboundStatus.SENDING, OutboundStatus.UNCONFIRMED):
-                    outbox.await_confirmation(row, t, cfg["SEND_RECONCILE_SECONDS"], f"no answer from Meta: {type(value).__name__}")
-                log.warning("outbox %s: %s; waiting for a status webhook before resending", row_id, type(value).__name__)
+                    outbox.await_confirmation(row, t, cfg["SEND_RECONCILE_SECONDS"],
+                                              f"no answer from Meta: {type(value).__name__}")
+                log.warning("outbox %s: %s; waiting for a status webhook before resending", row_id,
+                            type(value).__name__)
                 self._failed(session, row_id, t, f"no answer: {type(value).__name__}")
             elif kind == "invalid":
                 outbox.dead_letter(row, t, None, f"cannot build the message: {value}")
