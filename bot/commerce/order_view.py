@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -35,7 +36,7 @@ def tracking_url(content: Content, order: Order) -> str:
 def variables(content: Content, order: Order, session: Session | None = None, history_steps: int = 0,
               lang: str | None = None) -> dict:
     carrier = content.carriers.get(order.carrier or "")
-    result = {
+    result: dict[str, Any] = {
         "reference": order.reference, "name": order.customer_name or "",
         "status": status_label(content, order.status, lang),
         "total": money(content, order.total, order.currency),

@@ -79,7 +79,7 @@ def transition(session: Session, order: Order, event: str, actor: str, now: date
                 from bot.models import Customer
                 from bot.whatsapp import outbox
 
-                customer = session.get(Customer, order.customer_id)
+                customer = session.get_one(Customer, order.customer_id)
                 document = invoices.document_message(content, invoice, order, customer.language)
                 outbox.enqueue(session, customer, [document], now, cause=f"invoice:{order.reference}")
     return new

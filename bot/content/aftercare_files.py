@@ -71,8 +71,9 @@ def load_carriers(root: Path, problems: list[Problem]) -> dict[str, Carrier]:
         return {}
     data = load_yaml(root / rel, rel, problems)
     carriers = {}
-    for carrier_id, spec in ((data or {}).get("carriers") or {}).items():
-        line = line_of(data["carriers"], carrier_id)
+    listed = (data.get("carriers") if data else None) or {}
+    for carrier_id, spec in listed.items():
+        line = line_of(listed, carrier_id)
         if not isinstance(spec, CommentedMap):
             problems.append(Problem(rel, line, f"carrier `{carrier_id}` needs name, tracking_url and codes"))
             continue

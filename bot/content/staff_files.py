@@ -69,7 +69,7 @@ def _positive(data: CommentedMap, key: str, default: int, problems: list[Problem
 
 def load_hours(data: CommentedMap | None, shop: dict, problems: list[Problem]) -> OpeningHours:
     """`opening_hours:` in the shop's timezone; a bad value is an error with its line."""
-    hours = (data or {}).get("opening_hours")
+    hours = data.get("opening_hours") if data else None
     if hours is not None and not isinstance(hours, CommentedMap):
         problems.append(Problem(SETTINGS, line_of(data, "opening_hours"), "opening_hours must map mon..sun to hours"))
         hours = None
@@ -95,8 +95,8 @@ def load_hours(data: CommentedMap | None, shop: dict, problems: list[Problem]) -
 
 def load_handoff(data: CommentedMap | None, problems: list[Problem]) -> HandoffSettings:
     """`handoff:` and `order_desk:` from flows/settings.yaml, each value checked."""
-    section = (data or {}).get("handoff")
-    desk = (data or {}).get("order_desk")
+    section = data.get("handoff") if data else None
+    desk = data.get("order_desk") if data else None
     defaults = HandoffSettings()
     if section is None:
         section = CommentedMap()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from bot.db import is_postgres
 from bot.models import UTCDateTime
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
@@ -72,7 +73,7 @@ def by_bucket(session: Session, period: Period, size: str, ts, *aggregates, wher
     tables); SQLite, which has no timezones, joins a table of the period's
     local day boundaries. Both give the same labels and counts.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         label = func.to_char(func.date_trunc(size, func.timezone(period.zone, ts)), "YYYY-MM-DD")
         stmt = (select(label, *aggregates).where(ts >= period.start, ts < period.end, *where).group_by(label))
     else:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from bot.db import transaction
 from bot.models import Role, StaffMember
@@ -35,7 +36,7 @@ def csrf_token() -> str:
 
 
 @bp.before_request
-def check_request():
+def check_request() -> ResponseReturnValue | None:
     """CSRF on every POST, then a live server-side session of an active account."""
     if request.method == "POST":
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""

@@ -101,7 +101,8 @@ def _last_messages(session: Session, customer_ids: list[int]) -> dict[int, tuple
                                                       InboundEvent.kind == EventKind.MESSAGE)
               .group_by(InboundEvent.customer_id))
     events = session.scalars(select(InboundEvent).where(InboundEvent.id.in_(latest))).all()
-    return {e.customer_id: (inbound_text(as_object(e.payload).get("message"))[:140], e.received_at) for e in events}
+    return {e.customer_id: (inbound_text(as_object(e.payload).get("message"))[:140], e.received_at)
+            for e in events if e.customer_id is not None}
 
 
 def _view() -> str:
