@@ -97,10 +97,12 @@ def test_the_opening_message_speaks_the_customers_language(app, chat, clock):
 def test_misses_in_a_row_hand_the_chat_over(app, chat, clock):
     clock.to(MONDAY_11)
     chat.say("hi")
-    first = chat.say("zxqv blorf")
-    assert "talk to a person" not in body_text(first[-1]).lower() or open_handoffs(app) == []
-    chat.say("wubba lubba")
-    assert open_handoffs(app) == []  # two misses: offered a person, not handed over yet
+    first = chat.say("zxqv blorf")  # one miss: a hint what to type (and the button)
+    assert "talk to a person" not in body_text(first[-1]).lower()
+    second = chat.say("wubba lubba")  # two misses: the bot asks outright, but does not hand over yet
+    assert "would you like to talk to a person" in body_text(second[-1]).lower()
+    assert "Talk to a person" in Chat.buttons(second)
+    assert open_handoffs(app) == []
     sent = chat.say("qwerty asdf")
     assert "A person from our team will reply" in body_text(sent[-1])
     assert [h.reason for h in open_handoffs(app)] == ["misses"]
