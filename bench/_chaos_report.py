@@ -72,7 +72,8 @@ def report(run, url: str, converged_at: float | None) -> bool:
     after_graph = None if converged_at is None else converged_at - graph_back
     after_fault = None if converged_at is None else converged_at - last_fault
     probe = run.notes.get("probe first answer")
-    probe_ok = isinstance(probe, int) and 500 <= probe < 600 and run.messages.deliveries["wamid.chaos.probe"].done_at is not None
+    probe_ok = (isinstance(probe, int) and 500 <= probe < 600
+                and run.messages.deliveries["wamid.chaos.probe"].done_at is not None)
 
     retried = [d for d in run.messages.deliveries.values() if any(a != 200 for _t, a in d.answers)]
     answers = Counter(str(a) for d in run.messages.deliveries.values() for _t, a in d.answers if a != 200)
@@ -89,7 +90,8 @@ def report(run, url: str, converged_at: float | None) -> bool:
         ("webhook while PostgreSQL was down", f"{probe}, then stored" if probe_ok else f"{probe}",
          "5xx, then stored", probe_ok),
         ("replies expected", f"{expected} ({queued} queued by the bot)", "", None),
-        ("replies delivered (rows the Graph API accepted)", f"{delivered_rows}", f"{expected}", delivered_rows >= expected),
+        ("replies delivered (rows the Graph API accepted)", f"{delivered_rows}", f"{expected}",
+         delivered_rows >= expected),
         ("lost (expected, never delivered)", f"{lost}{breakdown(lost_why)}", "0", lost == 0),
         ("duplicates (a row accepted more than once)", f"{duplicates}", "0", duplicates == 0),
         ("extra replies (more rows than expected)", f"{extra}", "0", extra == 0),

@@ -9,6 +9,7 @@ killed outright (PR_SET_PDEATHSIG).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import hashlib
 import hmac
@@ -42,10 +43,8 @@ if str(ROOT) not in sys.path:  # `bot` from this checkout, installed or not
 # -- child processes -------------------------------------------------------------
 def _die_with_parent() -> None:
     """Runs in the child before exec: get SIGKILL when the benchmark dies (Linux)."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 class Processes:
@@ -58,29 +57,23 @@ class Processes:
         atexit.register(self.stop_all)
 
     def start(self, name: str, args: list[str], env: dict | None = None, cwd: Path = ROOT) -> subprocess.Popen:
-        log = open(self.logdir / f"{name}.log", "wb")
-        proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=_die_with_parent)
-        log.close()
+        with open(self.logdir / f"{name}.log", "wb") as log:  # the child keeps its own copy
+            proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=_die_with_parent)
         self.children.append((name, proc))
         return proc
 
     def stop(self, proc: subprocess.Popen, timeout: float = 8.0) -> None:
         """SIGTERM the child's process group, then SIGKILL what is left after `timeout`."""
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # the group may still hold grandchildren (gunicorn workers)
+        # the group may still hold grandchildren (gunicorn workers)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         proc.wait()
         self.children = [(n, p) for n, p in self.children if p is not proc]
 

@@ -215,7 +215,8 @@ class FakeGraph:
         raw = h.rfile.read(int(h.headers.get("Content-Length") or 0))
         parts = h.path.strip("/").split("/")
         if len(parts) != 3 or parts[2] != "messages":
-            return self._answer(h, 404, {"error": {"message": "Unknown path", "code": 100, "type": "GraphMethodException"}})
+            unknown = {"message": "Unknown path", "code": 100, "type": "GraphMethodException"}
+            return self._answer(h, 404, {"error": unknown})
         try:
             payload = json.loads(raw)
         except ValueError:

@@ -83,9 +83,11 @@ def make_plan(args) -> Plan:
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--messages", type=int, default=300, help="customer messages (default 300; one more probes PostgreSQL's restart)")
+    p.add_argument("--messages", type=int, default=300,
+                   help="customer messages (default 300; one more probes PostgreSQL's restart)")
     p.add_argument("--customers", type=int, default=100, help="distinct customers (default 100)")
-    p.add_argument("--outage-seconds", type=float, default=180.0, help="the Graph API answers 500 this long (default 180)")
+    p.add_argument("--outage-seconds", type=float, default=180.0,
+                   help="the Graph API answers 500 this long (default 180)")
     p.add_argument("--slow-seconds", type=float, default=40.0, help="how long the Graph API is slow (default 40)")
     p.add_argument("--slow-delay", type=float, default=40.0, help="seconds a slow answer takes (default 40)")
     p.add_argument("--hang-seconds", type=float, default=40.0, help="how long the Graph API hangs (default 40)")
@@ -100,7 +102,8 @@ def parse_args() -> argparse.Namespace:
     args = p.parse_args()
     if args.quick:
         args.messages, args.customers, args.outage_seconds = 60, 20, 20.0
-        args.slow_seconds, args.slow_delay, args.hang_seconds, args.gap, args.pg_down_seconds = 15.0, 25.0, 15.0, 5.0, 3.0
+        args.slow_seconds, args.slow_delay, args.hang_seconds = 15.0, 25.0, 15.0
+        args.gap, args.pg_down_seconds = 5.0, 3.0
     if args.messages < 1 or args.customers < 1:
         p.error("--messages and --customers must be at least 1")
     return args
@@ -206,7 +209,8 @@ class Run:
     def start(self) -> None:
         self.cluster.start()
         url = self.cluster.create_database(DB_NAME)
-        self.say(f"private PostgreSQL cluster on 127.0.0.1:{self.cluster.port} ({self.cluster.root}), database {DB_NAME}")
+        self.say(f"private PostgreSQL cluster on 127.0.0.1:{self.cluster.port} ({self.cluster.root}), "
+                 f"database {DB_NAME}")
         env = c.child_env(
             DATABASE_URL=url, SHOP_DIR=c.ROOT, WHATSAPP_TOKEN="chaos-token", WHATSAPP_PHONE_ID=c.PHONE_ID,
             WHATSAPP_DISPLAY_NUMBER=c.DISPLAY, WHATSAPP_APP_SECRET=c.APP_SECRET,
@@ -253,7 +257,8 @@ class Run:
     def wait_until(self, at: float) -> None:
         while time.monotonic() < self.t0 + at:
             if self.gunicorn.poll() is not None:
-                raise RuntimeError(f"gunicorn's master exited ({self.gunicorn.returncode}); see {LOGS / 'gunicorn.log'}")
+                raise RuntimeError(f"gunicorn's master exited ({self.gunicorn.returncode}); "
+                                   f"see {LOGS / 'gunicorn.log'}")
             time.sleep(min(0.2, max(0.0, self.t0 + at - time.monotonic())))
 
     # -- faults --------------------------------------------------------------------------
@@ -272,7 +277,8 @@ class Run:
         self.graph.release_event.set()
         self.fault_ends.append(time.monotonic() + self.supervisor.delay)
         self.notes["sender kill"] = "mid-send" if "in flight" in how else "between sends"
-        self.say(f"kill -9 shopbot worker pid {pid} {how}; the supervisor restarts it after {self.supervisor.delay:g} s")
+        self.say(f"kill -9 shopbot worker pid {pid} {how}; "
+                 f"the supervisor restarts it after {self.supervisor.delay:g} s")
 
     def kill_web(self) -> None:
         deadline = time.monotonic() + 15
@@ -293,8 +299,8 @@ class Run:
                 break
             time.sleep(0.05)
         self.fault_ends.append(time.monotonic())
-        self.say(f"kill -9 gunicorn web worker pid {victim} with {inflight} webhook(s) in flight; "
-                 + (f"gunicorn replaced it in {replaced:.1f} s" if replaced is not None else "NOT replaced within 30 s"))
+        outcome = f"gunicorn replaced it in {replaced:.1f} s" if replaced is not None else "NOT replaced within 30 s"
+        self.say(f"kill -9 gunicorn web worker pid {victim} with {inflight} webhook(s) in flight; {outcome}")
 
     def restart_postgres(self) -> None:
         mode, down = self.args.pg_mode, self.plan.pg_down

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from _common import ROOT, fresh_database, run_main
 
@@ -34,12 +34,14 @@ SELECT 1 + ((g / 10)::bigint * 7919) % 40000, (34600000000 + 1 + ((g / 10)::bigi
        CASE WHEN g % 500 = 0 THEN 131026 END, CASE WHEN g % 500 = 0 THEN 'Message undeliverable' END,
        now() - ((g / 10) * 155.52 - (g % 10) * 30) * interval '1 second',
        now() - ((g / 10) * 155.52 - (g % 10) * 30) * interval '1 second',
-       now() - ((g / 10) * 155.52 - (g % 10) * 30) * interval '1 second' + (0.05 + (g % 100) / 200.0) * interval '1 second'
+       now() - ((g / 10) * 155.52 - (g % 10) * 30) * interval '1 second'
+             + (0.05 + (g % 100) / 200.0) * interval '1 second'
 FROM generate_series(1, 500000) g;
 
 INSERT INTO conversation_event (customer_id, kind, detail, text, at)
 SELECT 1 + ((g / 4)::bigint * 7919) % 40000,
-       (ARRAY['product_view', 'cart_add', 'checkout_start', 'faq', 'miss', 'search_none', 'intent', 'product_view'])[1 + g % 8],
+       (ARRAY['product_view', 'cart_add', 'checkout_start', 'faq', 'miss', 'search_none', 'intent',
+              'product_view'])[1 + g % 8],
        (ARRAY['opening_hours', 'delivery_time', 'returns', 'payment_methods'])[1 + g % 4],
        (ARRAY['do you ship to mars', 'wat', 'can i pay in bitcoin', 'unicorn', 'is the shop dog friendly'])[1 + g % 5],
        now() - ((g / 4) * 155.52 - (g % 4) * 60) * interval '1 second'
@@ -48,7 +50,8 @@ FROM generate_series(1, 200000) g;
 INSERT INTO shop_order (reference, customer_id, status, source, source_tag, customer_name, phone, currency, subtotal,
                         shipping_fee, total, stock_reserved, created_at, updated_at, held_updates)
 SELECT 'SHP-' || lpad(g::text, 6, '0'), 1 + (g::bigint * 7919) % 40000,
-       (ARRAY['delivered', 'delivered', 'shipped', 'paid', 'cancelled', 'pending', 'confirmed', 'delivered'])[1 + g % 8],
+       (ARRAY['delivered', 'delivered', 'shipped', 'paid', 'cancelled', 'pending', 'confirmed',
+              'delivered'])[1 + g % 8],
        (ARRAY['chat', 'chat', 'whatsapp_cart', 'website', 'link'])[1 + g % 5],
        CASE WHEN g % 5 = 4 THEN 'instagram' END, 'Customer ' || g, '34600' || g, 'EUR', 3000 + g % 5000, 390,
        3390 + g % 5000, false, now() - (g * 155.52) * interval '1 second',
@@ -61,7 +64,8 @@ FROM shop_order o, generate_series(1, 2) k;
 
 INSERT INTO order_history (order_id, from_status, to_status, event, actor, at)
 SELECT o.id, 'pending', s, e, 'bench', o.created_at + (k * interval '1 day')
-FROM shop_order o, LATERAL (VALUES (1, 'confirmed', 'confirm'), (2, 'paid', 'pay'), (3, 'delivered', 'deliver')) AS v(k, s, e)
+FROM shop_order o,
+     LATERAL (VALUES (1, 'confirmed', 'confirm'), (2, 'paid', 'pay'), (3, 'delivered', 'deliver')) AS v(k, s, e)
 WHERE o.status IN ('delivered', 'shipped', 'paid') AND (v.s <> 'delivered' OR o.status = 'delivered');
 
 INSERT INTO handoff (customer_id, reason, opened_at, first_response_at, closed_at)
@@ -75,9 +79,9 @@ FROM generate_series(1, 5000) g;
 def main() -> None:
     import psycopg
 
+    from bot import reports
     from bot.content import load_content
     from bot.db import make_engine, make_sessionmaker, transaction
-    from bot import reports
 
     url = fresh_database("shopbot_bench_report")
     print("seeding 1,000,000 messages, 50,000 orders... ", end="", flush=True)
@@ -93,7 +97,7 @@ def main() -> None:
     content, _ = load_content(ROOT)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     print()
     for days in ("30d", "90d"):
         period = reports.since(days, content.hours.timezone, now)

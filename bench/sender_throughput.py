@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
 DB_NAME = "shopbot_bench_tp"
 SHIPPED_SEND_RATE = 80.0
@@ -256,7 +256,8 @@ def verdicts(shop: list[Step]) -> None:
         return
     print("\nTarget: shopbot at 80 messages/s with the Graph API answering in 150 ms")
     ok = s80.delivered_rate >= 0.98 * 80  # False for nan
-    print(f"  sustained {fmt(s80.delivered_rate, 1):>8} msg/s  (target 80 msg/s, within 2%)  {'PASS' if ok else 'MISS'}")
+    verdict = "PASS" if ok else "MISS"
+    print(f"  sustained {fmt(s80.delivered_rate, 1):>8} msg/s  (target 80 msg/s, within 2%)  {verdict}")
     print(f"  delivered {s80.delivered:5d} of {s80.offered:<5d}  (target: every reply)  "
           f"{'PASS' if s80.all_delivered else 'MISS'}")
     if s80.p50 == s80.p50:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
 DB_NAME = "shopbot_bench"
 TEXTS = ["do you have the linen shirt in blue?", "how much is delivery to Valencia", "thanks!",

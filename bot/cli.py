@@ -67,10 +67,8 @@ def run_overrides(environ, host: str, port: int) -> dict:
     own address (its fake Graph API, and the /webhook its status feedback goes to) is
     the one this process binds, reached from this machine.
     """
-    if environ.get("SHOPBOT_SANDBOX"):
-        sandbox = is_on(environ["SHOPBOT_SANDBOX"])
-    else:
-        sandbox = not environ.get("WHATSAPP_TOKEN")
+    explicit = environ.get("SHOPBOT_SANDBOX")
+    sandbox = is_on(explicit) if explicit else not environ.get("WHATSAPP_TOKEN")
     if not sandbox:
         return {}
     local = "127.0.0.1" if host in ("", "0.0.0.0", "localhost") else "[::1]" if host == "::" else host
@@ -188,7 +186,8 @@ def events_list(status, limit):
                                .order_by(InboundEvent.id.desc()).limit(limit)).all()
         for e in rows:
             first_line = (e.error or "").splitlines()[0] if e.error else ""
-            click.echo(f"{e.id}\t{e.received_at:%Y-%m-%d %H:%M:%S}\t{e.kind}/{e.subtype}\t{e.external_id}\t{first_line}")
+            click.echo(f"{e.id}\t{e.received_at:%Y-%m-%d %H:%M:%S}\t{e.kind}/{e.subtype}\t{e.external_id}\t"
+                       f"{first_line}")
 
 
 @click.group("outbox")
@@ -223,9 +222,9 @@ def outbox_list(dead, limit):
 @with_appcontext
 def outbox_retry(ids):
     """Queue dead replies again (all of them, or the given ids); exit 1 if any id was refused."""
-    from bot.whatsapp import outbox
     from bot.db import transaction
     from bot.models import utcnow as now
+    from bot.whatsapp import outbox
 
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         result = outbox.requeue_dead(session, list(ids) or None, now())
@@ -268,7 +267,7 @@ def link_command(product, source, qr_path):
     try:
         text = chat_text(content, product, source)
     except NotFound:
-        raise click.BadParameter(f"no product `{product}` in catalog/products.csv", param_hint="--product")
+        raise click.BadParameter(f"no product `{product}` in catalog/products.csv", param_hint="--product") from None
     url = wa_me(current_app.config["WHATSAPP_DISPLAY_NUMBER"], text)
     click.echo(url)
     if qr_path:
@@ -297,8 +296,8 @@ def order_set(reference, status, actor, tracking, carrier):
     from bot.commerce import orders
     from bot.db import transaction
     from bot.errors import InvalidInput
-    from bot.models import utcnow as now
     from bot.models import Order
+    from bot.models import utcnow as now
 
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         order = session.scalars(select(Order).where(Order.reference == reference.upper()).with_for_update()).first()
@@ -310,10 +309,10 @@ def order_set(reference, status, actor, tracking, carrier):
             orders.apply(session, content, order, event, f"staff:{actor}", now(), carrier=carrier,
                          tracking_number=tracking)
         except orders.IllegalTransition as exc:
-            raise click.ClickException(str(exc))
+            raise click.ClickException(str(exc)) from exc
         except InvalidInput as exc:
             option = {"carrier": "--carrier", "tracking_number": "--tracking"}.get(exc.field, exc.field)
-            raise click.UsageError(f"{option}: {exc.message}")
+            raise click.UsageError(f"{option}: {exc.message}") from exc
     current_app.extensions["shopbot.wakeup"].set()
     click.echo(f"{order.reference} is now {order.status}")
 
@@ -362,7 +361,7 @@ def staff_add(email, name, role, password):
             member = add(session, email, name, role, password, now())
             click.echo(f"{member.email} ({member.role}) can log in at /staff/login")
     except InvalidInput as exc:
-        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}" if exc.field != "email" else "EMAIL")
+        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}" if exc.field != "email" else "EMAIL") from exc
 
 
 @staff_group.command("list")
@@ -387,8 +386,8 @@ def staff_list():
 @with_appcontext
 def report_command(since_text, first, last, fmt):
     """The owner's figures: conversion, response times, common questions, sales and operations."""
-    from bot.commerce import order_view
     from bot import reports
+    from bot.commerce import order_view
     from bot.db import transaction
     from bot.models import utcnow as now
     from bot.reports import formats
@@ -400,7 +399,7 @@ def report_command(since_text, first, last, fmt):
             raise reports.PeriodError("--from and --to go together")
         period = reports.between(first, last, zone) if first else reports.since(since_text, zone, now())
     except reports.PeriodError as exc:
-        raise click.BadParameter(str(exc), param_hint="--from/--to" if first or last else "--since")
+        raise click.BadParameter(str(exc), param_hint="--from/--to" if first or last else "--since") from exc
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         report = reports.build(session, content, period, now())
 

@@ -6,10 +6,12 @@ halfway through a transaction. PostgreSQL uses psycopg 3.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,8 +53,14 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgres(where: Session | Engine) -> bool:
+    """Whether `where` (a session, or the engine behind one) talks to PostgreSQL.
+
+    The one place the dialect is asked: the few statements that differ between the
+    two databases (upserts, time zones, percentiles, LISTEN/NOTIFY) branch on this.
+    """
+    bind = where.get_bind() if isinstance(where, Session) else where
+    return bind.dialect.name == "postgresql"
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -66,15 +74,12 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     Only the edges (webhook, API views, CLI, sender) use this: domain code
     receives the session and never commits.
     """
-    with factory() as session:
-        with session.begin():
-            yield session
+    with factory() as session, session.begin():
+        yield session
 
 
-def insert_ignore(session: Session, model):
+def insert_ignore(session: Session, model: Any) -> postgresql.Insert | sqlite.Insert:
     """INSERT ... ON CONFLICT DO NOTHING for the session's dialect (SQLite and PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing()
+    if is_postgres(session):
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()

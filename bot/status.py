@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.whatsapp import circuit
 from bot.models import UNFINISHED, EventStatus, InboundEvent, OutboundMessage, OutboundStatus
+from bot.whatsapp import circuit
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,8 @@ class StaffClient:
     def __init__(self, app, email="ana@shop.example", password=STAFF_PASSWORD):
         self.http = app.test_client()
         page = self.http.get("/staff/login")
-        r = self.http.post("/staff/login", data={"email": email, "password": password, "csrf_token": csrf_of(page.text)})
+        r = self.http.post("/staff/login",
+                           data={"email": email, "password": password, "csrf_token": csrf_of(page.text)})
         assert r.status_code == 302, r.text
         self.token = csrf_of(self.http.get("/staff/inbox").text)
 

@@ -6,7 +6,7 @@ Madrid is UTC+1 in November, so 00:30 local on the 17th is 23:30 UTC on the
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from bot.db import transaction
 from bot.models import (
@@ -24,7 +24,7 @@ from bot.models import (
 )
 
 MADRID = timezone(timedelta(hours=1))
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def at(day: int, hour: int, minute: int = 0, second: float = 0) -> datetime:
@@ -103,8 +103,8 @@ def seed(app) -> None:
                       first_response_at=at(18, 11, 40), closed_at=at(18, 12)))
 
         def sent(who, cause_at, latency, status="delivered", staff=None, code=None, title=None):
-            s.add(OutboundMessage(customer_id=people[who].id, recipient=people[who].wa_id, body={"type": "text", "text": "x"},
-                                  status=status, cause_received_at=cause_at,
+            s.add(OutboundMessage(customer_id=people[who].id, recipient=people[who].wa_id,
+                                  body={"type": "text", "text": "x"}, status=status, cause_received_at=cause_at,
                                   sent_at=cause_at + timedelta(seconds=latency) if latency is not None else None,
                                   created_at=cause_at, staff_id=staff, error_code=code, error_title=title))
 

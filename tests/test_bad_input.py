@@ -8,9 +8,9 @@ import json
 
 from sqlalchemy import select
 
+from bot.commerce.payments import signature
 from bot.db import transaction
 from bot.models import CarrierEvent, Invoice, Order
-from bot.commerce.payments import signature
 
 from .conftest import API_TOKEN, PAYMENT_SECRET
 from .helpers import count
@@ -162,12 +162,14 @@ def test_a_60_mb_invoice_is_refused_with_413_and_not_stored(app, client):
     assert r.status_code == 413
     assert r.json["error"] == "the request body is larger than the limit of 10 MB (MAX_API_BYTES)"
     body = json.dumps({"number": "F-1", "pdf_base64": base64.b64encode(big[:12 * 1024 * 1024]).decode()})
-    r = client.post(f"/api/orders/{reference}/invoice", data=body, headers={**TOKEN, "Content-Type": "application/json"})
+    r = client.post(f"/api/orders/{reference}/invoice", data=body,
+                    headers={**TOKEN, "Content-Type": "application/json"})
     assert r.status_code == 413
     assert count(app, Invoice) == 0
     # a PDF of a few MB, as invoices are, still goes through as base64
     body = json.dumps({"number": "F-1", "pdf_base64": base64.b64encode(big[:5 * 1024 * 1024]).decode()})
-    r = client.post(f"/api/orders/{reference}/invoice", data=body, headers={**TOKEN, "Content-Type": "application/json"})
+    r = client.post(f"/api/orders/{reference}/invoice", data=body,
+                    headers={**TOKEN, "Content-Type": "application/json"})
     assert r.status_code == 201, r.json
 
 

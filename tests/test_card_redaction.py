@@ -30,7 +30,8 @@ def everything_stored(app) -> str:
     return "\n".join(dump)
 
 
-@pytest.mark.parametrize("card", [CARD, "4111-1111-1111-1111", "4111111111111111", "5555 5555 5555 4444", "378282246310005"])
+@pytest.mark.parametrize("card", [CARD, "4111-1111-1111-1111", "4111111111111111", "5555 5555 5555 4444",
+                                  "378282246310005"])
 def test_a_card_number_is_redacted_everywhere(app, post, sender, fake_graph, caplog, card):
     caplog.set_level(logging.DEBUG)
     post(p.text(SAM, f"hi, my card is {card} exp 12/28 cvv 123"))
@@ -108,7 +109,8 @@ def _card_everywhere(wa_id: str) -> list[dict]:
                                       "address": "4012/8888/8888/1881 Main St"}),
         p.message(wa_id, "contacts", [{"name": {"formatted_name": "Card 5555 5555 5555 4444",
                                                  "first_name": "4111111111111111"},
-                                        "phones": [{"phone": "+1 (940) 555-1234", "wa_id": CARD_HOLDER, "type": "HOME"}]}]),
+                                        "phones": [{"phone": "+1 (940) 555-1234", "wa_id": CARD_HOLDER,
+                                                    "type": "HOME"}]}]),
         _flow_reply(wa_id),
     ]
     return [p.body(p.messages_value(wa_id, m, name="Sam 3782 822463 10005")) for m in messages]

@@ -93,6 +93,6 @@ def test_missing_translations_are_listed_as_warnings_and_fall_back(shop_dir):
     edit(shop_dir / "flows" / "texts.es.yaml", "  thanks_reply:", "  thanks_reply_old:")
     content, warnings = load_content(shop_dir)
     messages = [str(w) for w in warnings]
-    assert any(m.startswith("flows/texts.es.yaml:") and "1 text(s) not translated, the default language is used: thanks_reply" in m
-               for m in messages), messages
+    untranslated = "1 text(s) not translated, the default language is used: thanks_reply"
+    assert any(m.startswith("flows/texts.es.yaml:") and untranslated in m for m in messages), messages
     assert content.render("thanks_reply", "es") == content.render("thanks_reply", "en")  # falls back to English

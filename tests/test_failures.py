@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.whatsapp import inbound
 from bot.db import transaction
+from bot.whatsapp import inbound
 from bot.whatsapp.updates import split
 
 from . import payloads as p

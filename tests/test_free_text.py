@@ -21,7 +21,8 @@ MIN_ACCURACY = 0.90
 
 def classify(content, message: str) -> str:
     """What the engine did with `message`, as one of the table's outcome labels."""
-    _state, replies = step(content, State(MENU, {"name": "Ana"}), Event(EventType.TEXT, text=message, profile_name="Ana"))
+    event = Event(EventType.TEXT, text=message, profile_name="Ana")
+    _state, replies = step(content, State(MENU, {"name": "Ana"}), event)
     actions = [r for r in replies if r.get("type") == "action"]
     for action in actions:
         if action["action"] == "record" and action["kind"] == "intent":
@@ -66,7 +67,8 @@ def test_accuracy(content, capsys):
 
 
 def test_language_is_detected_and_remembered(content):
-    state, replies = step(content, State("new"), Event(EventType.TEXT, text="hola, buenas tardes", profile_name="Lucía"))
+    event = Event(EventType.TEXT, text="hola, buenas tardes", profile_name="Lucía")
+    state, replies = step(content, State("new"), event)
     assert state.data["language"] == "es"
     assert replies[0]["text"].startswith(content.render("greeting", "es", customer={"name": "Lucía"}).splitlines()[0])
     state, _ = step(content, state, Event(EventType.TEXT, text="hello"))

@@ -6,16 +6,16 @@ The sample shop is open mon-thu 10-20, fri 10-21, sat 11-21 (Europe/Madrid);
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import time_machine
 from sqlalchemy import select
 
-from bot.staff import handoffs
+from bot.commerce.payments import signature
 from bot.db import transaction
 from bot.models import Conversation, Handoff
-from bot.commerce.payments import signature
+from bot.staff import handoffs
 
 from .conftest import PAYMENT_SECRET
 from .helpers import body_text
@@ -60,14 +60,15 @@ def all_handoffs(app) -> list[Handoff]:
 
 def sweep(app):
     with transaction(app.extensions["shopbot.sessions"]) as s:
-        return handoffs.sweep(s, app.extensions["shopbot.content"].current(), datetime.now(timezone.utc))
+        return handoffs.sweep(s, app.extensions["shopbot.content"].current(), datetime.now(UTC))
 
 
 def test_asking_for_a_person_in_opening_hours_promises_a_reply_and_the_bot_goes_quiet(app, chat, clock):
     clock.to(MONDAY_11)
     chat.say("hi")
     sent = chat.say("I want to talk to a person")
-    assert body_text(sent[-1]).startswith("Thanks, Sam Rivera! A person from our team will reply here in about 15 minutes.")
+    assert body_text(sent[-1]).startswith(
+        "Thanks, Sam Rivera! A person from our team will reply here in about 15 minutes.")
     assert "Type *menu* if you'd rather go back" in body_text(sent[-1])
     [handoff] = open_handoffs(app)
     assert handoff.reason == "person" and handoff.assigned_to is None and handoff.waiting_since is not None
@@ -96,16 +97,19 @@ def test_the_opening_message_speaks_the_customers_language(app, chat, clock):
 def test_misses_in_a_row_hand_the_chat_over(app, chat, clock):
     clock.to(MONDAY_11)
     chat.say("hi")
-    first = chat.say("zxqv blorf")
-    assert "talk to a person" not in body_text(first[-1]).lower() or open_handoffs(app) == []
-    chat.say("wubba lubba")
-    assert open_handoffs(app) == []  # two misses: offered a person, not handed over yet
+    first = chat.say("zxqv blorf")  # one miss: a hint what to type (and the button)
+    assert "talk to a person" not in body_text(first[-1]).lower()
+    second = chat.say("wubba lubba")  # two misses: the bot asks outright, but does not hand over yet
+    assert "would you like to talk to a person" in body_text(second[-1]).lower()
+    assert "Talk to a person" in Chat.buttons(second)
+    assert open_handoffs(app) == []
     sent = chat.say("qwerty asdf")
     assert "A person from our team will reply" in body_text(sent[-1])
     assert [h.reason for h in open_handoffs(app)] == ["misses"]
 
 
-@pytest.mark.parametrize("words,keyword", [("I want to make a complaint", "complaint"), ("the lamp arrived broken!!", "broken"),
+@pytest.mark.parametrize("words,keyword", [("I want to make a complaint", "complaint"),
+                                           ("the lamp arrived broken!!", "broken"),
                                            ("quiero poner una reclamación", "reclamacion"),
                                            ("لدي شكوى", "شكوي"), ("الكوب مكسور", "مكسور")])
 def test_an_owner_keyword_hands_the_chat_over_at_once(app, chat, clock, words, keyword):
@@ -171,7 +175,8 @@ def test_the_return_deadline_counts_only_opening_hours(app, chat, clock):
     chat.say("person")
     [handoff] = open_handoffs(app)
     # 30 minutes on Friday, then 90 from Saturday's 11:00 opening
-    assert handoff.return_at.astimezone(MADRID).replace(microsecond=0, second=0) == datetime(2026, 11, 28, 12, 30, tzinfo=MADRID)
+    returns = handoff.return_at.astimezone(MADRID).replace(microsecond=0, second=0)
+    assert returns == datetime(2026, 11, 28, 12, 30, tzinfo=MADRID)
     clock.to(datetime(2026, 11, 28, 9, 0, tzinfo=MADRID))
     assert sweep(app) == 0  # overnight the chat stays with the team
 
@@ -243,7 +248,8 @@ def test_a_carrier_incident_hands_the_chat_to_a_person(app, chat, client, clock,
     clock.to(MONDAY_11)
     reference = shipped_order(app, client, chat)
     r = carrier_event(client, "INCIDENT", "ev-incident")
-    assert r.status_code == 200 and r.json == {"result": "handed to staff", "event_id": "ev-incident", "status": "shipped"}
+    assert r.status_code == 200
+    assert r.json == {"result": "handed to staff", "event_id": "ev-incident", "status": "shipped"}
     sender.pump()
     last = body_text(fake_graph.messages_to(chat.number)[-1])
     assert last.startswith(f"Something about order {reference} needs a check by our team")

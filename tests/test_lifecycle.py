@@ -4,16 +4,17 @@ from __future__ import annotations
 import io
 import itertools
 from datetime import timedelta
+from typing import ClassVar
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.commerce import orders
-from bot.db import transaction
-from bot.whatsapp.inbound import now
-from bot.models import CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus
 from bot.commerce.orders import TRANSITIONS, IllegalTransition
+from bot.db import transaction
+from bot.models import CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus
+from bot.whatsapp.inbound import now
 
 from .conftest import API_TOKEN
 from .helpers import at_once, body_text
@@ -51,7 +52,7 @@ def test_every_transition_and_every_illegal_one(status, event):
     order = Order(id=1, reference="SHP-TEST1", status=status, stock_reserved=False)
 
     class Session:
-        added = []
+        added: ClassVar[list] = []
 
         def add(self, row):
             self.added.append(row)
@@ -94,7 +95,7 @@ def test_each_status_sends_its_update_inside_the_window(app, client, chat, sende
         last = [m for m in chat.fake.messages_to(chat.number) if m["payload"]["type"] != "document"][-1]
         assert body_text(last).startswith(text.format(ref=reference)), status
         assert list(Chat.buttons([last])) == ["Track", "Talk to us"]
-    shipped = [body_text(m) for m in chat.fake.messages_to(chat.number) if "SEUR" in body_text(m)][0]
+    shipped = next(body_text(m) for m in chat.fake.messages_to(chat.number) if "SEUR" in body_text(m))
     assert "Tracking number: ES9988776655" in shipped
     assert "https://www.seur.com/livetracking/?segOnlineIdentificador=ES9988776655" in shipped
     with transaction(app.extensions["shopbot.sessions"]) as s:
@@ -116,7 +117,8 @@ def test_outside_the_window_the_configured_template_is_sent(app, client, chat, s
     set_status(client, reference, "prepared")
     sender.pump()
     _close_window(app)
-    assert set_status(client, reference, "shipped", carrier="correos", tracking_number="PQ123456789ES").status_code == 200
+    shipped = set_status(client, reference, "shipped", carrier="correos", tracking_number="PQ123456789ES")
+    assert shipped.status_code == 200
     sender.pump()
     last = chat.fake.messages_to(chat.number)[-1]["payload"]
     assert last["type"] == "template" and last["template"]["name"] == "order_shipped"
@@ -202,14 +204,16 @@ def test_carrier_events_move_the_order_once_and_never_backwards(app, client, cha
     reference = shipped_order(app, client, chat)
     assert carrier_event(client, "OUT_FOR_DELIVERY", "ev-1").json["result"] == "applied"
     assert carrier_event(client, "OUT_FOR_DELIVERY", "ev-1").json["result"] == "duplicate"
-    assert carrier_event(client, "DELIVERED", "ev-2").json == {"result": "applied", "event_id": "ev-2", "status": "delivered"}
+    delivered = carrier_event(client, "DELIVERED", "ev-2").json
+    assert delivered == {"result": "applied", "event_id": "ev-2", "status": "delivered"}
     late = carrier_event(client, "IN_TRANSIT", "ev-0", hours=-5)  # arrives after delivery
     assert late.json["result"] == "stale" and load(app, reference).status == "delivered"
     sender.pump()
     sent = [body_text(m) for m in chat.fake.messages_to(chat.number)]
     assert sum(t.startswith("🛵") for t in sent) == 1 and sum("was delivered" in t for t in sent) == 1
     with transaction(app.extensions["shopbot.sessions"]) as s:
-        assert [e.outcome for e in s.scalars(select(CarrierEvent).order_by(CarrierEvent.id))] == ["applied", "applied", "stale"]
+        outcomes = [e.outcome for e in s.scalars(select(CarrierEvent).order_by(CarrierEvent.id))]
+        assert outcomes == ["applied", "applied", "stale"]
 
 
 def test_a_delivered_event_straight_after_shipping_walks_the_path(app, client, chat):
@@ -355,9 +359,9 @@ def test_the_builtin_invoice_pdf_is_sent_on_confirmation(app, client, chat, send
 def test_invoice_numbers_never_repeat_under_concurrent_confirmations(app, client, chat):
     references = [client.post("/api/orders", headers=TOKEN, json={"items": [{"sku": "HOM-SOAP"}]}).json["reference"]
                   for _ in range(8)]
-    from bot.sandbox.fake_graph import LocalServer
-
     import httpx
+
+    from bot.sandbox.fake_graph import LocalServer
 
     server = LocalServer(app)
     try:

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.whatsapp import circuit, outbox
 from bot.db import transaction
 from bot.models import Customer, OutboundMessage, utcnow
+from bot.whatsapp import circuit, outbox
 from bot.whatsapp.sender import Sender
 
 from . import payloads as p

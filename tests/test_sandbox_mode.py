@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.cli import cli
+from bot.commerce.payments import signature
 from bot.config import SETTINGS
 from bot.db import make_engine, make_sessionmaker, transaction
 from bot.models import InboundEvent
-from bot.commerce.payments import signature
 from bot.sandbox.fake_graph import LocalServer
 
 from .conftest import REPO, free_port, sandbox_config

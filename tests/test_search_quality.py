@@ -1,5 +1,5 @@
 """Search quality on the sample shop: realistic queries with typos, plurals, other languages
-and option words. The hit rate is printed; the suite asserts a floor under it."""
+and option words. The hit rate is printed; the suite allows at most MAX_MISSES misses."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -68,17 +68,13 @@ QUERIES = {
     "Mugs": ("ceramic-mug", None),
 }
 
-MIN_HIT_RATE = 0.95
+MAX_MISSES = 2  # of the queries above, however many there are; today none misses
 
 
 @pytest.fixture(scope="module")
 def index():
     content, _ = load_content(REPO)
     return content.catalog.search
-
-
-def test_there_are_at_least_40_queries():
-    assert len(QUERIES) >= 40
 
 
 def test_search_hit_rate(index, capsys):
@@ -94,7 +90,7 @@ def test_search_hit_rate(index, capsys):
         print(f"\nsearch hit rate: {rate:.1%} ({len(QUERIES) - len(misses)}/{len(QUERIES)})")
         for miss in misses:
             print("  miss:", miss)
-    assert rate >= MIN_HIT_RATE, misses
+    assert len(misses) <= MAX_MISSES, misses
 
 
 def test_nonsense_finds_nothing(index):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from . import payloads as p
 from .helpers import body_text, outbox_rows
 
@@ -134,10 +136,10 @@ def test_a_customers_burst_is_paced(app, post, sender, fake_graph):
 
 
 def test_long_texts_are_split_on_grapheme_boundaries(app, sender, fake_graph):
-    from bot.whatsapp import outbox
     from bot.db import transaction
-    from bot.whatsapp.inbound import now
     from bot.models import Customer
+    from bot.whatsapp import outbox
+    from bot.whatsapp.inbound import now
 
     family = "👨‍👩‍👧"  # one grapheme, five code points
     text = family * 1000  # no spaces: the split must fall between two whole emoji
@@ -153,12 +155,35 @@ def test_long_texts_are_split_on_grapheme_boundaries(app, sender, fake_graph):
     assert all(part.count(family) * len(family) == len(part) for part in parts)
 
 
+class FakeTime:
+    """A monotonic clock that only moves when the limiter sleeps (or a test says so)."""
+
+    def __init__(self):
+        self.now, self.naps = 1000.0, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.naps.append(seconds)
+        self.now += seconds
+
+
 def test_the_rate_limiter_holds_the_rate_and_gives_credit_for_idle_time():
     from bot.whatsapp.sender import RateLimiter
 
-    limiter = RateLimiter(100.0)
-    started = time.monotonic()
-    for _ in range(60):
+    fake = FakeTime()
+    limiter = RateLimiter(100.0, clock=fake, sleep=fake.sleep)
+    for _ in range(10):  # the initial credit: a tenth of a second's worth goes at once
         limiter.acquire()
-    elapsed = time.monotonic() - started
-    assert 0.45 <= elapsed <= 0.8  # 10 from the initial credit, then 50 at 100/s
+    assert fake.naps == []
+    for _ in range(50):  # then one send every 1/100 s
+        limiter.acquire()
+    assert fake.naps == pytest.approx([0.01] * 50)
+    assert fake.now - 1000.0 == pytest.approx(0.5)
+
+    fake.now += 5.0  # idle for a while: credit again, but never more than a tenth of a second's
+    fake.naps.clear()
+    for _ in range(11):
+        limiter.acquire()
+    assert fake.naps == pytest.approx([0.01])  # ten free, the eleventh waits its turn

@@ -49,7 +49,7 @@ def test_the_sample_order_with_only_unknown_items_is_answered_kindly(app, post, 
     sample = json.loads((SAMPLES / "message.json").read_text())["order"]
     post(sample)
     sender.pump()
-    received, cart = [body_text(m) for m in fake_graph.messages_to(BSUID)]
+    _received, cart = [body_text(m) for m in fake_graph.messages_to(BSUID)]
     assert "Your cart is empty" in cart
     assert "HAMBURGER, FRENCH_FRIES, SODA" in cart
 
@@ -77,7 +77,8 @@ def test_product_cards_link_their_images_on_the_public_url(app, post, sender, fa
     assert sent["type"] == "interactive"
     assert sent["interactive"]["header"] == {"type": "image", "image": {"link": "https://shop.example/catalog/images/canvas-tote.png"}}
     assert sent["interactive"]["body"]["text"].startswith("*Canvas tote bag*\n€15.00")
-    assert [b["reply"]["title"] for b in sent["interactive"]["action"]["buttons"]] == ["Add to cart", "View cart", "Back"]
+    titles = [b["reply"]["title"] for b in sent["interactive"]["action"]["buttons"]]
+    assert titles == ["Add to cart", "View cart", "Back"]
 
 
 def test_catalog_images_are_served_and_other_files_are_not(client):

@@ -81,7 +81,7 @@ def wait_for_send(fake_graph, count: int) -> list[dict]:
 
 
 def test_take_over_reply_and_hand_back_in_the_browser(live, browser, fake_graph):
-    app, url = live
+    _app, url = live
     page, errors = log_in(browser, url)
     expect(page.locator("#inbox-rows")).to_contain_text("Nobody is waiting")
 
@@ -122,7 +122,10 @@ def test_take_over_reply_and_hand_back_in_the_browser(live, browser, fake_graph)
     before = len(fake_graph.messages_to(SAM))
     page.click("#hand-back")
     expect(page.locator("#assignee")).to_contain_text("The bot is answering")
-    sent = wait_for_send(fake_graph, len(fake_graph.accepted) + 1) if len(fake_graph.messages_to(SAM)) == before else fake_graph.messages_to(SAM)
+    if len(fake_graph.messages_to(SAM)) == before:
+        sent = wait_for_send(fake_graph, len(fake_graph.accepted) + 1)
+    else:
+        sent = fake_graph.messages_to(SAM)
     for _ in range(50):
         sent = fake_graph.messages_to(SAM)
         if len(sent) > before:
@@ -133,7 +136,7 @@ def test_take_over_reply_and_hand_back_in_the_browser(live, browser, fake_graph)
 
 
 def test_a_colleagues_takeover_shows_at_once(live, browser):
-    app, url = live
+    _app, url = live
     say(url, "person")
     ana, errors = log_in(browser, url)
     ana.locator(".chat-row a.who").click()
@@ -205,7 +208,7 @@ def test_ship_an_order_from_the_desk(live, browser, fake_graph):
 
 
 def test_settings_and_the_phone_layout(live, browser):
-    app, url = live
+    _app, url = live
     say(url, "person")
     page, errors = log_in(browser, url)
     page.click("text=Settings")

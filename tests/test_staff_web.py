@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import select
@@ -42,14 +42,16 @@ def test_staff_add_creates_an_account_that_can_log_in(app, runner):
     assert r.exit_code == 0 and "eva@shop.example (staff) can log in" in r.output
     with transaction(app.extensions["shopbot.sessions"]) as s:
         member = s.scalars(select(StaffMember)).one()
-        assert member.password_hash.startswith(("scrypt:", "pbkdf2:")) and "a long enough one" not in member.password_hash
+        assert member.password_hash.startswith(("scrypt:", "pbkdf2:"))
+        assert "a long enough one" not in member.password_hash
     assert login_attempt(app, app.test_client(), "a long enough one", "eva@shop.example").status_code == 302
 
 
 def test_staff_add_prompts_for_the_password_and_refuses_short_ones(app, runner):
     r = runner.invoke(args=["staff", "add", "eva@shop.example", "--name", "Eva"], input="short\nshort\n")
     assert r.exit_code == 2 and "must be at least 10 characters" in r.output
-    r = runner.invoke(args=["staff", "add", "eva@shop.example", "--name", "Eva"], input="long password 1\nlong password 1\n")
+    r = runner.invoke(args=["staff", "add", "eva@shop.example", "--name", "Eva"],
+                      input="long password 1\nlong password 1\n")
     assert r.exit_code == 0
     assert "already has an account" in runner.invoke(args=["staff", "add", "eva@shop.example", "--name", "E",
                                                            "--password", "long password 1"]).output
@@ -64,7 +66,7 @@ def test_the_dashboard_needs_a_login(app, client):
 def test_a_wrong_password_is_refused_and_repeated_failures_are_slowed(app):
     make_staff(app)
     client = app.test_client()
-    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), tick=False) as traveller:
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), tick=False) as traveller:
         for _ in range(3):
             r = login_attempt(app, client, "wrong password")
             assert r.status_code == 401 and "match an account" in r.text
@@ -87,7 +89,7 @@ def test_unknown_addresses_are_answered_like_wrong_passwords(app):
 
 def test_the_session_times_out_after_the_idle_limit(app):
     make_staff(app)
-    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), tick=False) as traveller:
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), tick=False) as traveller:
         staff = StaffClient(app)
         traveller.shift(timedelta(hours=7))
         assert staff.get("/staff/inbox").status_code == 200  # activity keeps it alive
@@ -159,7 +161,8 @@ def test_customer_text_is_shown_escaped_everywhere(app, owner, post, sender, fak
         chat.say(payload)
     cid = customer_id(app)
     for page in (owner.get(f"/staff/chats/{cid}").text, owner.get("/staff/inbox?view=all").text,
-                 owner.get("/staff/inbox/rows?view=all").text, owner.get(f"/staff/chats/{cid}/live.json").json["transcript"]):
+                 owner.get("/staff/inbox/rows?view=all").text,
+                 owner.get(f"/staff/chats/{cid}/live.json").json["transcript"]):
         assert "<script>alert" not in page and "<img src=x" not in page and '<b onmouseover' not in page
     chat_page = owner.get(f"/staff/chats/{cid}").text
     assert html.escape(XSS[0], quote=False) in chat_page or "&lt;script&gt;" in chat_page
@@ -169,7 +172,7 @@ def test_customer_text_is_shown_escaped_everywhere(app, owner, post, sender, fak
 
 def test_a_waiting_chat_is_listed_with_how_long_it_has_waited(app, post, sender, fake_graph):
     make_staff(app)
-    with time_machine.travel(datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc), tick=False) as traveller:
+    with time_machine.travel(datetime(2026, 11, 23, 11, 0, tzinfo=UTC), tick=False) as traveller:
         owner = StaffClient(app)
         Chat(post, sender, fake_graph).say("I have a complaint about my order")
         traveller.shift(timedelta(minutes=7))
@@ -343,7 +346,7 @@ def test_the_desk_filters_searches_and_flags_forgotten_orders(app, owner, post, 
     assert reference in owner.get("/staff/orders?q=Sam").text
     assert reference in owner.get("/staff/orders?q=600 111").text
     assert reference not in owner.get("/staff/orders?q=nobody").text
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     assert reference in owner.get(f"/staff/orders?from={today}&to={today}").text
     assert reference not in owner.get(f"/staff/orders?from={today + timedelta(days=1)}").text
     assert "forgotten" not in owner.get(f"/staff/orders/{reference}").text.split("<h1>")[1].split("</h1>")[0]

@@ -56,7 +56,7 @@ def add(lines: list[dict], variant: Variant, qty: int, available: int | None) ->
     if current:
         return [dict(line, qty=current + qty, price=variant.price) if line["sku"] == variant.sku else line
                 for line in lines]
-    return lines + [{"sku": variant.sku, "qty": qty, "price": variant.price}]
+    return [*lines, {"sku": variant.sku, "qty": qty, "price": variant.price}]
 
 
 def set_quantity(lines: list[dict], variant: Variant, qty: int, available: int | None) -> list[dict]:

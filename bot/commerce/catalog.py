@@ -88,7 +88,6 @@ class Catalog:
     currency: str
     categories: tuple[Category, ...]
     products: tuple[Product, ...]
-    catalog_dir: str = ""
     words: LanguagePack | None = None  # every language pack combined: what search ignores and translates
     _by_sku: dict = field(default_factory=dict, repr=False, compare=False)
     _by_product: dict = field(default_factory=dict, repr=False, compare=False)

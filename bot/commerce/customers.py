@@ -39,6 +39,7 @@ def find_or_create(session: Session, bsuid: str | None, wa_id: str | None,
         session.execute(insert_ignore(session, Customer).values(
             bsuid=bsuid, wa_id=wa_id, name=name, created_at=now))
         customer, others = _lookup(session, bsuid, wa_id)
+        assert customer is not None, "the insert or a concurrent one made the row"
     if bsuid and not customer.bsuid:
         customer.bsuid = bsuid
     if wa_id and not customer.wa_id and not others:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.commerce.money import format_money
 from bot.content.shop import Content
 from bot.models import Order, OrderHistory
-from bot.commerce.money import format_money
 
 
 def money(content: Content, minor: int, currency: str) -> str:
@@ -35,8 +36,9 @@ def tracking_url(content: Content, order: Order) -> str:
 def variables(content: Content, order: Order, session: Session | None = None, history_steps: int = 0,
               lang: str | None = None) -> dict:
     carrier = content.carriers.get(order.carrier or "")
-    result = {
-        "reference": order.reference, "name": order.customer_name or "", "status": status_label(content, order.status, lang),
+    result: dict[str, Any] = {
+        "reference": order.reference, "name": order.customer_name or "",
+        "status": status_label(content, order.status, lang),
         "total": money(content, order.total, order.currency),
         "carrier": carrier.name if carrier else (order.carrier or ""),
         "tracking_number": order.tracking_number or "", "tracking_url": tracking_url(content, order),

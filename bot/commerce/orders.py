@@ -76,12 +76,12 @@ def transition(session: Session, order: Order, event: str, actor: str, now: date
                 S.CASH_ON_DELIVERY, S.PAID) and current is S.PENDING):
             invoice = invoices.create_builtin(session, content, order, now)
             if invoice is not None and order.customer_id is not None:
-                from bot.whatsapp import outbox
                 from bot.models import Customer
+                from bot.whatsapp import outbox
 
-                customer = session.get(Customer, order.customer_id)
-                outbox.enqueue(session, customer, [invoices.document_message(content, invoice, order, customer.language)], now,
-                               cause=f"invoice:{order.reference}")
+                customer = session.get_one(Customer, order.customer_id)
+                document = invoices.document_message(content, invoice, order, customer.language)
+                outbox.enqueue(session, customer, [document], now, cause=f"invoice:{order.reference}")
     return new
 
 

@@ -11,13 +11,14 @@ synonyms ("roja" for Red) come from the language packs (`catalog.words`).
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.commerce.catalog import Catalog, Product, Variant
-from bot.locales.text import singular, words as _words
+from bot.locales.text import singular
+from bot.locales.text import words as _words
 
 WEIGHTS = {"name": 1.0, "keyword": 0.9, "option": 0.95, "category": 0.6}
 
@@ -26,7 +27,8 @@ class Hit:
     product: Product
     score: float  # 0-100: how well the query is covered
     variant: Variant | None  # the variant the query's option words point at, if exactly one
-    options: dict = None  # option values the query named, when they leave several variants ("blue")
+    # option values the query named, when they leave several variants ("blue")
+    options: dict[str, str] = field(default_factory=dict)
 
 
 def words(text: str) -> list[str]:
@@ -168,7 +170,7 @@ class SearchIndex:
         common = set.intersection(*sku_sets)
         if len(common) == 1:
             return self.catalog.variant(common.pop()), {}
-        variants = [self.catalog.variant(sku) for sku in common]
+        variants = [v for v in (self.catalog.variant(sku) for sku in common) if v is not None]
         shared = dict(variants[0].options) if variants else {}
         for v in variants[1:]:
             shared = {k: val for k, val in shared.items() if dict(v.options).get(k) == val}

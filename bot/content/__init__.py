@@ -13,9 +13,9 @@ import threading
 import time
 from pathlib import Path
 
-from bot.errors import ContentError
 from bot.content.problems import Problem
 from bot.content.shop import Content, build_content
+from bot.errors import ContentError
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def load_content(root: str | Path) -> tuple[Content, list[Problem]]:
     errors = [p for p in problems if p.severity == "error"]
     if errors or content is None:
         raise ContentError(problems)
-    content.catalog.search  # build the search index now, not on a customer's first search
+    _ = content.catalog.search  # build the search index now, not on a customer's first search
     return content, [p for p in problems if p.severity == "warning"]
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from bot.models import OrderStatus
 from bot.content.problems import Problem, did_you_mean
 from bot.content.yamlfile import line_of, load_yaml
+from bot.models import OrderStatus
 
 STATUSES = tuple(s.value for s in OrderStatus)
 TRACKED = ("shipped", "out_for_delivery", "delivered")
@@ -71,8 +71,9 @@ def load_carriers(root: Path, problems: list[Problem]) -> dict[str, Carrier]:
         return {}
     data = load_yaml(root / rel, rel, problems)
     carriers = {}
-    for carrier_id, spec in ((data or {}).get("carriers") or {}).items():
-        line = line_of(data["carriers"], carrier_id)
+    listed = (data.get("carriers") if data else None) or {}
+    for carrier_id, spec in listed.items():
+        line = line_of(listed, carrier_id)
         if not isinstance(spec, CommentedMap):
             problems.append(Problem(rel, line, f"carrier `{carrier_id}` needs name, tracking_url and codes"))
             continue
@@ -83,7 +84,7 @@ def load_carriers(root: Path, problems: list[Problem]) -> dict[str, Carrier]:
             continue
         codes = {}
         for code, status in (spec.get("codes") or {}).items():
-            mapped = _status(status, rel, line_of(spec["codes"], code), problems, TRACKED + (PROBLEM,))
+            mapped = _status(status, rel, line_of(spec["codes"], code), problems, (*TRACKED, PROBLEM))
             if mapped:
                 codes[str(code).upper()] = mapped
         carriers[str(carrier_id)] = Carrier(str(carrier_id), str(spec.get("name") or carrier_id), url, codes)

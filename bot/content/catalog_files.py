@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.commerce.catalog import Catalog, Category, Product, Variant
-from bot.whatsapp.messages import LIMITS
 from bot.commerce.money import CURRENCIES, MoneyError, parse
 from bot.content.problems import Problem, did_you_mean
+from bot.whatsapp.messages import LIMITS
 
 if TYPE_CHECKING:
     from bot.content.language_packs import LanguagePack
@@ -59,7 +59,8 @@ def _rows(path: Path, rel: str, problems: list[Problem], known: tuple[str, ...])
 
 def load_categories(root: Path, problems: list[Problem]) -> list[Category]:
     rel = "catalog/categories.csv"
-    categories, seen = [], {}
+    categories: list[Category] = []
+    seen: dict[str, int] = {}
     for line, row in _rows(root / rel, rel, problems, CATEGORY_COLUMNS):
         cid, title = row.get("id", ""), row.get("title", "")
         if not cid or not title:
@@ -166,8 +167,8 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
         if len(name) > LIMITS["row_title"]:
             problems.append(Problem(rel, line, f"name is {len(name)} characters; WhatsApp list rows show "
                                                f"{LIMITS['row_title']}, so lists shorten it", "warning"))
-        if any(p.severity == "error" for p in problems[before:]):
-            continue
+        if options is None or price is None or any(p.severity == "error" for p in problems[before:]):
+            continue  # a missing price or a bad option was reported above
         product_id = row.get("product_id") or _slug(name)
         group = groups.get(product_id)
         if group is None:
@@ -180,8 +181,9 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
             continue
         names = tuple(n for n, _v in options)
         if group["option_names"] is not None and set(names) != set(group["option_names"]):
+            theirs = ", ".join(group["option_names"]) or "(none)"
             problems.append(Problem(rel, line, f"options {', '.join(names) or '(none)'} differ from the product's "
-                                               f"{', '.join(group['option_names']) or '(none)'} on line {group['line']}"))
+                                               f"{theirs} on line {group['line']}"))
             continue
         twin = next((v for v in group["variants"] if dict(v.options) == dict(options)), None)
         if twin is not None:
@@ -196,4 +198,4 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
                 tuple(dict.fromkeys(g["keywords"])), tuple(g["variants"]))
         for pid, g in groups.items()
     )
-    return Catalog(shop_currency, tuple(categories), products, str(root / "catalog"), words)
+    return Catalog(shop_currency, tuple(categories), products, words)

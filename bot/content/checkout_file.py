@@ -9,10 +9,10 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from bot.whatsapp.messages import LIMITS
 from bot.commerce.money import MoneyError, parse
 from bot.content.problems import Problem
 from bot.content.yamlfile import line_of, load_yaml
+from bot.whatsapp.messages import LIMITS
 
 LINK_FIELDS = {"reference", "amount", "amount_minor", "currency"}
 
@@ -71,7 +71,8 @@ def load_checkout(root: Path, env, shop: dict, currency: str, problems: list[Pro
                                 "remind_after_minutes must be less than expire_after_minutes"))
     prefix = str(settings.get("reference_prefix", "SHP"))
     if not re.fullmatch(r"[A-Z]{2,5}", prefix):
-        problems.append(Problem(rel, line_of(settings, "reference_prefix"), "reference_prefix must be 2 to 5 capital letters"))
+        problems.append(Problem(rel, line_of(settings, "reference_prefix"),
+                                "reference_prefix must be 2 to 5 capital letters"))
 
     delivery = []
     for index, item in enumerate(data.get("delivery") or []):

@@ -39,7 +39,8 @@ def _by_language(node, languages, default_lang, rel, line, problems) -> dict:
     if isinstance(node, CommentedMap):
         for lang in node:
             if lang not in languages:
-                problems.append(Problem(rel, line_of(node, lang), f"unknown language `{lang}`{did_you_mean(str(lang), languages)}"))
+                problems.append(Problem(rel, line_of(node, lang),
+                                        f"unknown language `{lang}`{did_you_mean(str(lang), languages)}"))
         return {str(k): v for k, v in node.items() if k in languages}
     return {default_lang: node} if node is not None else {}
 
@@ -67,7 +68,8 @@ def load_faq(root: Path, languages: tuple[str, ...], problems: list[Problem], co
             problems.append(Problem(rel, line_of(item, "id"), f"duplicate FAQ id `{entry_id}`"))
             continue
         seen.add(entry_id)
-        questions = {k: str(v) for k, v in _by_language(item.get("question"), languages, default, rel, line, problems).items()}
+        questions = {k: str(v) for k, v in
+                     _by_language(item.get("question"), languages, default, rel, line, problems).items()}
         if default not in questions:
             problems.append(Problem(rel, line, f"FAQ `{entry_id}` needs a question in {default}"))
             continue
@@ -77,7 +79,8 @@ def load_faq(root: Path, languages: tuple[str, ...], problems: list[Problem], co
         answers = {}
         answer_node = item.get("answer")
         for lang, source in _by_language(answer_node, languages, default, rel, line, problems).items():
-            where = value_line(answer_node, lang) if isinstance(answer_node, CommentedMap) else value_line(item, "answer")
+            where = (value_line(answer_node, lang) if isinstance(answer_node, CommentedMap)
+                     else value_line(item, "answer"))
             template = compile_text(source, rel, where, SAMPLE)
             if template is not None:
                 answers[lang] = template
@@ -92,5 +95,5 @@ def load_faq(root: Path, languages: tuple[str, ...], problems: list[Problem], co
     for button, line in button_refs:
         if button != "person" and button not in seen:
             problems.append(Problem(rel, line, f"button `{button}` is neither a FAQ id nor `person`"
-                                               f"{did_you_mean(button, list(seen) + ['person'])}"))
+                                               f"{did_you_mean(button, [*seen, 'person'])}"))
     return FAQ(tuple(entries), {e.id: e for e in entries})

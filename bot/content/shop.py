@@ -7,20 +7,19 @@ in front of a customer.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from ruamel.yaml.comments import CommentedMap
 
-from bot.content import language_packs as locales
 from bot.commerce.catalog import EMPTY, Catalog
-from bot.whatsapp.messages import LIMITS
 from bot.commerce.money import CURRENCIES
-from bot.content.catalog_files import load_catalog
+from bot.content import language_packs as locales
 from bot.content.aftercare_files import (
     Carrier,
     InvoiceSettings,
@@ -29,14 +28,16 @@ from bot.content.aftercare_files import (
     load_invoice,
     load_notifications,
 )
+from bot.content.catalog_files import load_catalog
 from bot.content.checkout_file import CheckoutOptions, load_checkout
-from bot.conversation.matching import Matcher
 from bot.content.faq_file import load_faq
 from bot.content.intents_file import load_intents
 from bot.content.problems import Problem, did_you_mean
 from bot.content.staff_files import HandoffSettings, Replies, load_handoff, load_hours, load_replies
 from bot.content.text_variables import REQUIRED_TEXTS, TEXT_VARIABLES
 from bot.content.yamlfile import line_of, load_yaml, value_line
+from bot.conversation.matching import Matcher
+from bot.whatsapp.messages import LIMITS
 
 #: What a menu item may do instead of replying with its own text (see conversation.engine).
 MENU_ACTIONS = ("browse", "search", "cart", "orders")
@@ -80,17 +81,17 @@ class Content:
     menu_header: str | None
     env: SandboxedEnvironment = field(repr=False)
     catalog: Catalog = EMPTY
-    checkout: CheckoutOptions = CheckoutOptions()
+    checkout: CheckoutOptions = field(default_factory=CheckoutOptions)
     carriers: Mapping[str, Carrier] = field(default_factory=dict)
-    notifications: Notifications = Notifications()
-    invoice: InvoiceSettings = InvoiceSettings()
+    notifications: Notifications = field(default_factory=Notifications)
+    invoice: InvoiceSettings = field(default_factory=InvoiceSettings)
     languages: tuple[str, ...] = ("en",)  # the first is the default
     faq: Any = None  # bot.content.faq_file.FAQ
     intents: Any = None  # bot.content.intents_file.Intents
     matcher: Any = None  # bot.conversation.matching.Matcher
     hours: Any = None  # bot.opening_hours.OpeningHours, in the shop's timezone
-    handoff: HandoffSettings = HandoffSettings()
-    replies: Replies = Replies()
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    replies: Replies = field(default_factory=Replies)
     packs: Mapping[str, locales.LanguagePack] = field(default_factory=dict)  # language -> its pack
     words: locales.LanguagePack = field(default_factory=lambda: locales.LanguagePack("*"))  # every pack combined
 
@@ -143,7 +144,8 @@ def _load_settings(root: Path, problems: list[Problem]) -> tuple[dict, dict, Com
         return {}, {}, data
     for key in shop:
         if key not in KNOWN_SHOP_KEYS:
-            problems.append(Problem(rel, line_of(shop, key), f"unknown shop setting `{key}`{did_you_mean(key, KNOWN_SHOP_KEYS)}"))
+            problems.append(Problem(rel, line_of(shop, key),
+                                    f"unknown shop setting `{key}`{did_you_mean(key, KNOWN_SHOP_KEYS)}"))
     if not shop.get("name"):
         problems.append(Problem(rel, line_of(shop), "shop.name is required"))
     settings = {k: v for k, v in data.items() if k not in ("version", "shop")}
@@ -215,8 +217,9 @@ def _per_language(value, languages: tuple[str, ...], rel: str, line: int, proble
     if isinstance(value, CommentedMap):
         unknown = [k for k in value if k not in languages]
         for lang in unknown:
-            problems.append(Problem(rel, line_of(value, lang), f"unknown language `{lang}`{did_you_mean(str(lang), languages)}; "
-                                                                f"languages are set in flows/settings.yaml"))
+            problems.append(Problem(rel, line_of(value, lang),
+                                    f"unknown language `{lang}`{did_you_mean(str(lang), languages)}; "
+                                    f"languages are set in flows/settings.yaml"))
         found = {str(k): v for k, v in value.items() if k in languages}
         if languages[0] not in found:
             problems.append(Problem(rel, line, f"missing the default language `{languages[0]}`"))
@@ -238,7 +241,8 @@ def _load_menu(root: Path, env, shop: dict, languages: tuple[str, ...],
     raw_items = menu["items"]
     if len(raw_items) > LIMITS["list_rows"]:
         problems.append(Problem(rel, line_of(menu, "items"),
-                                f"the menu has {len(raw_items)} items; WhatsApp lists show at most {LIMITS['list_rows']}"))
+                                f"the menu has {len(raw_items)} items; "
+                                f"WhatsApp lists show at most {LIMITS['list_rows']}"))
     for index, item in enumerate(raw_items):
         line = line_of(raw_items, index)
         if not isinstance(item, CommentedMap) or not item.get("id") or not item.get("title"):
@@ -248,17 +252,18 @@ def _load_menu(root: Path, env, shop: dict, languages: tuple[str, ...],
         if item_id in seen:
             problems.append(Problem(rel, line_of(item, "id"), f"duplicate menu id `{item_id}`"))
         seen.add(item_id)
-        titles = {k: str(v) for k, v in _per_language(item["title"], languages, rel, line_of(item, "title"), problems).items()}
-        for lang, title in titles.items():
+        titles = {k: str(v) for k, v in _per_language(item["title"], languages, rel, line_of(item, "title"),
+                                                      problems).items()}
+        for title in titles.values():
             if len(title) > LIMITS["row_title"]:
-                problems.append(Problem(rel, line_of(item, "title"),
-                                        f"title is {len(title)} characters; WhatsApp shows at most {LIMITS['row_title']}"))
+                problems.append(Problem(rel, line_of(item, "title"), f"title is {len(title)} characters; "
+                                        f"WhatsApp shows at most {LIMITS['row_title']}"))
         descriptions = {k: str(v) for k, v in _per_language(item.get("description"), languages, rel,
                                                             line_of(item, "description"), problems).items()}
-        for lang, description in descriptions.items():
+        for description in descriptions.values():
             if len(description) > LIMITS["row_description"]:
-                problems.append(Problem(rel, line_of(item, "description"),
-                                        f"description is {len(description)} characters; WhatsApp shows at most {LIMITS['row_description']}"))
+                problems.append(Problem(rel, line_of(item, "description"), f"description is {len(description)} "
+                                        f"characters; WhatsApp shows at most {LIMITS['row_description']}"))
         action = item.get("action")
         if action is not None and action not in MENU_ACTIONS:
             problems.append(Problem(rel, line_of(item, "action"),
@@ -290,7 +295,8 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     menu, header = _load_menu(root, env, shop, languages, problems)
     currency = str(shop.get("currency") or "EUR").upper()
     if currency not in CURRENCIES:
-        problems.append(Problem("flows/settings.yaml", 1, f"unknown currency `{currency}`{did_you_mean(currency, CURRENCIES)}"))
+        problems.append(Problem("flows/settings.yaml", 1,
+                                f"unknown currency `{currency}`{did_you_mean(currency, CURRENCIES)}"))
     catalog = load_catalog(root, currency, problems, words)
 
     def compile_text(source, rel, line, variables):

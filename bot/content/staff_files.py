@@ -10,9 +10,9 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from bot.commerce.opening_hours import DAY_KEYS, HoursError, OpeningHours
-from bot.locales.text import normalise
 from bot.content.problems import Problem, did_you_mean
 from bot.content.yamlfile import line_of, load_yaml
+from bot.locales.text import normalise
 
 SETTINGS = "flows/settings.yaml"
 HANDOFF_KEYS = ("reply_within_minutes", "return_to_bot_after_minutes", "after_misses", "keywords",
@@ -69,20 +69,24 @@ def _positive(data: CommentedMap, key: str, default: int, problems: list[Problem
 
 def load_hours(data: CommentedMap | None, shop: dict, problems: list[Problem]) -> OpeningHours:
     """`opening_hours:` in the shop's timezone; a bad value is an error with its line."""
-    hours = (data or {}).get("opening_hours")
+    hours = data.get("opening_hours") if data else None
     if hours is not None and not isinstance(hours, CommentedMap):
         problems.append(Problem(SETTINGS, line_of(data, "opening_hours"), "opening_hours must map mon..sun to hours"))
         hours = None
     for key in hours or {}:
         if key not in DAY_KEYS:
             problems.append(Problem(SETTINGS, line_of(hours, key),
-                                    f"unknown day `{key}`{did_you_mean(str(key), DAY_KEYS)}; days are {', '.join(DAY_KEYS)}"))
+                                    f"unknown day `{key}`{did_you_mean(str(key), DAY_KEYS)}; "
+                                    f"days are {', '.join(DAY_KEYS)}"))
     try:
         return OpeningHours.from_settings({k: v for k, v in (hours or {}).items() if k in DAY_KEYS},
                                           shop.get("timezone"))
     except HoursError as exc:
         day = str(exc).split(":", 1)[0]
-        line = line_of(hours, day) if hours is not None and day in hours else line_of(data, "opening_hours") if data else 1
+        if hours is not None and day in hours:
+            line = line_of(hours, day)
+        else:
+            line = line_of(data, "opening_hours") if data else 1
         if "timezone" in str(exc):
             line = 1
         problems.append(Problem(SETTINGS, line, str(exc)))
@@ -91,8 +95,8 @@ def load_hours(data: CommentedMap | None, shop: dict, problems: list[Problem]) -
 
 def load_handoff(data: CommentedMap | None, problems: list[Problem]) -> HandoffSettings:
     """`handoff:` and `order_desk:` from flows/settings.yaml, each value checked."""
-    section = (data or {}).get("handoff")
-    desk = (data or {}).get("order_desk")
+    section = data.get("handoff") if data else None
+    desk = data.get("order_desk") if data else None
     defaults = HandoffSettings()
     if section is None:
         section = CommentedMap()
@@ -108,7 +112,8 @@ def load_handoff(data: CommentedMap | None, problems: list[Problem]) -> HandoffS
         problems.append(Problem(SETTINGS, line_of(section, "keywords"), "keywords must be a list of words"))
         keywords = []
     if not isinstance(numbers, list):
-        problems.append(Problem(SETTINGS, line_of(section, "alert_numbers"), "alert_numbers must be a list of phone numbers"))
+        problems.append(Problem(SETTINGS, line_of(section, "alert_numbers"),
+                                "alert_numbers must be a list of phone numbers"))
         numbers = []
     phones = []
     for index, number in enumerate(numbers):
@@ -120,7 +125,8 @@ def load_handoff(data: CommentedMap | None, problems: list[Problem]) -> HandoffS
             phones.append(digits)
     menu_returns = section.get("menu_returns_to_bot", defaults.menu_returns_to_bot)
     if not isinstance(menu_returns, bool):
-        problems.append(Problem(SETTINGS, line_of(section, "menu_returns_to_bot"), "menu_returns_to_bot must be true or false"))
+        problems.append(Problem(SETTINGS, line_of(section, "menu_returns_to_bot"),
+                                "menu_returns_to_bot must be true or false"))
         menu_returns = defaults.menu_returns_to_bot
     forgotten = defaults.forgotten_after_hours
     if desk is not None:

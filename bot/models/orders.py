@@ -95,7 +95,8 @@ class OrderHistory(Base):
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str] = mapped_column(String(24))
     event: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str] = mapped_column(String(128))  # "customer", "staff:ana@shop", "api:website", "carrier:seur", "system"
+    # "customer", "staff:ana@shop", "api:website", "carrier:seur", "system"
+    actor: Mapped[str] = mapped_column(String(128))
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -13,15 +13,16 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from bot.db import is_postgres
 from bot.reports import commerce, conversations, response
 from bot.reports.period import Period, PeriodError, between, since
 
-__all__ = ["build", "Period", "PeriodError", "between", "since"]
+__all__ = ["Period", "PeriodError", "between", "build", "since"]
 
 
 def _series(session: Session, period: Period) -> dict[str, list[dict]]:
     """Conversations, orders and revenue per local day and per local week."""
-    talks = dict(zip(("day", "week"), conversations.per_day_and_week(session, period)))
+    talks = dict(zip(("day", "week"), conversations.per_day_and_week(session, period), strict=True))
     result = {}
     for size in ("day", "week"):
         sales = commerce.per_bucket(session, period, size)
@@ -33,7 +34,7 @@ def _series(session: Session, period: Period) -> dict[str, list[dict]]:
 
 def build(session: Session, content, period: Period, now: datetime) -> dict:
     """Every figure for `period`, as plain data (money in minor units of the shop's currency)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         session.execute(text("SET LOCAL work_mem = '32MB'"))  # sorts for distinct counts stay in memory
     steps = conversations.funnel(session, period)
     series = _series(session, period)

@@ -51,7 +51,8 @@ def best_sellers(session: Session, period: Period, limit: int = 10) -> list[dict
                            .where(_in(period, Order.created_at), Order.status.in_(SOLD))
                            .group_by(OrderLine.sku)
                            .order_by(func.sum(OrderLine.quantity).desc(), OrderLine.sku).limit(limit)).all()
-    return [{"sku": sku, "name": name, "units": int(units), "revenue": int(revenue)} for sku, name, units, revenue in rows]
+    return [{"sku": sku, "name": name, "units": int(units), "revenue": int(revenue)}
+            for sku, name, units, revenue in rows]
 
 
 def forgotten(session: Session, now: datetime, hours: int) -> list[dict]:

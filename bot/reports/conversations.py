@@ -1,11 +1,13 @@
 """Figures about conversations: how many, how far down the funnel, who needed a person, what people ask."""
 from __future__ import annotations
 
+from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Date, and_, case, cast, distinct, func, literal, select, union_all
+from sqlalchemy import Date, Select, and_, case, cast, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from bot.db import is_postgres
 from bot.models import ConversationEvent, EventKind, Handoff, InboundEvent, Order, OrderHistory
 from bot.reports.period import Period, by_bucket
 
@@ -28,8 +30,9 @@ def cohort(period: Period):
 
 def _reached(period: Period):
     """(customer_id, rank) for every funnel step a customer reached in the period; rank = index in FUNNEL."""
-    parts = [select(ConversationEvent.customer_id, literal(FUNNEL.index(step)).label("rank")).where(
-        ConversationEvent.kind == kind, _in(period, ConversationEvent.at)).distinct()
+    parts: list[Select[Any, Any]] = [
+        select(ConversationEvent.customer_id, literal(FUNNEL.index(step)).label("rank")).where(
+            ConversationEvent.kind == kind, _in(period, ConversationEvent.at)).distinct()
         for step, kind in EVENT_STEPS.items()]
     placed = and_(_in(period, Order.created_at), Order.customer_id.is_not(None))
     reached = func.max(case((OrderHistory.to_status == "delivered", FUNNEL.index("delivered")),
@@ -52,7 +55,7 @@ def funnel(session: Session, period: Period) -> list[dict]:
     furthest = (select(reached.c.customer_id, func.max(reached.c.rank).label("top"))
                 .where(reached.c.customer_id.in_(select(who.c.customer_id)))
                 .group_by(reached.c.customer_id).subquery())
-    tops = dict(session.execute(select(furthest.c.top, func.count()).group_by(furthest.c.top)).all())
+    tops: dict[int, int] = dict(session.execute(select(furthest.c.top, func.count()).group_by(furthest.c.top)).all())
     total = session.scalar(select(func.count()).select_from(who)) or 0
     steps, previous = [], None
     for index, step in enumerate(FUNNEL):
@@ -69,14 +72,15 @@ def per_day_and_week(session: Session, period: Period) -> tuple[dict[str, int], 
     On PostgreSQL one pass finds each (customer, local day) once and both
     groupings read that; SQLite groups against the period's day boundaries.
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         count = func.count(distinct(InboundEvent.customer_id))
         where = (InboundEvent.kind == EventKind.MESSAGE,)
-        return tuple(by_bucket(session, period, size, InboundEvent.received_at, count, where=where)
-                     for size in ("day", "week"))
+        return (by_bucket(session, period, "day", InboundEvent.received_at, count, where=where),
+                by_bucket(session, period, "week", InboundEvent.received_at, count, where=where))
     local_day = cast(func.timezone(period.zone, InboundEvent.received_at), Date)
     pairs = (select(InboundEvent.customer_id, local_day.label("d"))
-             .where(InboundEvent.kind == EventKind.MESSAGE, _in(period, InboundEvent.received_at)).distinct().cte("pairs"))
+             .where(InboundEvent.kind == EventKind.MESSAGE, _in(period, InboundEvent.received_at))
+             .distinct().cte("pairs"))
     weekly = (select(cast(func.date_trunc("week", pairs.c.d), Date).label("w"), pairs.c.customer_id)
               .distinct().subquery())  # DISTINCT hashes; count(DISTINCT) would sort
     rows = session.execute(union_all(
@@ -119,7 +123,7 @@ def unanswered(session: Session, period: Period, limit: int = 10, sample: int = 
         .order_by(ConversationEvent.id.desc()).limit(sample)).all()
     groups: list[dict] = []
     for text in texts:
-        key = " ".join(text.lower().split())
+        key = " ".join((text or "").lower().split())  # never None: the query leaves NULLs out
         for group in groups:
             if fuzz.token_set_ratio(key, group["key"]) >= 85:
                 group["count"] += 1

@@ -31,13 +31,15 @@ def rows(report: dict, money) -> list[tuple[str, str, str]]:
     add(("commerce", "orders_placed", str(c["orders_placed"])))
     add(("commerce", "orders_sold", str(c["orders_sold"])))
     add(("commerce", "revenue", money(c["revenue"])))
-    add(("commerce", "average_order_value", money(c["average_order_value"]) if c["average_order_value"] is not None else "—"))
+    average = c["average_order_value"]
+    add(("commerce", "average_order_value", money(average) if average is not None else "—"))
     for item in c["best_sellers"]:
         add(("best_sellers", f"{item['sku']} {item['name']}", f"{item['units']} units, {money(item['revenue'])}"))
     add(("commerce", "abandoned_carts", str(c["abandoned"]["carts"])))
     add(("commerce", "abandoned_checkouts", str(c["abandoned"]["checkouts"])))
     for s in report["sources"]:
-        add(("sources", s["source"] + (f" [{s['tag']}]" if s["tag"] else ""), f"{s['orders']} orders, {money(s['value'])}"))
+        label = s["source"] + (f" [{s['tag']}]" if s["tag"] else "")
+        add(("sources", label, f"{s['orders']} orders, {money(s['value'])}"))
     bot, staff = report["response"]["bot"], report["response"]["staff"]
     add(("response", "bot_reply_p50", _num(bot["p50_seconds"], " s")))
     add(("response", "bot_reply_p90", _num(bot["p90_seconds"], " s")))
@@ -65,7 +67,8 @@ def rows(report: dict, money) -> list[tuple[str, str, str]]:
     add(("operations", "order_to_delivery", f"median {_num(d['median_hours'], ' h')}, p90 {_num(d['p90_hours'], ' h')} "
          f"({d['orders']} orders)"))
     for day in report["by_day"]:
-        add(("by_day", day["period"], f"{day['conversations']} conversations, {day['orders']} orders, {money(day['revenue'])}"))
+        add(("by_day", day["period"], f"{day['conversations']} conversations, {day['orders']} orders, "
+             f"{money(day['revenue'])}"))
     for week in report["by_week"]:
         add(("by_week", week["period"], f"{week['conversations']} conversations, {week['orders']} orders, "
              f"{money(week['revenue'])}"))

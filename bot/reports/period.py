@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from bot.db import is_postgres
 from bot.models import UTCDateTime
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
@@ -32,11 +33,11 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(0), ZoneInfo(self.zone)).astimezone(timezone.utc)
+        return datetime.combine(self.first, time(0), ZoneInfo(self.zone)).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), time(0), ZoneInfo(self.zone)).astimezone(timezone.utc)
+        return datetime.combine(self.last + timedelta(days=1), time(0), ZoneInfo(self.zone)).astimezone(UTC)
 
     @property
     def days(self) -> int:
@@ -52,8 +53,8 @@ class Period:
                 label = (day - timedelta(days=day.weekday())).isoformat()
             else:
                 nxt, label = day + timedelta(days=1), day.isoformat()
-            result.append((label, datetime.combine(day, time(0), zone).astimezone(timezone.utc),
-                           datetime.combine(nxt, time(0), zone).astimezone(timezone.utc)))
+            result.append((label, datetime.combine(day, time(0), zone).astimezone(UTC),
+                           datetime.combine(nxt, time(0), zone).astimezone(UTC)))
             day = nxt
         return result
 
@@ -72,7 +73,7 @@ def by_bucket(session: Session, period: Period, size: str, ts, *aggregates, wher
     tables); SQLite, which has no timezones, joins a table of the period's
     local day boundaries. Both give the same labels and counts.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         label = func.to_char(func.date_trunc(size, func.timezone(period.zone, ts)), "YYYY-MM-DD")
         stmt = (select(label, *aggregates).where(ts >= period.start, ts < period.end, *where).group_by(label))
     else:

@@ -19,8 +19,10 @@ from bot.reports.sql import nearest_rank, percentiles, seconds_between
 
 def bot_latency(session: Session, period: Period) -> dict:
     """Seconds from a customer's message reaching us to the bot's reply leaving for WhatsApp."""
-    latencies = (select(seconds_between(session, OutboundMessage.sent_at, OutboundMessage.cause_received_at).label("v"))
-                 .where(OutboundMessage.cause_received_at >= period.start, OutboundMessage.cause_received_at < period.end,
+    latency = seconds_between(session, OutboundMessage.sent_at, OutboundMessage.cause_received_at)
+    latencies = (select(latency.label("v"))
+                 .where(OutboundMessage.cause_received_at >= period.start,
+                        OutboundMessage.cause_received_at < period.end,
                         OutboundMessage.sent_at.is_not(None), OutboundMessage.staff_id.is_(None)).subquery())
     p = percentiles(session, latencies)
     return {"p50_seconds": _round(p[0.5]), "p90_seconds": _round(p[0.9])}
@@ -44,7 +46,8 @@ def staff_first_response(session: Session, period: Period, hours, promise_minute
         kept += 1
         within += first is not None and waited <= promise_minutes * 60
     return {"handoffs": len(rows), "answered": len(answered),
-            "median_minutes": _minutes(nearest_rank(answered, 0.5)), "p90_minutes": _minutes(nearest_rank(answered, 0.9)),
+            "median_minutes": _minutes(nearest_rank(answered, 0.5)),
+            "p90_minutes": _minutes(nearest_rank(answered, 0.9)),
             "promise_minutes": promise_minutes, "share_within_promise": round(within / kept, 4) if kept else None}
 
 

@@ -17,10 +17,11 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from bot.db import transaction
-from bot.models import utcnow as now
 from bot.models import Role, StaffMember
+from bot.models import utcnow as now
 from bot.staff import sessions
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
@@ -35,7 +36,7 @@ def csrf_token() -> str:
 
 
 @bp.before_request
-def check_request():
+def check_request() -> ResponseReturnValue | None:
     """CSRF on every POST, then a live server-side session of an active account."""
     if request.method == "POST":
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
@@ -95,8 +96,8 @@ def staff_csrf() -> str:
 
 def register(app) -> None:
     """Mount the dashboard and set the session cookie's safety flags."""
-    from bot.web_input import IdConverter
     from bot.staff import chats, desk, inbox, login, refusals, reports, team  # noqa: F401  (routes register on import)
+    from bot.web_input import IdConverter
 
     app.url_map.converters["id"] = IdConverter  # <id:...>: a row id in range, or 404
 

@@ -70,12 +70,6 @@ def add(session: Session, email: str, name: str, role: str, password: str, now: 
     return member
 
 
-def set_password(member: StaffMember, password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput("password", f"must be at least {MIN_PASSWORD} characters")
-    member.password_hash = generate_password_hash(password)
-
-
 def _locked_rows(session: Session, keys: list[tuple[ThrottleScope, str]], now: datetime) -> list[LoginThrottle]:
     """The throttle rows for `keys`, created if missing and locked for this transaction, in key order."""
     keys = sorted(keys)

@@ -30,13 +30,15 @@ def _frame(labels: list[str], top: float, fmt, title: str) -> list[str]:
     for tick in _ticks(top):
         y = PAD_TOP + inner_h - inner_h * tick / top
         parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{escape(fmt(tick))}</text>')
+        parts.append(f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">'
+                     f'{escape(fmt(tick))}</text>')
     every = max(1, len(labels) // 10)
     step = inner_w / max(1, len(labels))
     for i, label in enumerate(labels):
         if i % every == 0:
             x = PAD_LEFT + step * (i + 0.5)
-            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 14}" class="axis" text-anchor="middle">{escape(label)}</text>')
+            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 14}" class="axis" text-anchor="middle">'
+                         f'{escape(label)}</text>')
     return parts
 
 
@@ -46,7 +48,7 @@ def bars(labels: list[str], values: list[float], fmt=str, title: str = "") -> Ma
     parts = _frame(labels, top, fmt, title)
     inner_w, inner_h = WIDTH - PAD_LEFT - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
     step = inner_w / max(1, len(labels))
-    for i, (label, value) in enumerate(zip(labels, values)):
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         h = inner_h * value / top
         x, y = PAD_LEFT + step * i + step * 0.15, PAD_TOP + inner_h - h
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" class="bar">'

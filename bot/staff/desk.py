@@ -7,7 +7,7 @@ so the customer's update, the invoice and the history row come with it.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
@@ -16,10 +16,10 @@ from sqlalchemy import func, or_, select
 from bot.commerce import order_view, orders, tracking
 from bot.db import transaction
 from bot.errors import InvalidInput
-from bot.models import utcnow as now
 from bot.models import Customer, Order, OrderHistory, OrderLine, OrderStatus
-from bot.web_input import MAX_ID
+from bot.models import utcnow as now
 from bot.staff import bp
+from bot.web_input import MAX_ID
 
 PAGE = 50
 MAX_PAGE = MAX_ID // PAGE
@@ -62,7 +62,7 @@ def _day(field: str, zone: ZoneInfo, end: bool = False) -> datetime | None:
         if end:
             day += timedelta(days=1)
         start = datetime.combine(day, time(0), zone)
-        start.astimezone(timezone.utc)  # the database compares in UTC
+        start.astimezone(UTC)  # the database compares in UTC
     except ValueError:
         raise InvalidInput(field, "must be a date like 2026-11-24") from None
     except OverflowError:
@@ -132,7 +132,8 @@ def _order_page(reference: str, error: str | None = None, code: int = 200, form:
             "staff/order.html", order=order, lines=lines, history=history, customer=customer,
             events=allowed_events(order), labels=EVENT_LABELS, carriers=content.carriers, error=error, form=form or {},
             forgotten=forgotten(order, t, content.handoff.forgotten_after_hours),
-            money=lambda minor: order_view.money(content, minor, order.currency), when=lambda m: order_view.when(content, m),
+            money=lambda minor: order_view.money(content, minor, order.currency),
+            when=lambda m: order_view.when(content, m),
             status_label=status_name,
             tracking_url=order_view.tracking_url(content, order) if order.tracking_number else None), code
 
@@ -166,7 +167,8 @@ def change_status(reference: str):
                            f"“{EVENT_LABELS[event]}” no longer applies.")
             except InvalidInput as exc:
                 missing = exc.field == "tracking_number" and len(tracking_number or "") <= orders.TRACKING_LENGTH
-                failure = "Shipping needs the carrier and the tracking number." if missing else f"{exc.field}: {exc.message}"
+                failure = ("Shipping needs the carrier and the tracking number." if missing
+                           else f"{exc.field}: {exc.message}")
             new_status = order.status
     if failure:
         return _order_page(reference, error=failure, code=409, form=request.form)

@@ -8,14 +8,14 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.db import transaction
-from bot.staff.handoffs import REASON_LABELS
-from bot.models import utcnow as now
-from bot.models import Customer, EventKind, Handoff, HandoffReason, InboundEvent, StaffMember
 from bot.commerce.notifications import window_open
-from bot.whatsapp.webhook_body import as_object
+from bot.db import transaction
+from bot.models import Customer, EventKind, Handoff, HandoffReason, InboundEvent, StaffMember
+from bot.models import utcnow as now
 from bot.staff import bp
+from bot.staff.handoffs import REASON_LABELS
 from bot.whatsapp.message_types import inbound_line
+from bot.whatsapp.webhook_body import as_object
 
 VIEWS = {"waiting": "Waiting", "mine": "Mine", "unassigned": "Unassigned", "all": "All chats"}
 
@@ -101,7 +101,8 @@ def _last_messages(session: Session, customer_ids: list[int]) -> dict[int, tuple
                                                       InboundEvent.kind == EventKind.MESSAGE)
               .group_by(InboundEvent.customer_id))
     events = session.scalars(select(InboundEvent).where(InboundEvent.id.in_(latest))).all()
-    return {e.customer_id: (inbound_line(as_object(e.payload).get("message"))[:140], e.received_at) for e in events}
+    return {e.customer_id: (inbound_line(as_object(e.payload).get("message"))[:140], e.received_at)
+            for e in events if e.customer_id is not None}
 
 
 def _view() -> str:

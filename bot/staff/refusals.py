@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import render_template, request
 
 from bot.errors import InvalidInput
-from bot.web_input import check_fields
 from bot.staff import bp
+from bot.web_input import check_fields
 
 
 @bp.before_request

@@ -1,13 +1,12 @@
 """/staff/reports (owners): the figures for a period with charts, the CSV exports, and "add as FAQ"."""
 from __future__ import annotations
 
-
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
-from bot.commerce import order_view
 from bot import reports
+from bot.commerce import order_view
 from bot.db import transaction
 from bot.models import utcnow as now
 from bot.reports import exports, faq_drafts

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from bot.db import transaction
 from bot.errors import InvalidInput
-from bot.models import utcnow as now
 from bot.models import Role, StaffMember
+from bot.models import utcnow as now
 from bot.staff import bp, owner_only, sessions
 from bot.staff.accounts import add
 
@@ -38,7 +38,8 @@ def add_staff():
                          form.get("password", ""), now())
             email = member.email
     except InvalidInput as exc:
-        return _page(f"{exc.field.capitalize()} {exc.message}.", {k: v for k, v in form.items() if k != "password"}, 400)
+        kept = {k: v for k, v in form.items() if k != "password"}
+        return _page(f"{exc.field.capitalize()} {exc.message}.", kept, 400)
     flash(f"{email} can log in now.")
     return redirect(url_for("staff.settings"))
 

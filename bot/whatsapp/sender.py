@@ -16,13 +16,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
+from flask import Flask
 from pywa import errors as wa_errors
+from sqlalchemy.orm import Session
 
-from bot.whatsapp import circuit, inbound, outbox
-from bot.db import transaction
+from bot.db import is_postgres, transaction
 from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
+from bot.whatsapp import circuit, inbound, outbox
 from bot.whatsapp.message_types import deliver
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,10 @@ ACCOUNT_CODES = {190, 368, 131031}
 WINDOW_CLOSED = 131047
 IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not polling
 
+# What one send came to: ("sent", wamid), ("error", pywa's WhatsAppError), or
+# ("transient" | "timeout" | "invalid", the exception); `_record` acts on it.
+Outcome = tuple[str, Any]
+
 
 class RateLimiter:
     """Token bucket: at most `rate` sends a second per phone number (in this process).
@@ -41,22 +48,24 @@ class RateLimiter:
     claiming rows is made up for, and the sustained rate reaches `rate`.
     """
 
-    def __init__(self, rate: float):
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self.rate = rate
         self.capacity = max(1.0, rate / 10)
         self.tokens = self.capacity
-        self.updated = time.monotonic()
+        self.clock, self.sleep = clock, sleep  # tests pass fakes to check the pacing exactly
+        self.updated = clock()
         self.lock = threading.Lock()
 
     def acquire(self) -> None:
         with self.lock:
-            t = time.monotonic()
+            t = self.clock()
             self.tokens = min(self.capacity, self.tokens + (t - self.updated) * self.rate)
             self.updated = t
             self.tokens -= 1
             wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
         if wait > 0:
-            time.sleep(wait)
+            self.sleep(wait)
 
 
 class Sender:
@@ -66,7 +75,7 @@ class Sender:
     (tests pass a fake one to let hours of an outage pass without sleeping).
     """
 
-    def __init__(self, app, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, app: Flask, clock: Callable[[], datetime] = utcnow):
         self.app = app
         self.clock = clock
         self.config = app.config
@@ -74,7 +83,6 @@ class Sender:
         self.wa = app.extensions["shopbot.whatsapp"]
         self.wakeup: threading.Event = app.extensions["shopbot.wakeup"]
         self.pool = ThreadPoolExecutor(max_workers=self.config["SEND_CONCURRENCY"], thread_name_prefix="send")
-        self.slots = threading.BoundedSemaphore(self.config["SEND_CONCURRENCY"])
         self.limiter = RateLimiter(self.config["SEND_RATE"])
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -85,7 +93,7 @@ class Sender:
     def start(self) -> None:
         """Run the dispatch loop (and a PostgreSQL listener) in daemon threads."""
         self.threads = [threading.Thread(target=self.run, name="sender", daemon=True)]
-        if self.sessions.kw["bind"].dialect.name == "postgresql":
+        if is_postgres(self.sessions.kw["bind"]):
             self.threads.append(threading.Thread(target=self._listen, name="sender-listen", daemon=True))
         for t in self.threads:
             t.start()
@@ -117,8 +125,8 @@ class Sender:
     def sweep_deadlines(self) -> dict[str, int]:
         """Checkout reminders and expiries, website orders never confirmed (see bot.checkout), and
         handed-over chats nobody answered in time (see bot.handoffs)."""
-        from bot.staff import handoffs
         from bot.commerce.checkout import sweep_deadlines
+        from bot.staff import handoffs
 
         content = self.app.extensions["shopbot.content"].current()
         with transaction(self.sessions) as session:
@@ -201,7 +209,7 @@ class Sender:
 
     def _free_slots(self) -> int:
         with self._idle:
-            return self.config["SEND_CONCURRENCY"] - self._inflight
+            return int(self.config["SEND_CONCURRENCY"]) - self._inflight
 
     def _begin(self) -> None:
         with self._idle:
@@ -213,7 +221,7 @@ class Sender:
             self._idle.notify_all()
 
     # -- one send --------------------------------------------------------------
-    def _send(self, row_id: int, recipient: str, body: dict) -> None:
+    def _send(self, row_id: int, recipient: str, body: dict[str, Any]) -> None:
         try:
             outcome = self._attempt(row_id, recipient, body)
             self._record(row_id, outcome)
@@ -223,7 +231,7 @@ class Sender:
             self._end()
             self.wakeup.set()  # the customer's next message may now be due
 
-    def _attempt(self, row_id: int, recipient: str, body: dict):
+    def _attempt(self, row_id: int, recipient: str, body: dict[str, Any]) -> Outcome:
         if body.get("invoice_id"):  # our own PDF: uploaded with the send
             with transaction(self.sessions) as session:
                 invoice = session.get(Invoice, body["invoice_id"])
@@ -241,11 +249,11 @@ class Sender:
         except (ValueError, TypeError, KeyError) as exc:
             return ("invalid", exc)
 
-    def _record(self, row_id: int, outcome) -> None:
+    def _record(self, row_id: int, outcome: Outcome) -> None:
         kind, value = outcome
         cfg, t = self.config, self.clock()
         with transaction(self.sessions) as session:
-            row = session.get(OutboundMessage, row_id, with_for_update=True)
+            row = session.get_one(OutboundMessage, row_id, with_for_update=True)
             if kind == "sent":
                 outbox.mark_sent(row, value, t)
                 log.info("outbox %s: sent %s", row_id, value)
@@ -255,8 +263,10 @@ class Sender:
                 log.warning("outbox %s: network error, retrying: %s", row_id, value)
             elif kind == "timeout":
                 if row.status in (OutboundStatus.SENDING, OutboundStatus.UNCONFIRMED):
-                    outbox.await_confirmation(row, t, cfg["SEND_RECONCILE_SECONDS"], f"no answer from Meta: {type(value).__name__}")
-                log.warning("outbox %s: %s; waiting for a status webhook before resending", row_id, type(value).__name__)
+                    outbox.await_confirmation(row, t, cfg["SEND_RECONCILE_SECONDS"],
+                                              f"no answer from Meta: {type(value).__name__}")
+                log.warning("outbox %s: %s; waiting for a status webhook before resending", row_id,
+                            type(value).__name__)
                 self._failed(session, row_id, t, f"no answer: {type(value).__name__}")
             elif kind == "invalid":
                 outbox.dead_letter(row, t, None, f"cannot build the message: {value}")
@@ -264,7 +274,7 @@ class Sender:
             else:
                 self._handle_error(session, row, value, t)
 
-    def _failed(self, session, row_id: int, t: datetime, reason: str) -> bool:
+    def _failed(self, session: Session, row_id: int, t: datetime, reason: str) -> bool:
         """Count a failure that says the API is down; True if the circuit is open now."""
         cfg = self.config
         was_open = circuit.read(session, t).state is not circuit.State.CLOSED
@@ -275,13 +285,13 @@ class Sender:
                       "with one message at a time", reason)
         return is_open
 
-    def _answered(self, session, t: datetime) -> None:
+    def _answered(self, session: Session, t: datetime) -> None:
         if circuit.answered(session, t):
             log.warning("circuit closed: the Graph API answers again; sending resumes")
             outbox.wake_senders(session)
             self.wakeup.set()
 
-    def _retry_or_hold(self, session, row: OutboundMessage, t: datetime, code: int | None, title: str) -> None:
+    def _retry_or_hold(self, session: Session, row: OutboundMessage, t: datetime, code: int | None, title: str) -> None:
         """A server or network failure: back off, or, when the circuit is open, wait for it
         without spending the attempt."""
         if self._failed(session, row.id, t, title):
@@ -290,15 +300,15 @@ class Sender:
             return
         self._retry(session, row, t, code, title)
 
-    def _retry(self, session, row: OutboundMessage, t: datetime, code: int | None, title: str) -> None:
+    def _retry(self, session: Session, row: OutboundMessage, t: datetime, code: int | None, title: str) -> None:
         """Back off, or dead-letter the row once it is no longer worth sending."""
         cfg = self.config
-        outbox.retry_later(row, session.get(Customer, row.customer_id), t, cfg["SEND_BACKOFF_BASE"],
+        outbox.retry_later(row, session.get_one(Customer, row.customer_id), t, cfg["SEND_BACKOFF_BASE"],
                            cfg["SEND_BACKOFF_CAP"], cfg["SEND_GIVE_UP_HOURS"], code, title)
         if row.status == OutboundStatus.DEAD:
             log.error("outbox %s: dead-lettered: %s", row.id, row.error_title)
 
-    def _handle_error(self, session, row: OutboundMessage, exc: wa_errors.WhatsAppError, t: datetime) -> None:
+    def _handle_error(self, session: Session, row: OutboundMessage, exc: wa_errors.WhatsAppError, t: datetime) -> None:
         """Retry, fall back to a template, pause, or dead-letter, by pywa's error class."""
         cfg, code = self.config, exc.code
         title = f"{exc.message}" + (f" ({exc.details})" if exc.details else "")

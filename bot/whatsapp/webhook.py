@@ -12,8 +12,8 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 from pywa.utils import webhook_updates_validator
 
-from bot.whatsapp import inbound, webhook_body
 from bot.db import transaction
+from bot.whatsapp import inbound, webhook_body
 from bot.whatsapp.updates import invalid, split
 
 log = logging.getLogger(__name__)
