@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from bot.conversation.events import Event
 from bot.conversation.messages import Message
@@ -92,13 +92,15 @@ class Context:
 
 @dataclass
 class Outcome:
-    """What carrying out an effect gave: messages for the customer, and the next state if it changed.
+    """What carrying out an effect gave: messages for the customer, and the next state and data if they changed.
 
-    Only the conversation package and inbound assign states: a domain
-    function that changes where the conversation is says so here.
+    Only the conversation package and inbound write a conversation: a domain
+    function that moves it (an order placed empties the cart and goes to the
+    menu) says so here, and inbound applies it.
     """
     messages: list[Message] = field(default_factory=list)
     state: StateName | None = None
+    data: dict[str, Any] | None = None
 
 
 def messages_of(replies: Sequence[Message | Effect]) -> list[Message]:

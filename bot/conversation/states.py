@@ -10,8 +10,10 @@ applies what the engine returns) ever assigns a conversation's state.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from bot.models import Conversation
+if TYPE_CHECKING:
+    from bot.models import Conversation
 
 
 class StateName(StrEnum):
