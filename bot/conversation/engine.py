@@ -32,7 +32,6 @@ from bot.conversation.commands import (
     greet,
     handed_over,
     intent_of,
-    main_menu,
     show_menu,
 )
 from bot.conversation.effects import FindOrder, Handoff, OrderStatus
@@ -44,7 +43,7 @@ from bot.conversation.turn import Reply, Result, Turn, buttons, text
 # The states the callers and tests name most (all of them: StateName).
 NEW, MENU, HANDOFF = StateName.NEW, StateName.MENU, StateName.HANDOFF
 
-__all__ = ["HANDOFF", "MENU", "NEW", "STATES", "Handling", "main_menu", "step"]
+__all__ = ["HANDOFF", "MENU", "NEW", "STATES", "Handling", "step"]
 
 
 def in_checkout(turn: Turn) -> Result | None:
