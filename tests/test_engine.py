@@ -8,7 +8,9 @@ import pytest
 
 from bot.content import load_content
 from bot.conversation.browse import BROWSING, PRODUCT, SEARCHING
-from bot.conversation.engine import MENU, NEW, step
+from bot.conversation import engine
+from bot.conversation.effects import EFFECTS
+from bot.conversation.engine import MENU, NEW
 from bot.conversation.events import Event, EventType, State
 from bot.conversation.shopping import CART, CART_ITEM
 from bot.locales.text import normalise
@@ -20,6 +22,16 @@ REPO = Path(__file__).resolve().parent.parent
 def content():
     loaded, _warnings = load_content(REPO)
     return loaded
+
+
+def step(content, state, event, **known):
+    """The engine's step with its messages as the specs the outbox stores (effects stay typed)."""
+    after, replies = engine.step(content, state, event, **known)
+    return after, [r if isinstance(r, EFFECTS) else r.to_spec() for r in replies]
+
+
+def is_message(reply) -> bool:
+    return not isinstance(reply, EFFECTS)
 
 
 def text(t: str, name: str | None = "Ana") -> Event:
@@ -44,7 +56,7 @@ def converse(content, *events, state=None):
     replies = []
     for event in events:
         state, replies = step(content, state, event)
-    return state, [r for r in replies if r["type"] != "action"]
+    return state, [r for r in replies if is_message(r)]
 
 
 MENU_ROWS = ["🛍️ Browse products", "🔎 Search", "🛒 My cart", "📦 My orders", "Opening hours", "Delivery & returns",
@@ -100,7 +112,7 @@ TABLE = [
 def test_engine_table(content, state, event, new_state, expected):
     after, replies = step(content, State(state, {"name": "Ana"} if state != NEW else {}), event)
     assert after.name == new_state
-    assert [summary(r) for r in replies if r["type"] != "action"] == expected
+    assert [summary(r) for r in replies if is_message(r)] == expected
 
 
 def test_the_profile_name_is_remembered(content):

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.content import load_content
-from bot.conversation.engine import MENU, step
+from bot.conversation import effects, engine
+from bot.conversation.engine import MENU
 from bot.conversation.events import Event, EventType, State
 
 from . import payloads as p
@@ -19,21 +20,28 @@ REPO = Path(__file__).resolve().parent.parent
 MIN_ACCURACY = 0.90
 
 
+def step(content, state, event):
+    """The engine's step with its messages as the specs the outbox stores (effects stay typed)."""
+    after, replies = engine.step(content, state, event)
+    return after, [r if isinstance(r, effects.EFFECTS) else r.to_spec() for r in replies]
+
+
 def classify(content, message: str) -> str:
     """What the engine did with `message`, as one of the table's outcome labels."""
     event = Event(EventType.TEXT, text=message, profile_name="Ana")
     _state, replies = step(content, State(MENU, {"name": "Ana"}), event)
-    actions = [r for r in replies if r.get("type") == "action"]
-    for action in actions:
-        if action["action"] == "record" and action["kind"] == "intent":
-            return f"intent:{action['detail']}"
-        if action["action"] == "order_status":
+    for effect in replies:
+        if isinstance(effect, effects.Record) and effect.kind == "intent":
+            return f"intent:{effect.detail}"
+        if isinstance(effect, effects.OrderStatus):
             return "intent:order_status"
-        if action["action"] == "record" and action["kind"] == "faq":
-            return f"faq:{action['detail']}"
-        if action["action"] == "record" and action["kind"] == "miss":
+        if isinstance(effect, effects.Record) and effect.kind == "faq":
+            return f"faq:{effect.detail}"
+        if isinstance(effect, effects.Record) and effect.kind == "miss":
             return "fallback"
     for reply in replies:
+        if isinstance(reply, effects.EFFECTS):
+            continue
         first = (reply.get("buttons") or [{}])[0].get("id", "")
         if reply.get("text") and first.startswith("faq:"):  # "Did you mean…": the top suggestion
             return first
@@ -89,7 +97,7 @@ def test_the_language_command_changes_and_locks_it(content):
 def test_greetings_thanks_and_emoji_get_a_short_friendly_reply(content):
     for message, key in (("thanks!", "thanks_reply"), ("👍🙏", "emoji_reply")):
         _state, replies = step(content, State(MENU, {"language": "en"}), Event(EventType.TEXT, text=message))
-        texts = [r.get("text") for r in replies if r.get("type") != "action"]
+        texts = [r.get("text") for r in replies if not isinstance(r, effects.EFFECTS)]
         assert texts == [content.render(key, "en")]
 
 

@@ -1,11 +1,15 @@
 """Turning a checkout into an order, from the chat or from the website.
 
-`ACTIONS` are what the engine asks for but cannot do itself (it never
-touches the database): inbound calls them in the same transaction as the
-conversation step. Each returns the messages the customer gets.
+`place_order`, `find_order` and `cancel_order` carry out the engine's effects
+of those names (it never touches the database): inbound calls them through
+`bot.conversation.actions` in the same transaction as the conversation step.
+Each returns an `Outcome`: the customer's messages and, when the answer
+moves the conversation (to the cart, the menu, a website order's checkout),
+the state the engine's caller applies.
 """
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import datetime, timedelta
 
@@ -13,21 +17,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.commerce import inventory, order_view, orders, references
+from bot.commerce import inventory, order_status, order_view, orders, references
 from bot.whatsapp import outbox
 from bot.commerce.notifications import window_open
 from bot.content.shop import Content
-from bot.conversation import checkout_flow
+from bot.conversation import checkout_flow, effects, states
+from bot.conversation.effects import Context, Outcome, messages_of
 from bot.conversation.events import Event, EventType
+from bot.conversation.shopping import item_name, show
+from bot.conversation.states import StateName
 from bot.conversation.turn import Turn, buttons, cta_url, text
 from bot.models import Conversation, Customer, Order, OrderLine, OrderSource, OrderStatus
 from bot.commerce.payments import payment_link
 from bot.commerce.pricing import Quote, quote
 
 log = logging.getLogger(__name__)
-
-MENU, CART = "menu", "cart"
-
 
 class OrderProblem(Exception):
     """The order cannot be placed as asked; `message` tells the customer why."""
@@ -38,8 +42,9 @@ class OrderProblem(Exception):
 
 
 def _turn(content: Content, conversation: Conversation, customer: Customer, event: Event | None = None) -> Turn:
+    """A turn over a private copy of the conversation's data: changes go back in an `Outcome`."""
     event = event or Event(EventType.SILENT, profile_name=customer.name, phone=customer.wa_id)
-    return Turn(content, conversation.data, event)
+    return Turn(content, copy.deepcopy(conversation.data), event)
 
 
 def reserve_lines(session: Session, figures: Quote, now: datetime) -> None:
@@ -75,12 +80,12 @@ def _insert_order(session: Session, order: Order, prefix: str) -> Order:
     raise RuntimeError("could not find a free order reference")
 
 
-def place_order(session: Session, content: Content, customer: Customer, conversation: Conversation,
-                action: dict, now: datetime, event: Event) -> list[dict]:
+def place_order(ctx: Context, effect: effects.PlaceOrder) -> Outcome:
     """Confirm: create the pending order (or confirm the website's), reserve stock, empty the cart."""
-    turn = _turn(content, conversation, customer, event)
-    details = conversation.data.get("checkout") or {}
-    reference = action["reference"]
+    session, content, customer, conversation, now = ctx.session, ctx.content, ctx.customer, ctx.conversation, ctx.now
+    turn = _turn(content, conversation, customer, ctx.event)
+    details = turn.data.get("checkout") or {}
+    reference = effect.reference
     figures = quote(content.catalog, content.checkout, turn.cart, details.get("delivery"))
     try:
         if details.get("order_ref"):
@@ -91,30 +96,26 @@ def place_order(session: Session, content: Content, customer: Customer, conversa
         available = exc.available or 0
         turn.cart = [dict(x, qty=min(x["qty"], available)) if x["sku"] == exc.sku else x
                      for x in turn.cart if x["sku"] != exc.sku or available > 0]
-        from bot.conversation.shopping import item_name, show
-
-        conversation.state, replies = show(turn)
-        return [text(turn.text("confirm_out_of_stock", item=item_name(turn, exc.sku), available=available))] + replies
+        state, replies = show(turn)
+        note = text(turn.text("confirm_out_of_stock", item=item_name(turn, exc.sku), available=available))
+        return Outcome([note, *messages_of(replies)], state, turn.data)
     except OrderProblem as exc:
-        conversation.state = CART
-        return [text(exc.message)]
+        return Outcome([text(exc.message)], StateName.CART)
     # success: remember the answers for next time and clear the checkout
     variables = checkout_flow.order_variables(turn)
     variables["reference"] = order.reference
-    data = conversation.data
+    data = turn.data
     data["last_details"] = {k: details[k] for k in ("name", "delivery", "address", "location", "payment") if k in details}
     data["placed"] = (data.get("placed", []) + [order.reference])[-20:]
     data["cart"] = []
     data.pop("checkout", None)
-    conversation.state = MENU
-    conversation.remind_at = conversation.expires_at = None
     instructions, link = payment_instructions(content, order)
     body = turn.text("order_placed", order=variables, payment="" if link else instructions)
     replies = [buttons(body, [(f"cancel_order:{order.reference}", turn.text("cancel_order_button")),
                               ("menu", turn.text("back_to_menu"))])]
     if link:  # the payment page opens from a button, last, where the customer looks next
         replies.append(cta_url(instructions or link, turn.text("pay_button"), link))
-    return replies
+    return Outcome(replies, StateName.MENU, data)
 
 
 def _create_chat_order(session, content, customer, details, figures: Quote, reference, now) -> Order:
@@ -179,20 +180,21 @@ def payment_instructions(content: Content, order: Order) -> tuple[str, str]:
     return option.instructions.render(shop=content.shop, order=variables, payment_link=link).strip(), link
 
 
-def find_order(session: Session, content: Content, customer: Customer, conversation: Conversation,
-               action: dict, now: datetime, event: Event) -> list[dict]:
+def find_order(ctx: Context, effect: effects.FindOrder) -> Outcome:
     """A reference in the customer's text: take over a website order, or say where an order is.
 
     Another customer's reference gets the same answer as an unknown one.
     """
-    turn = _turn(content, conversation, customer, event)
-    reference = action["reference"]
+    session, content, customer, conversation = ctx.session, ctx.content, ctx.customer, ctx.conversation
+    turn = _turn(content, conversation, customer, ctx.event)
+    reference = effect.reference
     order = session.scalars(select(Order).where(Order.reference == reference).with_for_update()).first()
     if order is None or (order.customer_id not in (None, customer.id)):
-        return [text(turn.text("order_unknown", reference=reference))]
+        return Outcome([text(turn.text("order_unknown", reference=reference))])
     if order.source == OrderSource.WEBSITE and order.customer_confirmed_at is None:
         if order.status != OrderStatus.PENDING:
-            return [text(turn.text("order_status", reference=reference, status=order.status.replace("_", " ")))]
+            status = order.status.replace("_", " ")
+            return Outcome([text(turn.text("order_status", reference=reference, status=status))])
         order.customer_id = customer.id
         lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
         turn.cart = [{"sku": x.sku, "qty": x.quantity, "price": x.unit_price} for x in lines]
@@ -203,30 +205,28 @@ def find_order(session: Session, content: Content, customer: Customer, conversat
                            ("payment", order.payment_method)):
             if value:
                 details[key] = value
-        conversation.data["checkout"] = details
+        turn.data["checkout"] = details
         state, replies = checkout_flow.next_step(turn)
-        conversation.state = state
-        return [text(turn.text("website_order_found", reference=reference))] + replies
+        found = text(turn.text("website_order_found", reference=reference))
+        return Outcome([found, *messages_of(replies)], state, turn.data)
     if order.customer_id is None:
-        return [text(turn.text("order_unknown", reference=reference))]
-    from bot.commerce.order_status import details
-
-    return [details(session, content, customer, order)]
+        return Outcome([text(turn.text("order_unknown", reference=reference))])
+    return Outcome([order_status.details(session, content, customer, order)])
 
 
-def cancel_order(session: Session, content: Content, customer: Customer, conversation: Conversation,
-                 action: dict, now: datetime, event: Event) -> list[dict]:
+def cancel_order(ctx: Context, effect: effects.CancelOrder) -> Outcome:
     """The customer cancels a pending order from the chat; its stock goes back."""
-    turn = _turn(content, conversation, customer, event)
-    reference = action["reference"]
+    session, customer = ctx.session, ctx.customer
+    turn = _turn(ctx.content, ctx.conversation, customer, ctx.event)
+    reference = effect.reference
     order = session.scalars(select(Order).where(Order.reference == reference).with_for_update()).first()
     if order is None or order.customer_id != customer.id:
-        return [text(turn.text("order_unknown", reference=reference))]
+        return Outcome([text(turn.text("order_unknown", reference=reference))])
     if order.status != OrderStatus.PENDING:
         status = order.status.replace("_", " ")
-        return [text(turn.text("order_cannot_cancel", reference=reference, status=status))]
-    orders.transition(session, order, "cancel", "customer", now)
-    return [text(turn.text("order_cancelled", reference=reference))]
+        return Outcome([text(turn.text("order_cannot_cancel", reference=reference, status=status))])
+    orders.transition(session, order, "cancel", "customer", ctx.now)
+    return Outcome([text(turn.text("order_cancelled", reference=reference))])
 
 
 def checkout_deadlines(content: Content, now: datetime) -> tuple[datetime, datetime]:
@@ -257,9 +257,7 @@ def sweep_deadlines(session: Session, content: Content, now: datetime) -> dict[s
         conversation.remind_at = conversation.expires_at = None
         if conversation.state != checkout_flow.CHECKOUT:
             continue
-        data = dict(conversation.data)
-        data.pop("checkout", None)
-        conversation.data, conversation.state = data, CART
+        states.expire_checkout(conversation)
         counts["expired"] += 1
         if window_open(customer, now):
             outbox.enqueue(session, customer, [text(_turn(content, conversation, customer).text("checkout_expired"))], now)

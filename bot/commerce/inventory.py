@@ -6,7 +6,6 @@ last one, on any number of workers.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -63,27 +62,10 @@ def available(session: Session, sku: str) -> int | None:
     return session.scalar(select(StockLevel.on_hand).where(StockLevel.sku == sku))
 
 
-class LiveStock(Mapping):
-    """Units available per SKU, read from the database on first use within one step.
+def levels(session: Session) -> dict[str, int | None]:
+    """Units available now for every SKU (None: unlimited), in one query.
 
-    The engine gets this as a plain mapping (tests give it a dict), so what a
-    customer is told is in stock is what the database says right now.
+    Read before a conversation step, so the engine is told what the database
+    says is in stock without reading it itself.
     """
-
-    def __init__(self, session: Session):
-        self.session = session
-        self.cache: dict[str, int | None] = {}
-
-    def __getitem__(self, sku: str) -> int | None:
-        if sku not in self.cache:
-            row = self.session.get(StockLevel, sku)
-            if row is None:
-                raise KeyError(sku)
-            self.cache[sku] = row.on_hand
-        return self.cache[sku]
-
-    def __iter__(self):
-        return iter(self.session.scalars(select(StockLevel.sku)))
-
-    def __len__(self) -> int:
-        return len(list(self))
+    return {sku: on_hand for sku, on_hand in session.execute(select(StockLevel.sku, StockLevel.on_hand))}

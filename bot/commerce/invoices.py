@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.commerce import order_view
 from bot.content.shop import Content
+from bot.conversation.messages import Document
 from bot.db import insert_ignore
 from bot.errors import Unprocessable
 from bot.models import Customer, Invoice, Order, OrderLine, Sequence
@@ -152,12 +153,9 @@ def receive_external(session: Session, content: Content, order: Order, now: date
     return Receipt(Received.STORED, queued_for_customer=True)
 
 
-def document_message(content: Content, invoice: Invoice, order: Order, lang: str | None = None) -> dict:
+def document_message(content: Content, invoice: Invoice, order: Order, lang: str | None = None) -> Document:
     caption = content.render("invoice_caption", lang, customer={"name": order.customer_name},
                              number=invoice.number or "", reference=order.reference)
-    spec = {"type": "document", "filename": invoice.filename, "caption": caption}
     if invoice.pdf is not None:
-        spec["invoice_id"] = invoice.id
-    else:
-        spec["url"] = invoice.url
-    return spec
+        return Document(invoice.filename, caption, invoice_id=invoice.id)
+    return Document(invoice.filename, caption, url=invoice.url)

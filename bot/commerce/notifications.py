@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.commerce import order_view
 from bot.whatsapp import outbox
 from bot.content.shop import Content
+from bot.conversation.messages import Button, Buttons, Template
 from bot.models import Customer, Order, OutboundMessage, OutboundStatus
 
 WINDOW = outbox.WINDOW
@@ -26,22 +27,21 @@ def window_open(customer: Customer, now: datetime) -> bool:
             and customer.window_closed_at is None)
 
 
-def status_message(content: Content, order: Order, customer: Customer) -> dict:
+def status_message(content: Content, order: Order, customer: Customer) -> Buttons:
     lang = customer.language
     variables = order_view.variables(content, order, lang=lang)
     body = content.render(f"status_{order.status}", lang, customer={"name": customer.name}, order=variables)
-    return {"type": "buttons", "text": body, "buttons": [
-        {"id": f"track:{order.reference}", "title": content.render("track_button", lang)},
-        {"id": "talk", "title": content.render("talk_button", lang)}]}
+    return Buttons(body, (Button(f"track:{order.reference}", content.render("track_button", lang)),
+                          Button("talk", content.render("talk_button", lang))))
 
 
-def template_message(content: Content, order: Order, status: str) -> dict | None:
+def template_message(content: Content, order: Order, status: str) -> Template | None:
     template = content.notifications.templates.get(status)
     if template is None:
         return None
     variables = order_view.variables(content, order)
-    params = [p.render(shop=content.shop, order=variables).strip() for p in template.params]
-    return {"type": "template", "name": template.name, "language": template.language, "params": params}
+    params = tuple(p.render(shop=content.shop, order=variables).strip() for p in template.params)
+    return Template(template.name, template.language, params)
 
 
 def notify(session: Session, content: Content, order: Order, now: datetime) -> OutboundMessage | None:

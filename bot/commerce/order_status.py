@@ -5,49 +5,48 @@ helpful answer, so a guessed reference reveals nothing.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.commerce import order_view
 from bot.content.shop import Content
-from bot.models import Conversation, Customer, Order, OrderStatus
+from bot.conversation import effects
+from bot.conversation.effects import Context, Outcome
+from bot.conversation.messages import Button, Buttons, List, Row, Section, Text
+from bot.models import Customer, Order, OrderStatus
 
 HISTORY_STEPS = 4
 CLOSED = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 
 
-def details(session: Session, content: Content, customer: Customer, order: Order) -> dict:
+def details(session: Session, content: Content, customer: Customer, order: Order) -> Buttons:
     lang = customer.language
     variables = order_view.variables(content, order, session, history_steps=HISTORY_STEPS, lang=lang)
     body = content.render("order_details", lang, customer={"name": customer.name}, order=variables)
-    buttons = [{"id": "talk", "title": content.render("talk_button", lang)}]
-    return {"type": "buttons", "text": body, "buttons": buttons}
+    return Buttons(body, (Button("talk", content.render("talk_button", lang)),))
 
 
-def answer(session: Session, content: Content, customer: Customer, conversation: Conversation,
-           action: dict, now: datetime, event) -> list[dict]:
-    """The `order_status` action: a reference, or all of this customer's orders."""
+def answer(ctx: Context, effect: effects.OrderStatus) -> Outcome:
+    """The `OrderStatus` effect: a reference, or all of this customer's orders."""
+    session, content, customer = ctx.session, ctx.content, ctx.customer
     who, lang = {"name": customer.name}, customer.language
-    reference = action.get("reference")
+    reference = effect.reference
     if reference:
         order = session.scalars(select(Order).where(Order.reference == reference)).first()
         if order is None or order.customer_id != customer.id:
-            return [{"type": "text", "text": content.render("order_unknown", lang, customer=who, reference=reference)}]
-        return [details(session, content, customer, order)]
+            return Outcome([Text(content.render("order_unknown", lang, customer=who, reference=reference))])
+        return Outcome([details(session, content, customer, order)])
     mine = session.scalars(select(Order).where(Order.customer_id == customer.id)
                            .order_by(Order.created_at.desc()).limit(20)).all()
     open_orders = [o for o in mine if o.status not in CLOSED]
     shown = open_orders or mine[:1]
     if not shown:
-        return [{"type": "text", "text": content.render("no_orders", lang, customer=who)}]
+        return Outcome([Text(content.render("no_orders", lang, customer=who))])
     if len(shown) == 1:
-        return [details(session, content, customer, shown[0])]
-    rows = [{"id": f"track:{o.reference}", "title": o.reference,
-             "description": content.render("order_row", lang, status=order_view.status_label(content, o.status, lang),
-                                           total=order_view.money(content, o.total, o.currency))}
-            for o in shown[:10]]
-    return [{"type": "list", "text": content.render("choose_order", lang, customer=who),
-             "button": content.render("choose_order_list", lang),
-             "sections": [{"title": content.render("choose_order_list", lang), "rows": rows}]}]
+        return Outcome([details(session, content, customer, shown[0])])
+    rows = tuple(Row(f"track:{o.reference}", o.reference,
+                     content.render("order_row", lang, status=order_view.status_label(content, o.status, lang),
+                                    total=order_view.money(content, o.total, o.currency)))
+                 for o in shown[:10])
+    title = content.render("choose_order_list", lang)
+    return Outcome([List(content.render("choose_order", lang, customer=who), title, (Section(title, rows),))])

@@ -1,66 +1,67 @@
-"""What the engine asks for but cannot do itself: it never touches the database.
+"""Carrying out what the engine asks for but cannot do itself: it never touches the database.
 
-The engine returns `{"type": "action", "action": NAME, ...}` among its
-replies; inbound runs `ACTIONS[NAME]` in the same transaction as the
-conversation step. Each returns the messages the customer gets.
+The engine returns typed effects (`bot.conversation.effects`) among its
+replies; inbound runs each through `perform` in the same transaction as the
+conversation step. A handler gets one `Context` and the effect, and returns
+an `Outcome`: the messages the customer gets and, when the domain's answer
+changes where the conversation is (an order placed, a website order taken
+over), the state inbound applies.
 """
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Callable
-
-from sqlalchemy.orm import Session
-
-from flask import current_app, has_app_context
+from collections.abc import Callable
+from typing import Any
 
 from bot.commerce import checkout, order_status
+from bot.conversation import effects
+from bot.conversation.effects import Context, Effect, Outcome
+from bot.models import ConversationEvent, HandoffReason
 from bot.staff import handoffs
-from bot.content.shop import Content
-from bot.models import Conversation, ConversationEvent, Customer, HandoffReason
 
 
-def record(session: Session, content: Content, customer: Customer, conversation: Conversation,
-           action: dict, now: datetime, event) -> list[dict]:
+def record(ctx: Context, effect: effects.Record) -> Outcome:
     """Store a conversation event (a miss, an FAQ answer, a search without results) for the reports."""
-    session.add(ConversationEvent(customer_id=customer.id, kind=action["kind"], detail=action.get("detail"),
-                                  text=action.get("text"), at=now))
-    return []
+    ctx.session.add(ConversationEvent(customer_id=ctx.customer.id, kind=effect.kind, detail=effect.detail,
+                                      text=effect.text, at=ctx.now))
+    return Outcome()
 
 
-def opt_out(session: Session, content: Content, customer: Customer, conversation: Conversation,
-            action: dict, now: datetime, event) -> list[dict]:
+def opt_out(ctx: Context, effect: effects.OptOut) -> Outcome:
     """"stop" and "start": no reminders or updates the customer did not ask for."""
-    customer.opted_out_at = now if action["out"] else None
-    return []
+    ctx.customer.opted_out_at = ctx.now if effect.out else None
+    return Outcome()
 
 
-def handoff(session: Session, content: Content, customer: Customer, conversation: Conversation,
-            action: dict, now: datetime, event) -> list[dict]:
+def handoff(ctx: Context, effect: effects.Handoff) -> Outcome:
     """Hand the chat to a person (or repeat what happens next if it already is)."""
-    link = None
-    if has_app_context() and current_app.config.get("PUBLIC_URL"):
-        link = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/staff/chats/{customer.id}"
-    handoffs.start(session, content, customer, conversation, HandoffReason(action["reason"]), now,
-                   detail=action.get("detail"), link=link)
-    return [handoffs.expectation(content, customer, now)]
+    link = f"{ctx.public_url.rstrip('/')}/staff/chats/{ctx.customer.id}" if ctx.public_url else None
+    handoffs.start(ctx.session, ctx.content, ctx.customer, HandoffReason(effect.reason), ctx.now,
+                   detail=effect.detail, link=link)
+    return Outcome([handoffs.expectation(ctx.content, ctx.customer, ctx.now)])
 
 
-def handoff_end(session: Session, content: Content, customer: Customer, conversation: Conversation,
-                action: dict, now: datetime, event) -> list[dict]:
+def handoff_end(ctx: Context, effect: effects.HandoffEnd) -> Outcome:
     """The customer typed "menu" while waiting for a person: the bot has the chat again."""
-    current = handoffs.open_handoff_of(session, customer.id, lock=True)
+    current = handoffs.open_handoff_of(ctx.session, ctx.customer.id, lock=True)
     if current is not None:
-        handoffs.finish(session, content, current, "customer", now)
-    return []
+        handoffs.finish(ctx.session, ctx.content, current, "customer", ctx.now)
+    return Outcome()
 
 
-ACTIONS: dict[str, Callable[..., list[dict]]] = {
-    "place_order": checkout.place_order,
-    "find_order": checkout.find_order,
-    "cancel_order": checkout.cancel_order,
-    "order_status": order_status.answer,
-    "record": record,
-    "opt_out": opt_out,
-    "handoff": handoff,
-    "handoff_end": handoff_end,
+#: Each effect's handler, by the effect's type.
+HANDLERS: dict[type, Callable[[Context, Any], Outcome]] = {
+    effects.PlaceOrder: checkout.place_order,
+    effects.FindOrder: checkout.find_order,
+    effects.CancelOrder: checkout.cancel_order,
+    effects.OrderStatus: order_status.answer,
+    effects.Record: record,
+    effects.OptOut: opt_out,
+    effects.Handoff: handoff,
+    effects.HandoffEnd: handoff_end,
 }
+assert set(HANDLERS) == set(effects.EFFECTS), "an effect nobody carries out"
+
+
+def perform(ctx: Context, effect: Effect) -> Outcome:
+    """Carry out `effect` with the handler for its type."""
+    return HANDLERS[type(effect)](ctx, effect)

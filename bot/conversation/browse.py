@@ -4,23 +4,30 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 
 from bot.commerce.catalog import Product, Variant
-from bot.conversation.turn import Result, Turn, buttons, listing, page_of, row
+from bot.conversation.messages import Button, Image, ProductSection, Products
+from bot.conversation.messages import Product as CatalogItem
+from bot.conversation.states import StateName
+from bot.conversation.turn import Result, Turn, buttons, listing, page_of, row, text
 
-# States
-BROWSING = "browsing"
-PRODUCT = "product"
-SEARCHING = "searching"
+# This module's states
+BROWSING = StateName.BROWSING
+PRODUCT = StateName.PRODUCT
+SEARCHING = StateName.SEARCHING
 
 
 def categories(turn: Turn, page: str = "1") -> Result:
     """The category list (paged past ten)."""
+    return _categories(turn, page, turn.text("browse_body"))
+
+
+def _categories(turn: Turn, page: str, body: str) -> Result:
     cats = list(turn.catalog.categories)
     shown, page_no, pages = page_of(cats, int(page) if page.isdigit() else 1)
     rows = [row(f"cat:{c.id}:1", c.label, c.description) for c in shown]
     if page_no < pages:
         rows.append(row(f"browse:{page_no + 1}", turn.text("more_row"),
                         turn.text("more_description", page=page_no + 1, pages=pages)))
-    return BROWSING, [listing(turn.text("browse_body"), turn.text("browse_button"), rows)]
+    return BROWSING, [listing(body, turn.text("browse_button"), rows)]
 
 
 def _option_summary(turn: Turn, product: Product) -> str:
@@ -46,8 +53,7 @@ def category(turn: Turn, category_id: str, page: str = "1") -> Result:
     body = turn.text("category_body", category=variables, page=page_no, pages=pages)
     if catalog_id:
         skus = [v.sku for p in products for v in p.active_variants][:30]
-        return BROWSING, [{"type": "products", "catalog_id": str(catalog_id), "header": cat.title, "text": body,
-                           "sections": [{"title": cat.title, "skus": skus}]}]
+        return BROWSING, [Products(str(catalog_id), cat.title, body, (ProductSection(cat.title, tuple(skus)),))]
     rows = []
     for p in shown:
         low, _high = p.price_range
@@ -66,8 +72,9 @@ def stock_line(turn: Turn, variants) -> str:
     if not any(turn.in_stock(v) for v in variants):
         return turn.text("stock_out")
     counts = [turn.available(v) for v in variants if turn.in_stock(v)]
-    if None not in counts and sum(counts) <= 3:
-        return turn.text("stock_low", count=sum(counts))
+    known = [c for c in counts if c is not None]
+    if len(known) == len(counts) and sum(known) <= 3:
+        return turn.text("stock_low", count=sum(known))
     return turn.text("stock_in")
 
 
@@ -107,14 +114,13 @@ def card(turn: Turn, product_id: str, variant: Variant | None = None) -> Result:
         options = [back, ("cart", turn.text("view_cart_button"))]
     catalog_id = turn.content.settings.get("whatsapp_catalog_id")
     if catalog_id:
-        return PRODUCT, [{"type": "product", "catalog_id": str(catalog_id),
-                          "sku": (variant or product.active_variants[0]).sku, "text": caption},
+        return PRODUCT, [CatalogItem(str(catalog_id), (variant or product.active_variants[0]).sku, caption),
                          buttons(turn.text("choose_option", option="/".join(product.option_names), product={"name": product.name})
                                  if product.option_names and not variant else turn.text("add_button") + "?", options)]
     image = (variant.image if variant else None) or product.image
     if image:
-        return PRODUCT, [{"type": "image", "path" if "://" not in image else "url": image, "caption": caption,
-                          "buttons": [{"id": i, "title": t} for i, t in options]}]
+        where = {"path" if "://" not in image else "url": image}
+        return PRODUCT, [Image(caption, buttons=tuple(Button(i, t) for i, t in options), **where)]
     return PRODUCT, [buttons(caption, options)]
 
 
@@ -161,7 +167,7 @@ def choose_option(turn: Turn, product_id: str, name: str, value: str) -> Result:
         item = product.name + f" ({', '.join(state['chosen'].values())})"
         del state["chosen"][name]
         _state, replies = ask_option(turn, product.id)
-        return PRODUCT, [{"type": "text", "text": turn.text("sold_out", item=item)}] + replies
+        return PRODUCT, [text(turn.text("sold_out", item=item)), *replies]
     return card(turn, product.id, variant)
 
 
@@ -191,6 +197,5 @@ def search_results(turn: Turn, query: str, hits) -> Result:
 
 def no_results(turn: Turn, query: str) -> Result:
     body = turn.text("search_none", query=query, suggestions=suggestions(turn, query))
-    _state, replies = categories(turn)
-    replies[0]["text"] = body
+    _state, replies = _categories(turn, "1", body)
     return SEARCHING, replies

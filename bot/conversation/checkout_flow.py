@@ -3,17 +3,22 @@
 Each answer fills `data["checkout"]`; `next_step` asks for the first thing
 still missing, so an edit, a returning customer's saved details or a website
 order that already knows some answers all skip straight to what is left.
-Confirm is an *action* (`{"type": "action", ...}`): the engine cannot write an
-order, so inbound hands it to `bot.checkout.place_order` in the same transaction.
+Confirm is an effect (`PlaceOrder`): the engine cannot write an order, so
+inbound hands it to `bot.commerce.checkout.place_order` in the same transaction.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.commerce import references
 from bot.commerce.pricing import quote
+from bot.conversation.effects import PlaceOrder
 from bot.conversation.events import EventType
+from bot.conversation.messages import Buttons, List
+from bot.conversation.states import StateName
 from bot.conversation.turn import Result, Turn, buttons, listing, row, text
 
-CHECKOUT = "checkout"
+CHECKOUT = StateName.CHECKOUT
 MIN_ADDRESS = 8
 FIELDS = ("name", "delivery", "address", "payment", "note")
 
@@ -25,7 +30,7 @@ def _details(turn: Turn) -> dict:
 def start(turn: Turn) -> Result:
     """From the cart: begin, offering a returning customer's last details."""
     if not turn.cart:
-        return CHECKOUT if turn.data.get("checkout") else "cart", [
+        return CHECKOUT if turn.data.get("checkout") else StateName.CART, [
             buttons(turn.text("checkout_empty"), [("browse", turn.text("browse_button_short"))])]
     existing = turn.data.get("checkout") or {}
     if existing.get("ref"):  # resume: a question or a look at the menu in between loses nothing
@@ -89,8 +94,8 @@ def next_step(turn: Turn) -> Result:
         return CHECKOUT, [text(turn.text("address_prompt"))]
     if options.payment_option(details.get("payment")) is None:
         details["step"] = "payment"
-        choices = [(f"payment:{p.id}", p.title, None) for p in options.payment]
-        return CHECKOUT, [_choose(turn, "payment_prompt", "payment_list", choices)]
+        return CHECKOUT, [_choose(turn, "payment_prompt", "payment_list",
+                                  [(f"payment:{p.id}", p.title, None) for p in options.payment])]
     if "note" not in details:
         details["step"] = "note"
         return CHECKOUT, [buttons(turn.text("note_prompt"), [("checkout:no_note", turn.text("no_note_button"))])]
@@ -98,7 +103,8 @@ def next_step(turn: Turn) -> Result:
     return CHECKOUT, [summary(turn)]
 
 
-def _choose(turn: Turn, prompt: str, list_title: str, choices: list[tuple[str, str, str | None]]) -> dict:
+def _choose(turn: Turn, prompt: str, list_title: str,
+            choices: Sequence[tuple[str, str, str | None]]) -> Buttons | List:
     """Buttons for up to three choices (when their titles fit), a list otherwise."""
     if len(choices) <= 3 and all(len(title) <= 20 for _i, title, _d in choices):
         body = turn.text(prompt) + "\n" + "\n".join(f"• *{title}*" + (f": {d}" if d else "") for _i, title, d in choices)
@@ -132,7 +138,7 @@ def order_variables(turn: Turn) -> dict:
     }
 
 
-def summary(turn: Turn) -> dict:
+def summary(turn: Turn) -> Buttons:
     """The order summary the seed prescribes, with Confirm, Edit and Cancel."""
     variables = order_variables(turn)
     return buttons(turn.text("order_summary", order=variables),
@@ -190,7 +196,7 @@ def control(turn: Turn, what: str, field: str | None = None) -> Result:
         details["note"] = ""
     elif what == "cancel":
         turn.data.pop("checkout", None)
-        return "cart", [buttons(turn.text("checkout_cancelled"), [("cart", turn.text("view_cart_button")),
+        return StateName.CART, [buttons(turn.text("checkout_cancelled"), [("cart", turn.text("view_cart_button")),
                                                                  ("menu", turn.text("back_to_menu"))])]
     elif what == "edit":
         rows = [row(f"checkout:change:{f}", turn.text(f"field_{f}")) for f in FIELDS]
@@ -211,12 +217,12 @@ def control(turn: Turn, what: str, field: str | None = None) -> Result:
 def confirm(turn: Turn, reference: str) -> Result:
     """Hand the order to the domain (an action), or say it is already placed."""
     if reference in turn.data.get("placed", []):  # a second tap, or an old summary
-        return "menu", [text(turn.text("order_already_placed", reference=reference))]
+        return StateName.MENU, [text(turn.text("order_already_placed", reference=reference))]
     details = turn.data.get("checkout") or {}
     current = details.get("order_ref") or details.get("ref")
     if current != reference or details.get("step") != "confirm":
         return next_step(turn) if details.get("ref") else start(turn)
-    return CHECKOUT, [{"type": "action", "action": "place_order", "reference": reference}]
+    return CHECKOUT, [PlaceOrder(reference)]
 
 
 def match_option(turn: Turn, body: str) -> Result | None:
@@ -225,8 +231,12 @@ def match_option(turn: Turn, body: str) -> Result | None:
 
     details, options = _details(turn), turn.content.checkout
     step = details.get("step")
-    choices = {"delivery": options.delivery, "payment": options.payment}.get(step)
-    if not choices:
+    titles: dict[str, str] = {}
+    if step == "delivery":
+        titles = {d.id: d.title for d in options.delivery}
+    elif step == "payment":
+        titles = {p.id: p.title for p in options.payment}
+    if not titles:
         return None
-    best = process.extractOne(body, {c.id: c.title for c in choices}, scorer=fuzz.WRatio, score_cutoff=75)
-    return answer(turn, step, best[2]) if best else None
+    best = process.extractOne(body, titles, scorer=fuzz.WRatio, score_cutoff=75)
+    return answer(turn, str(step), best[2]) if best else None

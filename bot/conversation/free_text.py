@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from bot.commerce.opening_hours import DAY_KEYS
 from bot.locales.text import normalise
+from bot.conversation.effects import Handoff, Record
+from bot.conversation.states import StateName
 from bot.conversation.turn import Result, Turn, buttons, text
 
 if TYPE_CHECKING:
@@ -28,9 +30,9 @@ def settings(turn: Turn) -> dict:
     return DEFAULTS | dict(turn.content.settings.get("matching") or {})
 
 
-def record(kind: str, detail: str | None = None, body: str | None = None) -> dict:
-    """An action asking inbound to store a conversation event for the reports."""
-    return {"type": "action", "action": "record", "kind": kind, "detail": detail, "text": body}
+def record(kind: str, detail: str | None = None, body: str | None = None) -> Record:
+    """An effect asking inbound to store a conversation event for the reports."""
+    return Record(kind, detail, body)
 
 
 def faq_variables(turn: Turn) -> dict:
@@ -48,7 +50,7 @@ def answer(turn: Turn, entry_id: str) -> Result:
     """An FAQ answer, with the entry's follow-up buttons."""
     entry = turn.content.faq.by_id.get(entry_id)
     if entry is None:
-        return "menu", [text(turn.text("help_body"))]
+        return StateName.MENU, [text(turn.text("help_body"))]
     lang, default = turn.lang, turn.content.default_language
     body = entry.answer(lang, default).render(shop=turn.content.shop, customer=turn.customer,
                                               **faq_variables(turn)).strip()
@@ -61,13 +63,13 @@ def answer(turn: Turn, entry_id: str) -> Result:
     if not options:
         options = [("menu", turn.text("menu_button_short"))]
     turn.data["misses"] = 0
-    return "menu", [buttons(body, options), record("faq", entry_id)]
+    return StateName.MENU, [buttons(body, options), record("faq", entry_id)]
 
 
 def did_you_mean(turn: Turn, matches: list[tuple[str, float]]) -> Result:
     lang, default = turn.lang, turn.content.default_language
     options = [(f"faq:{entry_id}", turn.content.faq.by_id[entry_id].question(lang, default)) for entry_id, _ in matches[:3]]
-    return "menu", [buttons(turn.text("did_you_mean"), options)]
+    return StateName.MENU, [buttons(turn.text("did_you_mean"), options)]
 
 
 def looks_like_shopping(body: str, words: LanguagePack) -> bool:
@@ -82,11 +84,11 @@ def fallback(turn: Turn, body: str) -> Result:
     miss = record("miss", None, body[:500])
     if misses >= turn.content.handoff.after_misses:
         turn.data["misses"] = 0
-        return "handoff", [{"type": "action", "action": "handoff", "reason": "misses", "detail": str(misses)}, miss]
+        return StateName.HANDOFF, [Handoff("misses", str(misses)), miss]
     if misses >= settings(turn)["misses_before_person"]:
-        return "menu", [buttons(turn.text("fallback_person"), [("talk", turn.text("person_button")),
+        return StateName.MENU, [buttons(turn.text("fallback_person"), [("talk", turn.text("person_button")),
                                                                ("menu", turn.text("menu_button_short"))]), miss]
-    return "menu", [buttons(turn.text("fallback_first"), [("menu", turn.text("menu_button_short")),
+    return StateName.MENU, [buttons(turn.text("fallback_first"), [("menu", turn.text("menu_button_short")),
                                                           ("talk", turn.text("person_button"))]), miss]
 
 

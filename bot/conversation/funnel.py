@@ -7,6 +7,7 @@ step and asks inbound to record what moved forward.
 """
 from __future__ import annotations
 
+from bot.conversation.effects import Record
 from bot.conversation.free_text import record
 
 
@@ -14,9 +15,9 @@ def _units(data: dict) -> int:
     return sum(int(line.get("qty", 0)) for line in data.get("cart") or [])
 
 
-def events(before: dict, after: dict) -> list[dict]:
-    """Record actions for the funnel steps this step reached: product_view, cart_add, checkout_start."""
-    found = []
+def events(before: dict, after: dict) -> list[Record]:
+    """Record effects for the funnel steps this step reached: product_view, cart_add, checkout_start."""
+    found: list[Record] = []
     product = (after.get("product") or {}).get("id")
     if product and product != (before.get("product") or {}).get("id"):
         found.append(record("product_view", product))

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from bot.commerce import cart as carts
 from bot.commerce.money import MoneyError, parse
+from bot.conversation.states import StateName
 from bot.conversation.turn import Result, Turn, buttons, listing, row, text
 
-# States
-CART = "cart"
-CART_ITEM = "cart_item"
+# This module's states
+CART = StateName.CART
+CART_ITEM = StateName.CART_ITEM
 
 
 def item_name(turn: Turn, sku: str) -> str:
@@ -45,7 +46,7 @@ def add(turn: Turn, sku: str, qty: str | int | None = None) -> Result:
     pending = turn.data.get("product") or {}
     if qty is None:
         qty = pending.get("qty") if pending.get("id") == variant.product_id and pending.get("qty") else 1
-    qty = int(qty)
+    qty = int(qty if qty is not None else 1)  # never None here: the typed or the pending quantity
     try:
         turn.cart = carts.add(turn.cart, variant, qty, turn.available(variant))
     except carts.CartError as exc:
@@ -111,7 +112,7 @@ def set_quantity(turn: Turn, sku: str, qty: int) -> Result:
         turn.cart = carts.set_quantity(turn.cart, variant, qty, turn.available(variant))
     except carts.CartError as exc:
         _state, replies = item(turn, sku)
-        return CART_ITEM, [text(_refusal(turn, exc))] + replies
+        return CART_ITEM, [text(_refusal(turn, exc)), *replies]
     if qty <= 0:
         return remove(turn, sku)
     return item(turn, sku)
@@ -144,7 +145,9 @@ def native_order(turn: Turn) -> Result:
     differs from the catalog's is noted, and the catalog's price wins.
     """
     order = turn.event.data or {}
-    lines, notes, unknown = [], [], []
+    lines: list[dict] = []
+    notes: list[str] = []
+    unknown: list[str] = []
     for entry in order.get("product_items") or []:
         sku = str(entry.get("product_retailer_id", ""))
         variant = turn.catalog.variant(sku)
@@ -168,4 +171,4 @@ def native_order(turn: Turn) -> Result:
         notes.insert(0, turn.text("order_unknown_items", skus=", ".join(unknown)))
     turn.cart = lines
     state, replies = show(turn, notes)
-    return state, [text(turn.text("order_received"))] + replies
+    return state, [text(turn.text("order_received")), *replies]

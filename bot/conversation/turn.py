@@ -1,16 +1,21 @@
 """One turn of the conversation: the content, the state's data and the event, with
-helpers to render owner texts and build message specs. Handlers take a Turn."""
+helpers to render owner texts and build messages. Handlers take a Turn."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from bot.commerce.catalog import Catalog, Product, Variant
 from bot.content.shop import Content
 from bot.commerce import order_view
+from bot.conversation.effects import Effect
 from bot.conversation.events import Event
+from bot.conversation.messages import Button, Buttons, CtaUrl, List, Message, Row, Section, Text
+from bot.conversation.states import StateName
 
-Result = tuple[str, list[dict]]  # (next state, replies)
+Reply: TypeAlias = Message | Effect  # what a step returns: messages for the customer, effects for the domain
+Result: TypeAlias = tuple[StateName, list[Reply]]  # (next state, replies)
 
 
 @dataclass
@@ -73,36 +78,27 @@ class Turn:
         self.data["cart"] = lines
 
 
-def text(body: str) -> dict:
-    return {"type": "text", "text": body}
+def text(body: str) -> Text:
+    return Text(body)
 
 
-def buttons(body: str, options: list[tuple[str, str]], header: str | None = None) -> dict:
+def buttons(body: str, options: list[tuple[str, str]], header: str | None = None) -> Buttons:
     """A message with up to three reply buttons: [(id, title), ...]."""
-    spec = {"type": "buttons", "text": body, "buttons": [{"id": i, "title": t} for i, t in options]}
-    if header:
-        spec["header"] = header
-    return spec
+    return Buttons(body, tuple(Button(i, t) for i, t in options), header)
 
 
-def cta_url(body: str, button: str, url: str) -> dict:
+def cta_url(body: str, button: str, url: str) -> CtaUrl:
     """A message with one button that opens `url` (WhatsApp's `cta_url`)."""
-    return {"type": "cta_url", "text": body, "button": button, "url": url}
+    return CtaUrl(body, button, url)
 
 
-def listing(body: str, button: str, rows: list[dict], section: str = "", header: str | None = None) -> dict:
-    """A list message with one section of rows: [{"id", "title", "description"?}, ...]."""
-    spec = {"type": "list", "text": body, "button": button, "sections": [{"title": section or button, "rows": rows}]}
-    if header:
-        spec["header"] = header
-    return spec
+def listing(body: str, button: str, rows: list[Row], section: str = "", header: str | None = None) -> List:
+    """A list message with one section of rows."""
+    return List(body, button, (Section(section or button, tuple(rows)),), header)
 
 
-def row(row_id: str, title: str, description: str | None = None) -> dict:
-    r = {"id": row_id, "title": title}
-    if description:
-        r["description"] = description
-    return r
+def row(row_id: str, title: str, description: str | None = None) -> Row:
+    return Row(row_id, title, description)
 
 
 def page_of(items: list, page: int, size: int = 10) -> tuple[list, int, int]:

@@ -18,6 +18,8 @@ from bot.commerce import cart as carts
 from bot.commerce import customers, order_view
 from bot.staff import handoffs
 from bot.whatsapp import outbox
+from bot.conversation import states
+from bot.conversation.messages import Message, Template
 from bot.conversation.turn import text
 from bot.db import transaction
 from bot.models import utcnow as now
@@ -104,7 +106,7 @@ def _locked(s: Session, customer_id: int):
     customer = s.get(Customer, customer_id)
     if customer is None:
         return None, None, None
-    conversation = customers.lock_conversation(s, customer, "new")
+    conversation = customers.lock_conversation(s, customer, states.StateName.NEW)
     return customer, conversation, handoffs.open_handoff_of(s, customer.id, lock=True)
 
 
@@ -118,7 +120,8 @@ def _member(s: Session, staff_id) -> StaffMember | None:
 def _give_to(s: Session, customer: Customer, conversation, handoff: Handoff | None, member: StaffMember) -> Handoff:
     """`member` has the chat now: a staff handoff opens if the bot had it, else the open one is reassigned."""
     if handoff is None:
-        handoff, _ = handoffs.start(s, _content(), customer, conversation, HandoffReason.STAFF, now(), staff=member)
+        states.hand_over(conversation)
+        handoff, _ = handoffs.start(s, _content(), customer, HandoffReason.STAFF, now(), staff=member)
     else:
         handoffs.assign(handoff, member, now())
     return handoff
@@ -142,10 +145,11 @@ def take_over(customer_id: int):
 @bp.post("/chats/<id:customer_id>/handback")
 def hand_back(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        _customer, _conversation, handoff = _locked(s, customer_id)
+        _customer, conversation, handoff = _locked(s, customer_id)
         if handoff is None:
             flash("This chat is already with the bot.")
             return _back(customer_id)
+        states.give_back(conversation)
         handoffs.finish(s, _content(), handoff, "handed_back", now(), staff=s.get(StaffMember, g.staff.id))
     current_app.extensions["shopbot.wakeup"].set()
     flash("Handed back to the bot. The customer was told they can type *person* to reach you again.")
@@ -175,12 +179,12 @@ def _refuse(customer_id: int, message: str, draft: str):
         return render_template("staff/chat.html", draft=draft, refusal=message, **_context(s, customer)), 409
 
 
-def _staff_send(s: Session, customer: Customer, conversation, handoff: Handoff | None, spec: dict):
+def _staff_send(s: Session, customer: Customer, conversation, handoff: Handoff | None, message: Message):
     """Queue a staff message; the chat is theirs from now on (the bot stays quiet)."""
     t, me = now(), s.get(StaffMember, g.staff.id)
     if handoff is None or handoff.assigned_to is None:
         handoff = _give_to(s, customer, conversation, handoff, me)
-    for row in outbox.enqueue(s, customer, [spec], t, cause=f"staff:{me.email}"):
+    for row in outbox.enqueue(s, customer, [message], t, cause=f"staff:{me.email}"):
         row.staff_id = me.id  # a long reply may be split in parts: each is theirs
     handoffs.staff_replied(_content(), handoff, me, t)
 
@@ -248,9 +252,8 @@ def send_template(customer_id: int):
         other = _someone_else(s, handoff)
         if not other:
             who = {"customer": {"name": customer.name or ""}, "staff": {"name": g.staff.name, "email": g.staff.email}}
-            params = [p.render(shop=content.shop, **who).strip() for p in chosen.params]
-            _staff_send(s, customer, conversation, handoff,
-                        {"type": "template", "name": chosen.name, "language": chosen.language, "params": params})
+            params = tuple(p.render(shop=content.shop, **who).strip() for p in chosen.params)
+            _staff_send(s, customer, conversation, handoff, Template(chosen.name, chosen.language, params))
     if other:
         return _refuse(customer_id, f"{other} has this chat, so the template was not sent. Take over first.", "")
     current_app.extensions["shopbot.wakeup"].set()

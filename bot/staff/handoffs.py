@@ -7,7 +7,9 @@ the chat waits in the staff inbox. It closes when staff hand it back, when
 the customer types "menu" (if the owner allows it), or when nobody on the
 team replied within `return_to_bot_after_minutes` of opening hours.
 Domain functions: they change rows and return the customer's messages;
-the caller's transaction commits them.
+the caller's transaction commits them. They never set the conversation's
+state: the engine does on a customer's message, and staff or the clock go
+through `bot.conversation.states` (`hand_over`, `give_back`).
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from sqlalchemy.orm import Session
 from bot.commerce import customers
 from bot.whatsapp import outbox
 from bot.content.shop import Content
-from bot.conversation.engine import HANDOFF, MENU
+from bot.conversation import states
+from bot.conversation.messages import Text
 from bot.conversation.turn import buttons, text
 from bot.models import Conversation, Customer, Handoff, HandoffReason, StaffMember
 from bot.commerce.notifications import window_open
@@ -64,7 +67,7 @@ def opens_text(content: Content, lang: str, now: datetime) -> str:
     return content.render("opens_on", lang, day=day, time=time)
 
 
-def expectation(content: Content, customer: Customer, now: datetime) -> dict:
+def expectation(content: Content, customer: Customer, now: datetime) -> Text:
     """What happens next: a reply in about X minutes, or when the shop opens."""
     lang = _lang(content, customer)
     who = {"name": customer.name}
@@ -81,16 +84,16 @@ def _return_at(content: Content, since: datetime) -> datetime | None:
     return content.hours.add_open_time(since, content.handoff.return_to_bot_after_minutes * 60)
 
 
-def start(session: Session, content: Content, customer: Customer, conversation: Conversation,
+def start(session: Session, content: Content, customer: Customer,
           reason: HandoffReason, now: datetime, detail: str | None = None,
           staff: StaffMember | None = None, link: str | None = None) -> tuple[Handoff, bool]:
     """Open a handoff for `customer` (or return the open one); (handoff, opened now).
 
-    The conversation moves to HANDOFF so the bot stays quiet. A staff member
-    taking over is assigned at once; any other reason waits in the inbox, and
-    the staff phones in `handoff.alert_numbers` get a WhatsApp alert.
+    The caller moves the conversation to HANDOFF so the bot stays quiet (the
+    engine on a customer's message, `states.hand_over` otherwise). A staff
+    member taking over is assigned at once; any other reason waits in the
+    inbox, and the staff phones in `handoff.alert_numbers` get a WhatsApp alert.
     """
-    conversation.state = HANDOFF
     current = open_handoff_of(session, customer.id, lock=True)
     if current is not None:
         if staff is not None and current.assigned_to is None:
@@ -140,19 +143,17 @@ def staff_replied(content: Content, handoff: Handoff, staff: StaffMember, now: d
 
 def finish(session: Session, content: Content, handoff: Handoff, how: str, now: datetime,
            staff: StaffMember | None = None) -> None:
-    """Close the handoff, give the chat back to the bot, and queue the customer's note for `how`.
+    """Close the handoff and queue the customer's note for `how`.
 
     `how` is handed_back (staff) or timed_out (nobody replied): the customer
     is told, inside the 24-hour window and unless they said "stop". For
-    customer (they typed "menu") the menu itself is the answer.
+    customer (they typed "menu") the menu itself is the answer. The caller
+    gives the chat back to the bot (the engine did for "menu";
+    `states.give_back` for staff and the clock).
     """
     handoff.closed_at, handoff.close_reason = now, how
     handoff.closed_by = staff.id if staff else None
     handoff.waiting_since = handoff.return_at = None
-    conversation = session.get(Conversation, handoff.customer_id, with_for_update=True)
-    if conversation is not None and conversation.state == HANDOFF:
-        conversation.state = MENU
-        conversation.data = dict(conversation.data or {}, misses=0)
     customer = session.get(Customer, handoff.customer_id)
     if how == "customer" or not window_open(customer, now) or customer.opted_out_at:
         return
@@ -167,6 +168,9 @@ def sweep(session: Session, content: Content, now: datetime) -> int:
     due = session.scalars(select(Handoff).where(Handoff.closed_at.is_(None), Handoff.return_at <= now)
                           .with_for_update(skip_locked=True)).all()
     for handoff in due:
+        conversation = session.get(Conversation, handoff.customer_id, with_for_update=True)
+        if conversation is not None:
+            states.give_back(conversation)
         finish(session, content, handoff, "timed_out", now)
     if due:
         log.info("%d unanswered chat(s) returned to the bot", len(due))
@@ -179,12 +183,13 @@ def for_order_problem(session: Session, content: Content, customer_id: int | Non
     if customer_id is None:
         return
     customer = session.get(Customer, customer_id)
-    conversation = customers.lock_conversation(session, customer, MENU)
-    handoff, opened = start(session, content, customer, conversation, reason, now, detail=reference)
+    conversation = customers.lock_conversation(session, customer, states.StateName.MENU)
+    states.hand_over(conversation)
+    handoff, opened = start(session, content, customer, reason, now, detail=reference)
     if not opened or not window_open(customer, now):
         return  # staff see it in the inbox; a free-form message would be refused outside the window
     lang = _lang(content, customer)
     key = "handoff_payment_failed" if reason is HandoffReason.PAYMENT_FAILED else "handoff_problem_order"
     intro = content.render(key, lang, reference=reference)
     note = expectation(content, customer, now)
-    outbox.enqueue(session, customer, [text(intro + "\n\n" + note["text"])], now, cause=f"handoff:{handoff.id}")
+    outbox.enqueue(session, customer, [text(intro + "\n\n" + note.text)], now, cause=f"handoff:{handoff.id}")

@@ -20,8 +20,11 @@ from bot.conversation import actions
 from bot.commerce import checkout, customers, inventory, notifications
 from bot.staff import handoffs
 from bot.whatsapp import message_types, outbox
-from bot.conversation import checkout_flow, engine
+from bot.conversation import engine
+from bot.conversation.effects import EFFECTS, Context
 from bot.conversation.events import Event, EventType, State
+from bot.conversation.messages import Message
+from bot.conversation.states import StateName
 from bot.db import insert_ignore, transaction
 from bot.models import EventKind, EventStatus, InboundEvent, utcnow
 from bot.whatsapp.updates import Update
@@ -84,24 +87,30 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
     if parsed.type is not EventType.SILENT:
         customer.last_inbound_at = t
         customer.window_closed_at = None
-    conversation = customers.lock_conversation(session, customer, engine.NEW)
+    conversation = customers.lock_conversation(session, customer, StateName.NEW)
     content = app.extensions["shopbot.content"].current()
-    state, replies = engine.step(content, State(conversation.state, conversation.data), parsed,
-                                 stock=inventory.LiveStock(session))
+    stock = inventory.levels(session) if parsed.type not in (EventType.SILENT, EventType.REACTION) else {}
+    state, replies = engine.step(content, State(conversation.state, conversation.data), parsed, stock=stock)
     conversation.state, conversation.data = state.name, state.data
     customer.language = state.data.get("language") or customer.language
-    messages = []
+    messages: list[Message] = []
     if parsed.type is not EventType.SILENT and notifications.release_held(session, customer, t):
         log.info("[%s] held order updates released", event.external_id)
+    ctx = Context(session, content, customer, conversation, t, parsed, public_url=app.config.get("PUBLIC_URL"))
     for reply in replies:
-        if reply.get("type") == "action":  # what the engine asked the domain to do
-            messages += actions.ACTIONS[reply["action"]](session, content, customer, conversation, reply, t, parsed)
+        if isinstance(reply, EFFECTS):  # what the engine asked the domain to do
+            outcome = actions.perform(ctx, reply)
+            messages += outcome.messages
+            if outcome.state is not None:  # the domain's answer moved the conversation (an order placed...)
+                conversation.state = outcome.state
+            if outcome.data is not None:
+                conversation.data = outcome.data
         else:
             messages.append(reply)
     flag_modified(conversation, "data")
-    if conversation.state == engine.HANDOFF and parsed.type is not EventType.SILENT:
+    if conversation.state == StateName.HANDOFF and parsed.type is not EventType.SILENT:
         handoffs.customer_wrote(session, customer, t)
-    if conversation.state == checkout_flow.CHECKOUT:
+    if conversation.state == StateName.CHECKOUT:
         conversation.remind_at, conversation.expires_at = checkout.checkout_deadlines(content, t)
     else:
         conversation.remind_at = conversation.expires_at = None

@@ -9,12 +9,14 @@ rows we gave up on can be put back by staff (`requeue_dead`).
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
+from bot.conversation.messages import Message, Spec, to_spec
 from bot.whatsapp.message_types import fit
 from bot.models import UNFINISHED, Customer, OutboundMessage, OutboundStatus
 
@@ -30,15 +32,19 @@ def wake_senders(session: Session) -> None:
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
-def enqueue(session: Session, customer: Customer, specs: list[dict], now: datetime,
+def enqueue(session: Session, customer: Customer, messages: Sequence[Message | Spec], now: datetime,
             cause: str | None = None, cause_received_at: datetime | None = None,
             notify: bool = True) -> list[OutboundMessage]:
-    """Queue `specs` for `customer`, fitted to WhatsApp's limits, in order."""
+    """Queue `messages` for `customer`, fitted to WhatsApp's limits, in order.
+
+    This is where typed messages become the JSON specs the outbox stores
+    (`to_spec`); a spec given as a dict is stored as it is.
+    """
     rows = [
         OutboundMessage(customer_id=customer.id, recipient=customer.recipient, body=part,
                         status=OutboundStatus.QUEUED, next_attempt_at=now, created_at=now,
                         cause=cause, cause_received_at=cause_received_at)
-        for spec in specs for part in fit(spec)
+        for message in messages for part in fit(to_spec(message))
     ]
     session.add_all(rows)
     if rows:
