@@ -67,7 +67,8 @@ def stock(app, sku) -> int | None:
         return s.get(StockLevel, sku).on_hand
 
 
-def checkout_to_summary(chat, delivery="Madrid city", payment="Cash on delivery", address="Calle Mayor 1, 28013 Madrid"):
+def checkout_to_summary(chat, delivery="Madrid city", payment="Cash on delivery",
+                        address="Calle Mayor 1, 28013 Madrid"):
     chat.say("hi")
     chat.say("2 candles")
     sent = chat.tap("checkout", "Checkout")
@@ -82,7 +83,8 @@ def checkout_to_summary(chat, delivery="Madrid city", payment="Cash on delivery"
     return chat.tap("checkout:no_note", "No note")
 
 
-@pytest.mark.parametrize("delivery,fee,total", [("Madrid city", "€3.90", "€36.90"), ("Rest of Spain", "€5.90", "€38.90"),
+@pytest.mark.parametrize("delivery,fee,total", [("Madrid city", "€3.90", "€36.90"),
+                                                ("Rest of Spain", "€5.90", "€38.90"),
                                                 ("Pickup at the shop", "free", "€33.00")])
 def test_summary_for_each_delivery_option(app, chat, delivery, fee, total):
     sent = checkout_to_summary(chat, delivery=delivery)
@@ -115,7 +117,8 @@ def test_confirm_for_each_payment_option(app, chat, payment, expect):
     assert expect in placed
     [order] = orders(app)
     assert (order.reference, order.status, order.total, order.shipping_fee) == (reference, "pending", 3690, 390)
-    assert order.payment_method == {"Cash on delivery": "cod", "Bank transfer": "transfer", "Card (secure link)": "online"}[payment]
+    methods = {"Cash on delivery": "cod", "Bank transfer": "transfer", "Card (secure link)": "online"}
+    assert order.payment_method == methods[payment]
     assert stock(app, "HOM-CAN-FIG") == 18  # 20 counted, 2 reserved
     sent = chat.say("cart")
     assert "Your cart is empty" in body_text(sent[-1])
@@ -190,7 +193,8 @@ def test_edit_and_cancel_from_the_summary(app, chat):
 
 
 def test_a_returning_customer_is_offered_their_last_details(app, chat):
-    sent = checkout_to_summary(chat, delivery="Rest of Spain", payment="Bank transfer", address="Rúa Nova 3, 15705 Santiago")
+    sent = checkout_to_summary(chat, delivery="Rest of Spain", payment="Bank transfer",
+                               address="Rúa Nova 3, 15705 Santiago")
     chat.tap(chat.buttons(sent)["Confirm"])
     chat.say("1 tote bag")
     sent = chat.tap("checkout")
@@ -266,7 +270,7 @@ def test_concurrent_purchase_of_the_last_unit_has_exactly_one_winner(app, sender
             buyer.tap("payment:cod")
             summaries.append(buyer.tap("checkout:no_note"))
         raws = []
-        for buyer, sent in zip(buyers, summaries):
+        for buyer, sent in zip(buyers, summaries, strict=True):
             raws.append(p.button_reply(buyer.number, buyer.buttons(sent)["Confirm"], "Confirm"))
         client_post = at_once([lambda raw=raw: post_to_server(raw).status_code for raw in raws])
     finally:
@@ -283,8 +287,8 @@ def _sweep(app, minutes_later: int):
     from datetime import timedelta
 
     from bot.commerce.checkout import sweep_deadlines
-    from bot.whatsapp.inbound import now
     from bot.models import Conversation, Customer
+    from bot.whatsapp.inbound import now
 
     back = timedelta(minutes=minutes_later) - getattr(app, "_minutes_passed", timedelta(0))
     app._minutes_passed = timedelta(minutes=minutes_later)

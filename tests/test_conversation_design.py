@@ -79,7 +79,8 @@ def test_the_engine_reads_no_database_and_no_flask():
         imports = _runtime_imports(path)
         assert not {m for m in imports if m.split(".")[0] == "flask"}, path.name
         if path.name != "actions.py":
-            assert not {m for m in imports if m.split(".")[0] == "sqlalchemy" or m in ("bot.db", "bot.models")}, path.name
+            database = {m for m in imports if m.split(".")[0] == "sqlalchemy" or m in ("bot.db", "bot.models")}
+            assert not database, path.name
 
 
 def test_every_state_has_its_handlers_and_keeps_its_stored_name():
@@ -104,7 +105,8 @@ def test_the_step_takes_stock_levels_as_plain_data(content):
 
 
 def test_the_engine_asks_for_typed_effects(content):
-    after, replies = engine.step(content, State("menu", {"name": "Ana"}), Event(EventType.TEXT, text="talk to a person"))
+    after, replies = engine.step(content, State("menu", {"name": "Ana"}),
+                                 Event(EventType.TEXT, text="talk to a person"))
     assert after.name == StateName.HANDOFF
     assert effects.Handoff("person") in replies and all(not isinstance(r, dict) for r in replies)
 
@@ -117,7 +119,8 @@ SPECS = [
      {"type": "buttons", "text": "Pick", "buttons": [{"id": "a", "title": "A"}], "header": "Top"}),
     (List("Body", "Open", (Section("Open", (Row("r1", "One", "first"), Row("r2", "Two"))),)),
      {"type": "list", "text": "Body", "button": "Open", "sections": [
-         {"title": "Open", "rows": [{"id": "r1", "title": "One", "description": "first"}, {"id": "r2", "title": "Two"}]}]}),
+         {"title": "Open", "rows": [{"id": "r1", "title": "One", "description": "first"},
+                                    {"id": "r2", "title": "Two"}]}]}),
     (Image("Cap", path="images/a.png", buttons=(Button("add:X", "Add"),)),
      {"type": "image", "path": "images/a.png", "caption": "Cap", "buttons": [{"id": "add:X", "title": "Add"}]}),
     (Image("Cap", url="https://cdn.example/a.png"),

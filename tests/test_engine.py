@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.content import load_content
-from bot.conversation.browse import BROWSING, PRODUCT, SEARCHING
 from bot.conversation import engine
+from bot.conversation.browse import BROWSING, PRODUCT, SEARCHING
 from bot.conversation.effects import EFFECTS
 from bot.conversation.engine import MENU, NEW
 from bot.conversation.events import Event, EventType, State
@@ -71,7 +71,8 @@ TABLE = [
     (NEW, text("hi"), MENU, [("list", "Hi Ana 👋 Welcome to *Lumen & Loom*!", MENU_ROWS)]),
     (NEW, text("hi", name=None), MENU, [("list", "Hi there 👋 Welcome to *Lumen & Loom*!", MENU_ROWS)]),
     (NEW, text("Do you sell boots?"), PRODUCT, [("text", "Hi Ana 👋 Welcome to *Lumen & Loom*!", []),
-                                                ("image", "*Leather ankle boots*", ["Choose options", "Back", "View cart"])]),
+                                                ("image", "*Leather ankle boots*",
+                                                 ["Choose options", "Back", "View cart"])]),
     (NEW, text("MENU"), MENU, [("list", MENU_BODY, MENU_ROWS)]),
     (MENU, text("  Menú!! "), MENU, [("list", MENU_BODY, MENU_ROWS)]),
     (MENU, text("مرحبا"), MENU, [("list", "أهلًا Ana 👋 مرحبًا بك في *Lumen & Loom*!", AR_MENU_ROWS)]),
@@ -87,21 +88,27 @@ TABLE = [
     (BROWSING, tap("cat:shirts:1"), BROWSING, [("list", "👔 *Shirts* · 3 products",
                                                 ["Linen shirt", "Oxford shirt", "Flannel check shirt"])]),
     (BROWSING, tap("cat:nope:1"), BROWSING, [("list", "Pick a category 👇", CATEGORIES)]),
-    (BROWSING, tap("product:canvas-tote"), PRODUCT, [("image", "*Canvas tote bag*", ["Add to cart", "View cart", "Back"])]),
+    (BROWSING, tap("product:canvas-tote"), PRODUCT, [("image", "*Canvas tote bag*",
+                                                      ["Add to cart", "View cart", "Back"])]),
     (BROWSING, tap("product:flannel-shirt"), PRODUCT, [("image", "*Flannel check shirt*", ["Back", "View cart"])]),
     (BROWSING, tap("options:organic-tee"), PRODUCT, [("buttons", "Which *size* would you like for Organic cotton tee?",
                                                       ["S", "M", "L"])]),
     (BROWSING, tap("options:canvas-sneakers"), PRODUCT, [("list", "Which *size* would you like for Canvas sneakers?",
                                                           ["40", "41", "42", "43"])]),
     # search
-    (MENU, tap("menu:search"), SEARCHING, [("text", "What are you looking for? Type a product, a colour or a size, like _red tee size M_.", [])]),
+    (MENU, tap("menu:search"), SEARCHING, [("text", "What are you looking for? Type a product, a colour or a size, "
+                                                    "like _red tee size M_.", [])]),
     (SEARCHING, text("tshrt"), SEARCHING, [("list", "Here's what I found for “tshrt”:",
                                             ["Organic cotton tee", "Sunset graphic tee", "Linen shirt", "Oxford shirt",
                                              "Flannel check shirt", "Kids' dino tee"])]),
     (MENU, text("do you have sneakers size 42?"), PRODUCT, [("image", "*Canvas sneakers (42)*",
                                                              ["Add to cart", "Change options", "Back"])]),
-    (MENU, text("do you have a unicorn saddle?"), SEARCHING, [("list", "I couldn't find “do you have a unicorn saddle?” 🤔", CATEGORIES)]),
-    (MENU, text("xqzv plonk"), MENU, [("buttons", "Sorry, I'm not sure I understood 🤔 You can type a product (like _linen shirt_), a question (like _delivery times_), or *menu* to see everything I can do.", ["Menu", "Talk to a person"])]),
+    (MENU, text("do you have a unicorn saddle?"), SEARCHING,
+     [("list", "I couldn't find “do you have a unicorn saddle?” 🤔", CATEGORIES)]),
+    (MENU, text("xqzv plonk"), MENU, [("buttons", "Sorry, I'm not sure I understood 🤔 You can type a product "
+                                                  "(like _linen shirt_), a question (like _delivery times_), "
+                                                  "or *menu* to see everything I can do.",
+                                       ["Menu", "Talk to a person"])]),
     (MENU, text("shrt"), SEARCHING, [("list", "Here's what I found for “shrt”:",
                                       ["Linen shirt", "Oxford shirt", "Flannel check shirt", "Organic cotton tee",
                                        "Sunset graphic tee", "Kids' dino tee"])]),
@@ -232,7 +239,8 @@ def test_native_order_becomes_our_cart_at_our_prices(content):
         {"product_retailer_id": "GHOST-1", "quantity": 1, "item_price": 10, "currency": "EUR"},
     ]}
     state, replies = converse(content, Event(EventType.ORDER, data=order))
-    assert state.data["cart"] == [{"sku": "TEE-WHT-M", "qty": 2, "price": 1990}, {"sku": "HOM-SOAP", "qty": 1, "price": 650}]
+    assert state.data["cart"] == [{"sku": "TEE-WHT-M", "qty": 2, "price": 1990},
+                                  {"sku": "HOM-SOAP", "qty": 1, "price": 650}]
     assert replies[0]["text"] == "🛍️ Got your cart from our WhatsApp catalog!"
     cart = replies[1]["text"]
     assert "*Subtotal: €46.30*" in cart

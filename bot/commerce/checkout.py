@@ -18,18 +18,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.commerce import inventory, order_status, order_view, orders, references
-from bot.whatsapp import outbox
 from bot.commerce.notifications import window_open
+from bot.commerce.payments import payment_link
+from bot.commerce.pricing import Quote, quote
 from bot.content.shop import Content
 from bot.conversation import checkout_flow, effects, states
 from bot.conversation.effects import Context, Outcome, messages_of
 from bot.conversation.events import Event, EventType
+from bot.conversation.messages import Message
 from bot.conversation.shopping import item_name, show
 from bot.conversation.states import StateName
 from bot.conversation.turn import Turn, buttons, cta_url, text
 from bot.models import Conversation, Customer, Order, OrderLine, OrderSource, OrderStatus
-from bot.commerce.payments import payment_link
-from bot.commerce.pricing import Quote, quote
+from bot.whatsapp import outbox
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +106,18 @@ def place_order(ctx: Context, effect: effects.PlaceOrder) -> Outcome:
     variables = checkout_flow.order_variables(turn)
     variables["reference"] = order.reference
     data = turn.data
-    data["last_details"] = {k: details[k] for k in ("name", "delivery", "address", "location", "payment") if k in details}
-    data["placed"] = (data.get("placed", []) + [order.reference])[-20:]
+    kept = ("name", "delivery", "address", "location", "payment")
+    data["last_details"] = {k: details[k] for k in kept if k in details}
+    data["placed"] = [*data.get("placed", []), order.reference][-20:]
     data["cart"] = []
     data.pop("checkout", None)
     instructions, link = payment_instructions(content, order)
     body = turn.text("order_placed", order=variables, payment="" if link else instructions)
-    replies = [buttons(body, [(f"cancel_order:{order.reference}", turn.text("cancel_order_button")),
-                              ("menu", turn.text("back_to_menu"))])]
+    placed: list[Message] = [buttons(body, [(f"cancel_order:{order.reference}", turn.text("cancel_order_button")),
+                                            ("menu", turn.text("back_to_menu"))])]
     if link:  # the payment page opens from a button, last, where the customer looks next
-        replies.append(cta_url(instructions or link, turn.text("pay_button"), link))
-    return Outcome(replies, StateName.MENU, data)
+        placed.append(cta_url(instructions or link, turn.text("pay_button"), link))
+    return Outcome(placed, StateName.MENU, data)
 
 
 def _create_chat_order(session, content, customer, details, figures: Quote, reference, now) -> Order:
@@ -244,23 +246,25 @@ def sweep_deadlines(session: Session, content: Content, now: datetime) -> dict[s
     counts = {"reminded": 0, "expired": 0, "released": 0}
     due = session.scalars(select(Conversation).where(Conversation.remind_at <= now).with_for_update(skip_locked=True))
     for conversation in due:
-        customer = session.get(Customer, conversation.customer_id)
+        customer = session.get_one(Customer, conversation.customer_id)
         conversation.remind_at = None
         if conversation.state == checkout_flow.CHECKOUT and window_open(customer, now) and not customer.opted_out_at:
             turn = _turn(content, conversation, customer)
             outbox.enqueue(session, customer, [buttons(turn.text("checkout_reminder"),
                                                        [("checkout", turn.text("checkout_button"))])], now)
             counts["reminded"] += 1
-    expired = session.scalars(select(Conversation).where(Conversation.expires_at <= now).with_for_update(skip_locked=True))
+    expired = session.scalars(select(Conversation).where(Conversation.expires_at <= now)
+                              .with_for_update(skip_locked=True))
     for conversation in expired:
-        customer = session.get(Customer, conversation.customer_id)
+        customer = session.get_one(Customer, conversation.customer_id)
         conversation.remind_at = conversation.expires_at = None
         if conversation.state != checkout_flow.CHECKOUT:
             continue
         states.expire_checkout(conversation)
         counts["expired"] += 1
         if window_open(customer, now):
-            outbox.enqueue(session, customer, [text(_turn(content, conversation, customer).text("checkout_expired"))], now)
+            note = text(_turn(content, conversation, customer).text("checkout_expired"))
+            outbox.enqueue(session, customer, [note], now)
     stale = session.scalars(select(Order).where(
         Order.expires_at <= now, Order.status == OrderStatus.PENDING, Order.customer_confirmed_at.is_(None),
     ).with_for_update(skip_locked=True))

@@ -7,8 +7,9 @@ last one, on any number of workers.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from bot.commerce.catalog import Catalog
@@ -43,7 +44,7 @@ def sync(session: Session, catalog: Catalog, now: datetime) -> int:
 
 def reserve(session: Session, sku: str, quantity: int, now: datetime) -> None:
     """Take `quantity` units of `sku`, or raise OutOfStock. Atomic across processes."""
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE gives a CursorResult
         update(StockLevel)
         .where(StockLevel.sku == sku, (StockLevel.on_hand.is_(None)) | (StockLevel.on_hand >= quantity))
         .values(on_hand=StockLevel.on_hand - quantity, updated_at=now)

@@ -14,10 +14,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.commerce import order_view
-from bot.whatsapp import outbox
 from bot.content.shop import Content
 from bot.conversation.messages import Button, Buttons, Template
 from bot.models import Customer, Order, OutboundMessage, OutboundStatus
+from bot.whatsapp import outbox
 
 WINDOW = outbox.WINDOW
 
@@ -48,7 +48,7 @@ def notify(session: Session, content: Content, order: Order, now: datetime) -> O
     """Queue the customer's update for the order's new status (if the owner wants one sent)."""
     if order.status not in content.notifications.notify or order.customer_id is None:
         return None
-    customer = session.get(Customer, order.customer_id)
+    customer = session.get_one(Customer, order.customer_id)
     if customer.opted_out_at is not None:
         return None  # the customer said "stop"
     if window_open(customer, now):

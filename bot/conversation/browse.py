@@ -1,10 +1,14 @@
 """Browsing the catalog: categories, products, product cards, options and search results."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from rapidfuzz import fuzz, process
 
 from bot.commerce.catalog import Product, Variant
-from bot.conversation.messages import Button, Image, ProductSection, Products
+from bot.commerce.search import Hit
+from bot.conversation.messages import Button, Image, Products, ProductSection
 from bot.conversation.messages import Product as CatalogItem
 from bot.conversation.states import StateName
 from bot.conversation.turn import Result, Turn, buttons, listing, page_of, row, text
@@ -67,7 +71,7 @@ def category(turn: Turn, category_id: str, page: str = "1") -> Result:
     return BROWSING, [listing(body, turn.text("category_button"), rows, section=cat.title)]
 
 
-def stock_line(turn: Turn, variants) -> str:
+def stock_line(turn: Turn, variants: Iterable[Variant]) -> str:
     variants = [v for v in variants if v.active]
     if not any(turn.in_stock(v) for v in variants):
         return turn.text("stock_out")
@@ -109,13 +113,15 @@ def card(turn: Turn, product_id: str, variant: Variant | None = None) -> Result:
                        else ("cart", turn.text("view_cart_button")))
         options.append(back)
     elif product.option_names and turn.product_in_stock(product):
-        options = [(f"options:{product.id}", turn.text("options_button")), back, ("cart", turn.text("view_cart_button"))]
+        options = [(f"options:{product.id}", turn.text("options_button")), back,
+                   ("cart", turn.text("view_cart_button"))]
     else:
         options = [back, ("cart", turn.text("view_cart_button"))]
     catalog_id = turn.content.settings.get("whatsapp_catalog_id")
     if catalog_id:
         return PRODUCT, [CatalogItem(str(catalog_id), (variant or product.active_variants[0]).sku, caption),
-                         buttons(turn.text("choose_option", option="/".join(product.option_names), product={"name": product.name})
+                         buttons(turn.text("choose_option", option="/".join(product.option_names),
+                                           product={"name": product.name})
                                  if product.option_names and not variant else turn.text("add_button") + "?", options)]
     image = (variant.image if variant else None) or product.image
     if image:
@@ -124,7 +130,7 @@ def card(turn: Turn, product_id: str, variant: Variant | None = None) -> Result:
     return PRODUCT, [buttons(caption, options)]
 
 
-def _option_state(turn: Turn, product: Product) -> dict:
+def _option_state(turn: Turn, product: Product) -> dict[str, Any]:
     """The options chosen so far for `product` (and a quantity typed before them)."""
     state = turn.data.get("product") or {}
     return state if state.get("id") == product.id else {"id": product.id, "chosen": {}, "qty": None}
@@ -177,7 +183,7 @@ def suggestions(turn: Turn, query: str) -> str:
     return " or ".join(f"*{name}*" for name, _score, _ in found)
 
 
-def search_results(turn: Turn, query: str, hits) -> Result:
+def search_results(turn: Turn, query: str, hits: Sequence[Hit]) -> Result:
     """Several matches: a short list; each row adds at once when its variant is known."""
     rows = []
     for hit in hits[:10]:

@@ -9,6 +9,7 @@ inbound hands it to `bot.commerce.checkout.place_order` in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bot.commerce import references
 from bot.commerce.pricing import quote
@@ -23,8 +24,9 @@ MIN_ADDRESS = 8
 FIELDS = ("name", "delivery", "address", "payment", "note")
 
 
-def _details(turn: Turn) -> dict:
-    return turn.data.setdefault("checkout", {})
+def _details(turn: Turn) -> dict[str, Any]:
+    details: dict[str, Any] = turn.data.setdefault("checkout", {})
+    return details
 
 
 def start(turn: Turn) -> Result:
@@ -46,12 +48,12 @@ def start(turn: Turn) -> Result:
     return next_step(turn)
 
 
-def _valid_last(turn: Turn, last: dict) -> bool:
+def _valid_last(turn: Turn, last: dict[str, Any]) -> bool:
     options = turn.content.checkout
     return bool(options.delivery_option(last.get("delivery")) and options.payment_option(last.get("payment")))
 
 
-def _describe(turn: Turn, details: dict) -> dict:
+def _describe(turn: Turn, details: dict[str, Any]) -> dict[str, Any]:
     options = turn.content.checkout
     delivery = options.delivery_option(details.get("delivery"))
     payment = options.payment_option(details.get("payment"))
@@ -86,7 +88,8 @@ def next_step(turn: Turn) -> Result:
     delivery = options.delivery_option(details.get("delivery"))
     if delivery is None:
         details["step"] = "delivery"
-        choices = [(f"delivery:{d.id}", d.title, turn.text("delivery_row", fee=turn.money(d.fee) if d.fee else turn.text("free"), eta=d.eta))
+        choices = [(f"delivery:{d.id}", d.title,
+                    turn.text("delivery_row", fee=turn.money(d.fee) if d.fee else turn.text("free"), eta=d.eta))
                    for d in options.delivery]
         return CHECKOUT, [_choose(turn, "delivery_prompt", "delivery_list", choices)]
     if not delivery.pickup and not details.get("address"):
@@ -107,12 +110,13 @@ def _choose(turn: Turn, prompt: str, list_title: str,
             choices: Sequence[tuple[str, str, str | None]]) -> Buttons | List:
     """Buttons for up to three choices (when their titles fit), a list otherwise."""
     if len(choices) <= 3 and all(len(title) <= 20 for _i, title, _d in choices):
-        body = turn.text(prompt) + "\n" + "\n".join(f"• *{title}*" + (f": {d}" if d else "") for _i, title, d in choices)
+        body = turn.text(prompt) + "\n" + "\n".join(f"• *{title}*" + (f": {d}" if d else "")
+                                                       for _i, title, d in choices)
         return buttons(body, [(i, title) for i, title, _d in choices])
     return listing(turn.text(prompt), turn.text(list_title), [row(i, title, d) for i, title, d in choices])
 
 
-def order_variables(turn: Turn) -> dict:
+def order_variables(turn: Turn) -> dict[str, Any]:
     """What the summary template shows, from the cart and the answers so far."""
     details, options = _details(turn), turn.content.checkout
     figures = quote(turn.catalog, options, turn.cart, details.get("delivery"))

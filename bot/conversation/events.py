@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class EventType(StrEnum):
@@ -23,7 +24,7 @@ class Event:
     text: str = ""
     choice: str | None = None  # id of the tapped button or row
     profile_name: str | None = None
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     phone: str | None = None  # the customer's number, when Meta shares it
     event_id: str | None = None  # the WhatsApp message id
 
@@ -31,4 +32,4 @@ class Event:
 @dataclass(frozen=True)
 class State:
     name: str
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)

@@ -12,13 +12,13 @@ Every miss is recorded (already redacted) for the owner's report.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.commerce.opening_hours import DAY_KEYS
-from bot.locales.text import normalise
 from bot.conversation.effects import Handoff, Record
 from bot.conversation.states import StateName
 from bot.conversation.turn import Result, Turn, buttons, text
+from bot.locales.text import normalise
 
 if TYPE_CHECKING:
     from bot.content.language_packs import LanguagePack
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 DEFAULTS = {"faq_confident": 66, "faq_minimum": 56, "close_call": 5, "misses_before_person": 2}
 
 
-def settings(turn: Turn) -> dict:
+def settings(turn: Turn) -> dict[str, Any]:
     return DEFAULTS | dict(turn.content.settings.get("matching") or {})
 
 
@@ -35,10 +35,10 @@ def record(kind: str, detail: str | None = None, body: str | None = None) -> Rec
     return Record(kind, detail, body)
 
 
-def faq_variables(turn: Turn) -> dict:
+def faq_variables(turn: Turn) -> dict[str, Any]:
     hours = turn.content.settings.get("opening_hours") or {}
     days = turn.content.pack(turn.lang).short_days  # "Mon", "lun": the customer's language pack
-    lines = [f"{label} {hours[key]}" for key, label in zip(DAY_KEYS, days) if key in hours]
+    lines = [f"{label} {hours[key]}" for key, label in zip(DAY_KEYS, days, strict=True) if key in hours]
     options = turn.content.checkout
     delivery = [{"title": d.title, "fee": turn.money(d.fee) if d.fee else turn.text("free"), "eta": d.eta}
                 for d in options.delivery]
@@ -68,7 +68,8 @@ def answer(turn: Turn, entry_id: str) -> Result:
 
 def did_you_mean(turn: Turn, matches: list[tuple[str, float]]) -> Result:
     lang, default = turn.lang, turn.content.default_language
-    options = [(f"faq:{entry_id}", turn.content.faq.by_id[entry_id].question(lang, default)) for entry_id, _ in matches[:3]]
+    options = [(f"faq:{entry_id}", turn.content.faq.by_id[entry_id].question(lang, default))
+               for entry_id, _ in matches[:3]]
     return StateName.MENU, [buttons(turn.text("did_you_mean"), options)]
 
 

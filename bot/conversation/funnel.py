@@ -7,15 +7,17 @@ step and asks inbound to record what moved forward.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from bot.conversation.effects import Record
 from bot.conversation.free_text import record
 
 
-def _units(data: dict) -> int:
+def _units(data: dict[str, Any]) -> int:
     return sum(int(line.get("qty", 0)) for line in data.get("cart") or [])
 
 
-def events(before: dict, after: dict) -> list[Record]:
+def events(before: dict[str, Any], after: dict[str, Any]) -> list[Record]:
     """Record effects for the funnel steps this step reached: product_view, cart_add, checkout_start."""
     found: list[Record] = []
     product = (after.get("product") or {}).get("id")

@@ -12,7 +12,7 @@ import bisect
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,14 +21,15 @@ from rapidfuzz import fuzz, process
 from bot.locales.text import normalise, singular
 
 if TYPE_CHECKING:
+    from bot.content.faq_file import Entry
     from bot.content.language_packs import LanguagePack
 
 
 class Matcher:
     """Intents and FAQ entries for one loaded shop."""
 
-    def __init__(self, intents: dict[str, dict[str, tuple[str, ...]]], faq_entries, languages: tuple[str, ...],
-                 packs: Mapping[str, LanguagePack]):
+    def __init__(self, intents: dict[str, dict[str, tuple[str, ...]]], faq_entries: Iterable[Entry],
+                 languages: tuple[str, ...], packs: Mapping[str, LanguagePack]) -> None:
         self.languages = languages
         self.fillers = frozenset().union(*(p.fillers for p in packs.values()))
         self.courtesy = frozenset().union(*(p.courtesy for p in packs.values()))
@@ -50,7 +51,7 @@ class Matcher:
         self.faq_entry: list[str] = []
         for entry in faq_entries:
             for lang in set(entry.questions) | set(entry.phrasings):
-                texts = [entry.questions.get(lang, "")] + list(entry.phrasings.get(lang, ()))
+                texts = [entry.questions.get(lang, ""), *entry.phrasings.get(lang, ())]
                 for text in texts:
                     key = self.strip_fillers(text)
                     if key:
@@ -81,10 +82,11 @@ class Matcher:
         self._similar: dict[str, dict[str, float]] = {}
         # words that tell languages apart: in one language's vocabulary only
         counts: dict[str, int] = defaultdict(int)
-        for words in vocab.values():
-            for w in words:
+        for vocab_words in vocab.values():
+            for w in vocab_words:
                 counts[w] += 1
-        self.language_words = {lang: {w for w in words if counts[w] == 1 and len(w) > 2} for lang, words in vocab.items()}
+        self.language_words = {lang: {w for w in lang_words if counts[w] == 1 and len(w) > 2}
+                               for lang, lang_words in vocab.items()}
 
     def strip_fillers(self, text: str) -> str:
         """`text` normalised, without filler words ("the", "por", "هل"); numbers stay."""

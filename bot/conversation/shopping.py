@@ -1,6 +1,8 @@
 """The cart in chat: adding (with quantities), viewing, editing, and WhatsApp's own cart."""
 from __future__ import annotations
 
+from typing import Any
+
 from bot.commerce import cart as carts
 from bot.commerce.money import MoneyError, parse
 from bot.conversation.states import StateName
@@ -28,7 +30,7 @@ def _refusal(turn: Turn, exc: carts.CartError) -> str:
     return turn.text("too_many", limit=carts.MAX_QUANTITY)
 
 
-def cart_summary(turn: Turn) -> dict:
+def cart_summary(turn: Turn) -> dict[str, Any]:
     view = carts.view(turn.cart, turn.catalog)
     return {"count": view.count, "subtotal": turn.money(view.subtotal)}
 
@@ -66,8 +68,9 @@ def show(turn: Turn, notes: list[str] | None = None) -> Result:
               for c in view.price_changes]
     notes += [turn.text("item_gone", name=name) for name in view.gone]
     if not view.lines:
-        body = "\n".join([turn.text("cart_empty")] + notes)
-        return CART, [buttons(body, [("browse", turn.text("browse_button_short")), ("menu", turn.text("back_to_menu"))])]
+        body = "\n".join([turn.text("cart_empty"), *notes])
+        return CART, [buttons(body, [("browse", turn.text("browse_button_short")),
+                                     ("menu", turn.text("back_to_menu"))])]
     lines = [{"qty": x.qty, "name": x.name, "options": x.options, "unit": turn.money(x.unit),
               "total": turn.money(x.total)} for x in view.lines]
     body = turn.text("cart_body", cart={"lines": lines, "count": view.count,
@@ -145,7 +148,7 @@ def native_order(turn: Turn) -> Result:
     differs from the catalog's is noted, and the catalog's price wins.
     """
     order = turn.event.data or {}
-    lines: list[dict] = []
+    lines: list[dict[str, Any]] = []
     notes: list[str] = []
     unknown: list[str] = []
     for entry in order.get("product_items") or []:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
+from bot.commerce import order_view
 from bot.commerce.catalog import Catalog, Product, Variant
 from bot.content.shop import Content
-from bot.commerce import order_view
 from bot.conversation.effects import Effect
 from bot.conversation.events import Event
 from bot.conversation.messages import Button, Buttons, CtaUrl, List, Message, Row, Section, Text
@@ -16,12 +16,13 @@ from bot.conversation.states import StateName
 
 Reply: TypeAlias = Message | Effect  # what a step returns: messages for the customer, effects for the domain
 Result: TypeAlias = tuple[StateName, list[Reply]]  # (next state, replies)
+T = TypeVar("T")
 
 
 @dataclass
 class Turn:
     content: Content
-    data: dict  # this conversation's data; a private copy the handlers may change
+    data: dict[str, Any]  # this conversation's data; a private copy the handlers may change
     event: Event
     stock: Mapping[str, int | None] | None = None  # live units per SKU; the catalog's counts if None
 
@@ -38,7 +39,8 @@ class Turn:
     def product_in_stock(self, product: Product) -> bool:
         return any(self.in_stock(v) for v in product.variants)
 
-    def option_values(self, product: Product, name: str, chosen: dict | None = None) -> list[tuple[str, bool]]:
+    def option_values(self, product: Product, name: str,
+                      chosen: dict[str, str] | None = None) -> list[tuple[str, bool]]:
         """Values of option `name` compatible with `chosen`, each with whether any is in stock now."""
         chosen = chosen or {}
         values: dict[str, bool] = {}
@@ -59,10 +61,10 @@ class Turn:
         return self.content.catalog
 
     @property
-    def customer(self) -> dict:
+    def customer(self) -> dict[str, Any]:
         return {"name": self.data.get("name") or self.event.profile_name, "language": self.data.get("language")}
 
-    def text(self, key: str, **variables) -> str:
+    def text(self, key: str, **variables: Any) -> str:
         """The owner's text `key`, rendered for this customer."""
         return self.content.render(key, self.lang, customer=self.customer, **variables)
 
@@ -70,11 +72,12 @@ class Turn:
         return order_view.money(self.content, minor, self.catalog.currency)
 
     @property
-    def cart(self) -> list[dict]:
-        return self.data.setdefault("cart", [])
+    def cart(self) -> list[dict[str, Any]]:
+        lines: list[dict[str, Any]] = self.data.setdefault("cart", [])
+        return lines
 
     @cart.setter
-    def cart(self, lines: list[dict]) -> None:
+    def cart(self, lines: list[dict[str, Any]]) -> None:
         self.data["cart"] = lines
 
 
@@ -101,7 +104,7 @@ def row(row_id: str, title: str, description: str | None = None) -> Row:
     return Row(row_id, title, description)
 
 
-def page_of(items: list, page: int, size: int = 10) -> tuple[list, int, int]:
+def page_of(items: list[T], page: int, size: int = 10) -> tuple[list[T], int, int]:
     """(items on `page`, page, pages): ten per page, or nine and a "More…" row when longer."""
     if len(items) <= size:
         return items, 1, 1

@@ -16,21 +16,20 @@ from sqlalchemy.orm import Session
 
 from bot.commerce import cart as carts
 from bot.commerce import customers, order_view
-from bot.staff import handoffs
-from bot.whatsapp import outbox
+from bot.commerce.notifications import WINDOW, window_open
 from bot.conversation import states
 from bot.conversation.messages import Message, Template
 from bot.conversation.turn import text
 from bot.db import transaction
-from bot.models import utcnow as now
-from bot.whatsapp.messages import LIMITS
 from bot.models import Conversation, Customer, Handoff, HandoffReason, Order, OutboundMessage, StaffMember
-from bot.commerce.notifications import WINDOW, window_open
-from bot.web_input import as_id
-from bot.staff import bp
+from bot.models import utcnow as now
+from bot.staff import bp, handoffs
 from bot.staff.desk import status_name
 from bot.staff.inbox import reason_label, waited
 from bot.staff.transcript import entries
+from bot.web_input import as_id
+from bot.whatsapp import outbox
+from bot.whatsapp.messages import LIMITS
 
 MAX_REPLY = LIMITS["text"] * 2  # longer replies are split by the outbox; beyond this it is surely a mistake
 
@@ -64,7 +63,7 @@ def _context(s: Session, customer: Customer) -> dict:
         "orders": orders, "when": lambda moment: order_view.when(content, moment),
         "status_label": status_name,
         "window_open": is_open,
-        "window_closes": customer.last_inbound_at + WINDOW if is_open else None,
+        "window_closes": customer.last_inbound_at + WINDOW if is_open and customer.last_inbound_at else None,
         "canned": canned, "templates": templates, "state": conversation.state if conversation else "new",
     }
 
@@ -137,7 +136,7 @@ def take_over(customer_id: int):
         customer, conversation, handoff = _locked(s, customer_id)
         if customer is None:
             return _no_chat()
-        _give_to(s, customer, conversation, handoff, s.get(StaffMember, g.staff.id))
+        _give_to(s, customer, conversation, handoff, s.get_one(StaffMember, g.staff.id))
     flash("You have this chat now; the bot stays quiet until you hand it back.")
     return _back(customer_id)
 
@@ -181,7 +180,7 @@ def _refuse(customer_id: int, message: str, draft: str):
 
 def _staff_send(s: Session, customer: Customer, conversation, handoff: Handoff | None, message: Message):
     """Queue a staff message; the chat is theirs from now on (the bot stays quiet)."""
-    t, me = now(), s.get(StaffMember, g.staff.id)
+    t, me = now(), s.get_one(StaffMember, g.staff.id)
     if handoff is None or handoff.assigned_to is None:
         handoff = _give_to(s, customer, conversation, handoff, me)
     for row in outbox.enqueue(s, customer, [message], t, cause=f"staff:{me.email}"):

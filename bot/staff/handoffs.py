@@ -21,13 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.commerce import customers
-from bot.whatsapp import outbox
+from bot.commerce.notifications import window_open
 from bot.content.shop import Content
 from bot.conversation import states
 from bot.conversation.messages import Text
 from bot.conversation.turn import buttons, text
 from bot.models import Conversation, Customer, Handoff, HandoffReason, StaffMember
-from bot.commerce.notifications import window_open
+from bot.whatsapp import outbox
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,8 @@ def _alert_staff(session: Session, content: Content, customer: Customer, handoff
         if number == customer.wa_id:
             continue
         phone = customers.find_or_create(session, None, number, None, now)
-        body = content.render("staff_alert", content.default_language, name=customer.name or customer.wa_id or "A customer",
+        body = content.render("staff_alert", content.default_language,
+                              name=customer.name or customer.wa_id or "A customer",
                               reason=REASON_LABELS[HandoffReason(handoff.reason)], link=link or "/staff")
         outbox.enqueue(session, phone, [text(body)], now, cause=f"handoff:{handoff.id}")
 
@@ -154,7 +155,7 @@ def finish(session: Session, content: Content, handoff: Handoff, how: str, now: 
     handoff.closed_at, handoff.close_reason = now, how
     handoff.closed_by = staff.id if staff else None
     handoff.waiting_since = handoff.return_at = None
-    customer = session.get(Customer, handoff.customer_id)
+    customer = session.get_one(Customer, handoff.customer_id)
     if how == "customer" or not window_open(customer, now) or customer.opted_out_at:
         return
     lang = _lang(content, customer)
@@ -182,7 +183,7 @@ def for_order_problem(session: Session, content: Content, customer_id: int | Non
     """A payment failed or did not match: a person takes the chat, and the customer hears why."""
     if customer_id is None:
         return
-    customer = session.get(Customer, customer_id)
+    customer = session.get_one(Customer, customer_id)
     conversation = customers.lock_conversation(session, customer, states.StateName.MENU)
     states.hand_over(conversation)
     handoff, opened = start(session, content, customer, reason, now, detail=reference)

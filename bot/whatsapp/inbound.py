@@ -16,17 +16,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from bot.conversation import actions
 from bot.commerce import checkout, customers, inventory, notifications
-from bot.staff import handoffs
-from bot.whatsapp import message_types, outbox
-from bot.conversation import engine
+from bot.conversation import actions, engine
 from bot.conversation.effects import EFFECTS, Context
 from bot.conversation.events import Event, EventType, State
 from bot.conversation.messages import Message
 from bot.conversation.states import StateName
 from bot.db import insert_ignore, transaction
 from bot.models import EventKind, EventStatus, InboundEvent, utcnow
+from bot.staff import handoffs
+from bot.whatsapp import message_types, outbox
 from bot.whatsapp.updates import Update
 
 log = logging.getLogger(__name__)

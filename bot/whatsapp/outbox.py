@@ -12,13 +12,17 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from bot.conversation.messages import Message, Spec, to_spec
-from bot.whatsapp.message_types import fit
 from bot.models import UNFINISHED, Customer, OutboundMessage, OutboundStatus
+from bot.whatsapp.message_types import fit
+
+if TYPE_CHECKING:
+    from bot.content.shop import Content
 
 CHANNEL = "shopbot_outbox"  # PostgreSQL NOTIFY channel that wakes senders
 TRACKER_PREFIX = "outbox:"
@@ -214,7 +218,7 @@ STATUS_MAP = {
 }
 
 
-def apply_status(session: Session, status: dict, now: datetime) -> OutboundMessage | None:
+def apply_status(session: Session, status: dict[str, Any], now: datetime) -> OutboundMessage | None:
     """Move the row a status webhook speaks of forward; None if it is not ours.
 
     Found by wamid, or by our tracker when the send timed out before we
@@ -251,7 +255,7 @@ def apply_status(session: Session, status: dict, now: datetime) -> OutboundMessa
     return row
 
 
-def window_closed(session: Session, row: OutboundMessage, now: datetime, content) -> OutboundMessage | None:
+def window_closed(session: Session, row: OutboundMessage, now: datetime, content: Content) -> OutboundMessage | None:
     """Meta refused `row` because the 24-hour window is closed (131047).
 
     The customer is marked outside the window. If the owner configured a
@@ -261,7 +265,7 @@ def window_closed(session: Session, row: OutboundMessage, now: datetime, content
     the same customer would fail the same way and are dead-lettered with it.
     Returns the template row, if any.
     """
-    customer = session.get(Customer, row.customer_id)
+    customer = session.get_one(Customer, row.customer_id)
     customer.window_closed_at = now
     reason = "the 24-hour window is closed"
     template = content.settings.get("window_fallback_template")
