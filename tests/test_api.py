@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import select
 
+from bot.commerce.payments import signature
 from bot.db import transaction
 from bot.models import Order, OrderHistory, Payment, StockLevel
-from bot.commerce.payments import signature
 
 from .conftest import API_TOKEN, PAYMENT_SECRET
 from .helpers import body_text, count
@@ -84,17 +84,20 @@ def test_a_body_that_is_not_json_gets_400(client):
 
 
 def test_unknown_skus_and_stock_get_422_with_details(app, client):
-    r = create(client, {"items": [{"sku": "NOPE-1"}, {"sku": "TEE-RED-M"}, {"product_id": "organic-tee", "options": {"size": "XXL"}}]})
+    r = create(client, {"items": [{"sku": "NOPE-1"}, {"sku": "TEE-RED-M"},
+                                  {"product_id": "organic-tee", "options": {"size": "XXL"}}]})
     assert r.status_code == 422
     assert [d.get("sku") or d.get("product_id") for d in r.json["details"]] == ["NOPE-1", "organic-tee"]
     r = create(client, {"items": [{"sku": "HOM-THROW", "quantity": 4}]})
-    assert r.status_code == 422 and r.json["details"] == [{"sku": "HOM-THROW", "problem": "not enough stock", "available": 3}]
+    assert r.status_code == 422
+    assert r.json["details"] == [{"sku": "HOM-THROW", "problem": "not enough stock", "available": 3}]
     assert stock(app, "HOM-THROW") == 3
 
 
 def test_a_bad_token_gets_401(client):
     assert create(client, {"items": [{"sku": "TEE-RED-M"}]}, headers={}).status_code == 401
-    assert create(client, {"items": [{"sku": "TEE-RED-M"}]}, headers={"Authorization": "Bearer nope"}).status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert create(client, {"items": [{"sku": "TEE-RED-M"}]}, headers=wrong).status_code == 401
 
 
 def test_the_prefilled_text_sent_back_confirms_the_same_order(app, client, post, sender, fake_graph):
@@ -124,7 +127,8 @@ def test_another_customers_reference_reveals_nothing(app, client, post, sender, 
     owner.say(prefilled(order["whatsapp_url"]))
     stranger = Chat(post, sender, fake_graph, number="34699999999")
     sent = stranger.say(f"status {order['reference']}")
-    assert body_text(sent[-1]) == f"I couldn't find an order with the reference *{order['reference']}*. Please check it, or type *menu*."
+    assert body_text(sent[-1]) == (f"I couldn't find an order with the reference *{order['reference']}*. "
+                                   "Please check it, or type *menu*.")
     assert body_text(stranger.say("status SHP-XXXXX")[-1]).startswith("I couldn't find")  # same answer as unknown
 
 
@@ -160,7 +164,8 @@ def test_a_payment_callback_marks_the_order_paid_once(app, client):
     assert callback(client, body).json == {"result": "already recorded"}  # a replay
     with transaction(app.extensions["shopbot.sessions"]) as s:
         assert len(s.scalars(select(Payment)).all()) == 1
-        history = [(h.from_status, h.to_status, h.actor) for h in s.scalars(select(OrderHistory).order_by(OrderHistory.id))]
+        history = [(h.from_status, h.to_status, h.actor)
+                   for h in s.scalars(select(OrderHistory).order_by(OrderHistory.id))]
     assert history == [(None, "pending", "api:website"), ("pending", "paid", "payment provider")]
 
 
@@ -169,7 +174,8 @@ def test_a_bad_signature_is_refused_and_changes_nothing(app, client):
     body = {"reference": order["reference"], "payment_id": "pi_1", "amount": "6.50", "currency": "EUR"}
     assert callback(client, body, secret="wrong").status_code == 401
     raw = json.dumps(body).encode()
-    assert client.post("/api/payments/callback", data=raw, headers={"Content-Type": "application/json"}).status_code == 401
+    unsigned = client.post("/api/payments/callback", data=raw, headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 401
     assert one_order(app).status == "pending"
 
 
@@ -187,7 +193,8 @@ def test_a_wrong_amount_is_refused_and_changes_nothing(app, client):
 def test_links_and_qr_codes(app, client, post, sender, fake_graph):
     r = client.get("/api/links", query_string={"product": "linen-shirt", "source": "instagram"})
     assert r.status_code == 200
-    assert prefilled(r.json["url"]) == "Hi Lumen & Loom! I'd like to know more about Linen shirt [linen-shirt] [via instagram]"
+    assert prefilled(r.json["url"]) == ("Hi Lumen & Loom! I'd like to know more about "
+                                        "Linen shirt [linen-shirt] [via instagram]")
     with client.get(r.json["qr_png"]) as png:
         assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
     with client.get(r.json["qr_svg"]) as svg:

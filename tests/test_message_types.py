@@ -44,7 +44,8 @@ def test_any_stored_shape_reads_without_raising(kind):
 
 
 def test_a_reply_is_read_as_a_choice_and_shown_as_tapped():
-    message = {"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": "cat:1", "title": "Shirts"}}}
+    message = {"type": "interactive",
+               "interactive": {"type": "list_reply", "list_reply": {"id": "cat:1", "title": "Shirts"}}}
     event = read(message, {"profile": {"name": "Sam"}})
     assert (event.type, event.choice, event.text, event.profile_name) == (EventType.CHOICE, "cat:1", "Shirts", "Sam")
     assert inbound_line(message) == "[tapped] Shirts"

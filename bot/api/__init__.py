@@ -18,7 +18,8 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from bot.errors import InvalidInput, NotFound, Unprocessable
 from bot.web_input import check_fields, parse_json
 
-bp = Blueprint("api", __name__, url_prefix="/api")
+PREFIX = "/api"  # every route of the blueprint, and every path of the OpenAPI document, starts here
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
 
 def error(status: int, message: str, **extra):

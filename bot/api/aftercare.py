@@ -7,8 +7,7 @@ from flask import current_app, jsonify
 
 from bot.api import body_bytes, error
 from bot.api.contract import Reply, operation
-from bot.api.models import (InvoiceIn, InvoiceOut, InvoiceQuery, ShipmentEventIn, ShipmentEventOut, StatusIn,
-                            StatusOut)
+from bot.api.models import InvoiceIn, InvoiceOut, InvoiceQuery, ShipmentEventIn, ShipmentEventOut, StatusIn, StatusOut
 from bot.commerce import invoices, orders, tracking
 from bot.db import transaction
 from bot.errors import NotFound

@@ -14,12 +14,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from typing import Any, Literal
 
 from flask import request
 from pydantic import BaseModel
 
-from bot.api import bp, json_body, token_required
+from bot.api import PREFIX, bp, json_body, token_required
 from bot.api.models import Error
 from bot.errors import InvalidInput, NotFound
 from bot.web_input import validate
@@ -61,7 +61,7 @@ class Operation:
     @property
     def path_template(self) -> str:
         """The Flask rule as an OpenAPI path: /orders/<reference> -> /api/orders/{reference}."""
-        return bp.url_prefix + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
+        return PREFIX + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
 
     def body_model(self) -> Model | None:
         return self.body() if callable(self.body) and not isinstance(self.body, type) else self.body
@@ -114,7 +114,7 @@ def document(payment_scheme: dict | None = None) -> dict[str, Any]:
     """
     schemas: dict[str, Any] = {}
 
-    def ref(model: Model, mode: str) -> dict:
+    def ref(model: Model, mode: Literal["validation", "serialization"]) -> dict:
         schema = model.model_json_schema(ref_template=REF, mode=mode)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -167,7 +167,10 @@ def document(payment_scheme: dict | None = None) -> dict[str, Any]:
 
 
 def _plain(schema: dict) -> dict:
-    """A parameter's schema without pydantic's `title`, and `X | None` as plain X (a parameter is left out, not null)."""
+    """A parameter's schema without pydantic's `title`, and `X | None` as plain X.
+
+    A parameter that has no value is left out of the query, never sent as null.
+    """
     schema = {k: v for k, v in schema.items() if k not in ("title", "default")}
     options = [s for s in schema.pop("anyOf", []) if s.get("type") != "null"]
     return (options[0] | schema) if options else schema

@@ -7,7 +7,7 @@ database columns that store the values. Extra properties in a body are ignored.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, model_validator
@@ -181,7 +181,7 @@ class ShipmentEventIn(Body):
     @property
     def when(self) -> datetime:
         """`time` as an aware UTC datetime."""
-        return datetime.fromisoformat(self.time.replace("Z", "+00:00")).astimezone(timezone.utc)
+        return datetime.fromisoformat(self.time.replace("Z", "+00:00")).astimezone(UTC)
 
 
 class ShipmentEventOut(Reply):

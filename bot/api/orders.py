@@ -25,8 +25,8 @@ def create_order(body: OrderIn):
         customer = body.customer
         order, link = website_orders.create(
             session, content, body.items, now(), current_app.config["WHATSAPP_DISPLAY_NUMBER"],
-            name=customer and customer.name, phone=customer and customer.phone, delivery=body.delivery,
-            payment=body.payment, address=body.address, note=body.note, source=body.source)
+            name=customer.name if customer else None, phone=customer.phone if customer else None,
+            delivery=body.delivery, payment=body.payment, address=body.address, note=body.note, source=body.source)
         lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
         result = CreatedOrderOut(**website_orders.as_json(order, lines, content), whatsapp_url=link)
     return jsonify(result.model_dump(mode="json")), 201

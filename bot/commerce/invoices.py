@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from pathlib import Path
 
 from fpdf import FPDF
@@ -81,7 +81,8 @@ def render_pdf(content: Content, order: Order, lines: list[OrderLine], number: s
             name = line.name + (f" ({line.options})" if line.options else "")
             table.row([name, str(line.quantity), money(line.unit_price), money(line.total)])
         if order.shipping_fee:
-            table.row([f"Delivery: {order.delivery_title or ''}", "1", money(order.shipping_fee), money(order.shipping_fee)])
+            fee = money(order.shipping_fee)
+            table.row([f"Delivery: {order.delivery_title or ''}", "1", fee, fee])
     pdf.ln(4)
     tax = tax_included(order.total, settings.tax_rate)
     rate = f"{settings.tax_rate.normalize():f}"

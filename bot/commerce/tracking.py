@@ -17,13 +17,13 @@ from enum import StrEnum
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from bot.staff import handoffs
 from bot.commerce import orders
 from bot.content.aftercare_files import PROBLEM
 from bot.content.shop import Content
 from bot.db import insert_ignore
 from bot.models import CarrierEvent, HandoffReason, Order
 from bot.models import OrderStatus as S
+from bot.staff import handoffs
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ def apply(session: Session, content: Content, event: dict, now: datetime) -> Out
         record.outcome = Result.UNKNOWN_CARRIER
         return Outcome(Result.UNKNOWN_CARRIER, record.event_id, known=tuple(sorted(content.carriers)))
     if carrier.codes.get(event["code"].upper()) is None:
-        log.warning("carrier %s event code %r is not in flows/carriers.yaml; kept, not applied", carrier.id, event["code"])
+        log.warning("carrier %s event code %r is not in flows/carriers.yaml; kept, not applied",
+                    carrier.id, event["code"])
         record.outcome = Result.UNKNOWN_CODE
         return Outcome(Result.UNKNOWN_CODE, record.event_id, known=tuple(sorted(carrier.codes)))
     _serialise(session, carrier.id, record.tracking_number)
@@ -93,7 +94,7 @@ def apply(session: Session, content: Content, event: dict, now: datetime) -> Out
 
 def apply_held(session: Session, content: Content, order: Order, now: datetime) -> list[Outcome]:
     """Apply the events held for `order`'s carrier and tracking number, in the order they happened."""
-    if order.carrier not in content.carriers or not order.tracking_number:
+    if order.carrier is None or order.carrier not in content.carriers or not order.tracking_number:
         return []  # (a carrier taken out of flows/carriers.yaml has no codes to apply)
     _serialise(session, order.carrier, order.tracking_number)
     held = session.scalars(select(CarrierEvent).where(
@@ -139,7 +140,8 @@ def _apply_to(session: Session, content: Content, record: CarrierEvent, order: O
         record.outcome = Result.UNKNOWN_CODE
         return Outcome(Result.UNKNOWN_CODE, record.event_id, known=tuple(sorted(carrier.codes)))
     if target == PROBLEM:  # an incident: the order stays where it is and a person takes the chat
-        handoffs.for_order_problem(session, content, order.customer_id, HandoffReason.PROBLEM_ORDER, order.reference, now)
+        handoffs.for_order_problem(session, content, order.customer_id, HandoffReason.PROBLEM_ORDER,
+                                   order.reference, now)
         log.warning("carrier %s reports %s for %s; handed to staff", carrier.id, record.code, order.reference)
         return done(Result.HANDED_TO_STAFF)
     current, wanted = S(order.status), S(target)

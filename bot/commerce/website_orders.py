@@ -15,22 +15,27 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from bot.commerce import inventory, order_view, orders, references
+from bot.commerce.cart import MAX_QUANTITY
 from bot.commerce.checkout import _insert_order, _write_lines, reserve_lines
+from bot.commerce.links import wa_me
+from bot.commerce.pricing import quote
 from bot.content.shop import Content
 from bot.errors import InvalidInput, Unprocessable
-from bot.commerce.links import wa_me
 from bot.models import Order, OrderSource, OrderStatus
-from bot.commerce.pricing import quote
-from bot.commerce.cart import MAX_QUANTITY
 
 
 class CartItem(Protocol):
     """A line of the website's cart, checked for shape by the API (bot/api/models.CartItem)."""
 
-    sku: str | None
-    product_id: str | None
-    options: dict[str, str]
-    quantity: int
+    # read-only: the API's model declares `sku: str` (not nullable in the document) yet holds None
+    @property
+    def sku(self) -> str | None: ...
+    @property
+    def product_id(self) -> str | None: ...
+    @property
+    def options(self) -> dict[str, str]: ...
+    @property
+    def quantity(self) -> int: ...
 
 
 def _cart(content: Content, items: Sequence[CartItem]) -> list[dict]:

@@ -12,8 +12,8 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from flask import Blueprint, Flask, jsonify, request
 from werkzeug.serving import make_server
@@ -36,7 +36,7 @@ class FakeGraph:
     accepted: list[dict] = field(default_factory=list)  # messages Meta would deliver
     attempts: int = 0  # every POST to /messages, including refused ones
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._script: deque[Scripted] = deque()
         self._outage: tuple[Scripted, float | None] | None = None  # (answer, time.monotonic() end)

@@ -19,7 +19,8 @@ from bot.whatsapp.webhook_body import as_object
 #: How each outbound status is shown: a tick mark and a word for screen readers and tooltips.
 TICKS = {
     OutboundStatus.QUEUED: ("🕓", "queued"), OutboundStatus.SENDING: ("🕓", "sending"),
-    OutboundStatus.UNCONFIRMED: ("🕓", "waiting for WhatsApp"), OutboundStatus.HELD: ("⏸", "held until the customer writes"),
+    OutboundStatus.UNCONFIRMED: ("🕓", "waiting for WhatsApp"),
+    OutboundStatus.HELD: ("⏸", "held until the customer writes"),
     OutboundStatus.SENT: ("✓", "sent"), OutboundStatus.DELIVERED: ("✓✓", "delivered"),
     OutboundStatus.READ: ("✓✓", "read"), OutboundStatus.FAILED: ("⚠", "failed"), OutboundStatus.DEAD: ("⚠", "not sent"),
 }

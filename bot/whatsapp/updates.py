@@ -15,8 +15,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from bot.whatsapp.redaction import redact_cards, redact_json
 from bot.models import EventKind
+from bot.whatsapp.redaction import redact_cards, redact_json
 from bot.whatsapp.webhook_body import clean, storable_id, storable_text
 
 LABEL_LENGTH = 64  # inbound_event.field and .subtype

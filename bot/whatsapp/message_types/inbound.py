@@ -54,7 +54,8 @@ def _media(kind: str) -> Inbound:
 
 def _location_line(message: dict, body: dict) -> str:
     place = ", ".join(str(body[k]) for k in ("name", "address") if body.get(k))
-    return f"[location] {place} ({body.get('latitude')}, {body.get('longitude')})".replace("[location]  ", "[location] ")
+    shown = f"[location] {place} ({body.get('latitude')}, {body.get('longitude')})"
+    return shown.replace("[location]  ", "[location] ")
 
 
 def _order_line(message: dict, body: dict) -> str:
@@ -87,7 +88,8 @@ INBOUND: dict[str, Inbound] = {
     "interactive.button_reply": Inbound(_choice("title", "id"), _tapped("title")),
     "interactive.list_reply": Inbound(_choice("title", "id"), _tapped("title")),
     "interactive.nfm_reply": Inbound(  # a WhatsApp Flow's answer: kept, not answered
-        lambda message, body: Event(EventType.SILENT, data={"flow": as_object(message.get("interactive")).get("nfm_reply")}),
+        lambda message, body: Event(EventType.SILENT,
+                                    data={"flow": as_object(message.get("interactive")).get("nfm_reply")}),
         lambda message, body: "[form sent]"),
     "button": Inbound(_choice("text", "payload"), _tapped("text")),  # a template's quick reply
     **{kind: _media(kind) for kind in ("image", "video", "audio", "voice", "document", "sticker")},

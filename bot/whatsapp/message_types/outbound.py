@@ -58,7 +58,7 @@ def _fit_buttons(spec: dict) -> list[dict]:
     head, spec = _fit_interactive(spec)
     spec["buttons"] = [{"id": b["id"][: LIMITS["button_id"]], "title": shorten(b["title"], LIMITS["button_title"])}
                        for b in spec.get("buttons", [])[: LIMITS["buttons"]]]
-    return head + [spec]
+    return [*head, spec]
 
 
 def _fit_list(spec: dict) -> list[dict]:
@@ -76,13 +76,13 @@ def _fit_list(spec: dict) -> list[dict]:
         if rows:
             sections.append({"title": shorten(section.get("title") or "", LIMITS["section_title"]), "rows": rows})
     spec["sections"] = sections
-    return head + [spec]
+    return [*head, spec]
 
 
 def _fit_cta_url(spec: dict) -> list[dict]:
     head, spec = _fit_interactive(spec)
     spec["button"] = shorten(spec.get("button") or "Open", LIMITS["button_title"])  # WhatsApp's display_text
-    return head + [spec]
+    return [*head, spec]
 
 
 def _fit_caption(spec: dict) -> list[dict]:
