@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import re
 
+from bot.whatsapp.json_walk import containers
+
 #: Between two groups of one card number: up to three spaces (any kind, newlines
 #: included), dots, dashes, slashes, underscores or invisible joiners.
 _SEPARATOR = r"[\s./\\_\-\u200b\u2060\ufeff]{1,3}"
@@ -124,18 +126,13 @@ def redact_json(node) -> int:
     make it fail. Returns how many card numbers were removed.
     """
     found = 0
-    stack = [node]
-    while stack:
-        current = stack.pop()
+    for current in containers(node, skip=_kept):
         if isinstance(current, dict):
             items = [(k, v) for k, v in current.items() if not (isinstance(k, str) and _kept(k))]
-        elif isinstance(current, list):
-            items = list(enumerate(current))
         else:
-            continue
+            items = list(enumerate(current))
         for key, value in items:
             if isinstance(value, (dict, list)):
-                stack.append(value)
                 continue
             new, n = _redact_value(value)
             if n:

@@ -17,6 +17,8 @@ import json
 import math
 import re
 
+from bot.whatsapp.json_walk import containers
+
 #: Meta's payloads nest about ten levels; anything deeper than this is cut before parsing.
 MAX_DEPTH = 64
 ID_LENGTH = 255  # inbound_event.external_id
@@ -106,22 +108,16 @@ def clean(node) -> list[str]:
     without recursion.
     """
     problems: dict[str, None] = {}
-    stack = [node]
-    while stack:
-        current = stack.pop()
+    for current in containers(node):
         if isinstance(current, dict):
             for key in [k for k in current if isinstance(k, str) and _UNSTORABLE.search(k)]:
                 current[storable_text(key)] = current.pop(key)
                 problems["a NUL character or lone surrogate (replaced)"] = None
             items = list(current.items())
-        elif isinstance(current, list):
-            items = list(enumerate(current))
         else:
-            continue
+            items = list(enumerate(current))
         for key, value in items:
-            if isinstance(value, (dict, list)):
-                stack.append(value)
-            elif isinstance(value, str):
+            if isinstance(value, str):
                 if value in _SENTINELS:
                     problems[_SENTINELS[value]] = None
                 elif _UNSTORABLE.search(value):
