@@ -350,7 +350,8 @@ def line(label: str, value_ms: float, target_ms: float | None = None, width: int
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _proc_stats():
+def proc_stat_fields():
+    """(pid, command name, the fields of /proc/PID/stat after the name) for every live process."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -359,12 +360,15 @@ def _proc_stats():
                 raw = f.read()
         except OSError:
             continue
-        comm = raw[raw.index("(") + 1:raw.rindex(")")]
-        fields = raw[raw.rindex(")") + 2:].split()
+        yield int(entry), raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
+
+
+def _proc_stats():
+    for pid, comm, fields in proc_stat_fields():
         # fields[0] is state (field 3); pgrp is field 5, utime..cstime are fields 14-17
         # utime + stime, plus cutime + cstime: the children it reaped (the postmaster's exited
         # backends, gunicorn's replaced workers), whose CPU would otherwise vanish
-        yield int(entry), comm, int(fields[2]), sum(int(x) for x in fields[11:15]) / _TICK
+        yield pid, comm, int(fields[2]), sum(int(x) for x in fields[11:15]) / _TICK
 
 
 def cpu_snapshot(groups: dict[str, int], me: str = "load generator (this process)") -> dict[str, float]:

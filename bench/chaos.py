@@ -112,19 +112,7 @@ def parse_args() -> argparse.Namespace:
 # -- processes ---------------------------------------------------------------------------
 def children_of(ppid: int) -> list[int]:
     """Live child pids of `ppid` (gunicorn's web workers)."""
-    kids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                raw = f.read()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        if int(fields[1]) == ppid and fields[0] != "Z":
-            kids.append(int(entry))
-    return sorted(kids)
+    return sorted(pid for pid, _comm, fields in c.proc_stat_fields() if int(fields[1]) == ppid and fields[0] != "Z")
 
 
 class Supervisor:
