@@ -67,7 +67,8 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "MAX_WEBHOOK_BYTES": (int, 3_500_000),
     "MAX_API_BYTES": (int, 10 * 2**20),  # /api bodies; an invoice PDF of 7.5 MB fits as pdf_base64
     # Sender
-    "SEND_RATE": (float, 80.0),
+    "SEND_RATE": (float, 80.0),  # per phone number, shared by every sender (bot.whatsapp.send_pace)
+    "REDIS_URL": (str, None),  # keeps the shared send rate in Redis instead of the database
     "SEND_CONCURRENCY": (int, 32),
     "SEND_TIMEOUT": (float, 20.0),
     "SEND_BACKOFF_BASE": (float, 1.0),
@@ -75,7 +76,7 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "SEND_GIVE_UP_HOURS": (float, 48.0),
     "SEND_CIRCUIT_THRESHOLD": (int, 5),
     "SEND_CIRCUIT_COOLDOWN": (float, 5.0),
-    "SEND_CUSTOMER_BURST": (int, 10),
+    "SEND_CUSTOMER_BURST": (int, 45),  # Meta's pair limit: bursts of 45, each borrowing 6 s
     "SEND_CUSTOMER_INTERVAL": (float, 6.0),
     "SEND_RECONCILE_SECONDS": (float, 60.0),
     "SEND_ACCOUNT_PAUSE_SECONDS": (float, 300.0),

@@ -50,7 +50,11 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every checkout. A connection that died (a database
+    # restart) fails its first statement; SQLAlchemy then discards the whole pool, the request
+    # answers 5xx and Meta retries it (the sender loop retries by itself). Recycling bounds the
+    # age of a connection, for proxies and servers that drop idle ones.
+    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_recycle=300, pool_use_lifo=True)
 
 
 def is_postgres(where: Session | Engine) -> bool:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from . import payloads as p
 from .helpers import body_text, outbox_rows
 
@@ -153,37 +151,3 @@ def test_long_texts_are_split_on_grapheme_boundaries(app, sender, fake_graph):
     assert len(parts) == 2 and all(len(x) <= 4096 for x in parts)
     assert "".join(parts) == text
     assert all(part.count(family) * len(family) == len(part) for part in parts)
-
-
-class FakeTime:
-    """A monotonic clock that only moves when the limiter sleeps (or a test says so)."""
-
-    def __init__(self):
-        self.now, self.naps = 1000.0, []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.naps.append(seconds)
-        self.now += seconds
-
-
-def test_the_rate_limiter_holds_the_rate_and_gives_credit_for_idle_time():
-    from bot.whatsapp.sender import RateLimiter
-
-    fake = FakeTime()
-    limiter = RateLimiter(100.0, clock=fake, sleep=fake.sleep)
-    for _ in range(10):  # the initial credit: a tenth of a second's worth goes at once
-        limiter.acquire()
-    assert fake.naps == []
-    for _ in range(50):  # then one send every 1/100 s
-        limiter.acquire()
-    assert fake.naps == pytest.approx([0.01] * 50)
-    assert fake.now - 1000.0 == pytest.approx(0.5)
-
-    fake.now += 5.0  # idle for a while: credit again, but never more than a tenth of a second's
-    fake.naps.clear()
-    for _ in range(11):
-        limiter.acquire()
-    assert fake.naps == pytest.approx([0.01])  # ten free, the eleventh waits its turn

@@ -64,9 +64,11 @@ def _lookup(session: Session, bsuid: str | None, wa_id: str | None) -> tuple[Cus
 
 def lock_conversation(session: Session, customer: Customer, initial_state: str) -> Conversation:
     """The customer's conversation row, locked for this transaction (created if new)."""
-    session.execute(insert_ignore(session, Conversation).values(
-        customer_id=customer.id, state=initial_state, data={}))
-    return session.scalars(
-        select(Conversation).where(Conversation.customer_id == customer.id)
-        .with_for_update().execution_options(populate_existing=True)
-    ).one()
+    query = (select(Conversation).where(Conversation.customer_id == customer.id)
+             .with_for_update().execution_options(populate_existing=True))
+    conversation = session.scalars(query).first()
+    if conversation is None:  # the first message: create it (or find the one a concurrent first message made)
+        session.execute(insert_ignore(session, Conversation).values(
+            customer_id=customer.id, state=initial_state, data={}))
+        conversation = session.scalars(query).one()
+    return conversation

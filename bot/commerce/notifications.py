@@ -58,7 +58,7 @@ def notify(session: Session, content: Content, order: Order, now: datetime) -> O
     if template is not None:
         return outbox.enqueue(session, customer, [template], now, cause=f"order:{order.reference}:{order.status}")[0]
     [row] = outbox.enqueue(session, customer, [status_message(content, order, customer)], now,
-                           cause=f"order:{order.reference}:{order.status}", notify=False)
+                           cause=f"order:{order.reference}:{order.status}")
     row.status = OutboundStatus.HELD
     order.held_updates += 1
     return row

@@ -8,6 +8,7 @@ from bot.models.messages import (
     InboundEvent,
     OutboundMessage,
     OutboundStatus,
+    SendPace,
     Setting,
 )
 from bot.models.orders import (
@@ -58,6 +59,7 @@ __all__ = [
     "Payment",
     "Role",
     "Sequence",
+    "SendPace",
     "Setting",
     "StaffMember",
     "StaffSession",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, utcnow
@@ -115,6 +115,20 @@ class OutboundMessage(Base):
         Index(None, "status", "next_attempt_at"),
         Index(None, "customer_id", "id"),
     )
+
+
+class SendPace(Base):
+    """When the next send to Meta may leave for one business phone number, shared by every sender.
+
+    A GCRA over all processes: each claim reserves its slots by moving
+    `next_at` (seconds since the epoch) forward by 1/SEND_RATE per message,
+    under this row's lock, so N senders together never exceed the rate.
+    """
+
+    __tablename__ = "send_pace"
+
+    phone_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
 
 
 class Setting(Base):

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -31,6 +32,97 @@ from bot.whatsapp.updates import Update
 log = logging.getLogger(__name__)
 
 now = utcnow  # one clock for the whole app (models.utcnow)
+
+
+class _Duplicate(Exception):
+    """The update was stored before (a redelivery): its handling is rolled back."""
+
+
+def receive(app, updates: list[Update], received_at: datetime) -> int:
+    """Store and handle the updates of one webhook body in one transaction; the number handled now.
+
+    The common body holds one update: its event row, the customer's step and
+    the replies are written together, so a message costs one commit. The row
+    is inserted last, `ON CONFLICT DO NOTHING`: a redelivery finds it there and
+    its step is rolled back. Several updates get a savepoint each, so one that
+    fails is rolled back alone and stored as failed while the others go on.
+    A handling error never loses the update: it is stored failed (or, for a
+    database hiccup, pending for the sweep). Raises only when even that
+    cannot be written (the database is down): Meta then gets a 5xx and retries.
+    """
+    sessions = app.extensions["shopbot.sessions"]
+    content = app.extensions["shopbot.content"].current()
+    ensure_stock_synced(app, content)
+    handled = 0
+    if len(updates) == 1 and not updates[0].problem:
+        try:
+            with transaction(sessions) as session:
+                _store_and_handle(app, session, updates[0], received_at)
+            handled = 1
+        except _Duplicate:
+            pass
+        except Exception as exc:
+            with transaction(sessions) as session:
+                _store_unhandled(session, updates[0], received_at, exc)
+    else:
+        with transaction(sessions) as session:
+            for u in updates:
+                if u.problem:
+                    _insert(session, u, received_at, EventStatus.FAILED, error=u.problem)
+                    continue
+                try:
+                    with session.begin_nested():
+                        _store_and_handle(app, session, u, received_at)
+                    handled += 1
+                except _Duplicate:
+                    pass
+                except Exception as exc:
+                    _store_unhandled(session, u, received_at, exc)
+    if handled:
+        app.extensions["shopbot.wakeup"].set()
+    return handled
+
+
+def _insert(session: Session, u: Update, received_at: datetime, status: EventStatus, **values) -> int | None:
+    """INSERT the update's event row unless its WhatsApp id is stored already; the new row's id."""
+    return session.execute(
+        insert_ignore(session, InboundEvent)
+        .values(external_id=u.external_id, kind=u.kind, field=u.field, subtype=u.subtype, payload=u.payload,
+                received_at=received_at, status=status, **{"attempts": 0, "error": None, **values})
+        .returning(InboundEvent.id)
+    ).scalar()
+
+
+def _store_and_handle(app, session: Session, u: Update, received_at: datetime) -> None:
+    """Handle a new update, then store it as processed; _Duplicate when it was stored before."""
+    event = InboundEvent(external_id=u.external_id, kind=u.kind, field=u.field, subtype=u.subtype,
+                         payload=u.payload, received_at=received_at)
+    t = now()
+    handler = HANDLERS.get(EventKind(u.kind))
+    if handler is not None:
+        handler(app, session, event, t)
+    if _insert(session, u, received_at, EventStatus.PROCESSED, attempts=1, processed_at=t,
+               customer_id=event.customer_id) is None:
+        raise _Duplicate(u.external_id)
+
+
+def _store_unhandled(session: Session, u: Update, received_at: datetime, exc: Exception) -> None:
+    """Keep an update whose handling raised: failed with its error, or pending for the sweep when the
+    database itself hiccuped (a deadlock, a lost connection), since the same step will likely work."""
+    if isinstance(exc, OperationalError):
+        log.warning("[%s] database error while handling; left pending for the sweep: %s", u.external_id,
+                    str(exc).splitlines()[0])
+        _insert(session, u, received_at, EventStatus.PENDING)
+        return
+    log.error("[%s] handling failed; stored as failed for `shopbot events retry`", u.external_id, exc_info=exc)
+    _insert(session, u, received_at, EventStatus.FAILED, attempts=1, error=_describe(exc))
+
+
+def _describe(exc: BaseException) -> str:
+    """The error kept on a failed event: its message and the innermost frames."""
+    text = "".join(traceback.format_exception_only(exc)).strip() + "\n" + "".join(
+        traceback.format_list(traceback.extract_tb(exc.__traceback__)[-3:]))
+    return text[:4000]
 
 
 def store(session: Session, updates: list[Update], received_at: datetime) -> list[int]:
@@ -83,17 +175,21 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
                       card_redacted=bool(event.payload.get("card_redacted")))
     customer = customers.find_or_create(session, bsuid, wa_id, parsed.profile_name, t)
     event.customer_id = customer.id
+    # Updates are held only while the window is closed, and the customer's last message released
+    # those held before it: with the window open there is nothing to look for.
+    may_hold = not notifications.window_open(customer, t)
     if parsed.type is not EventType.SILENT:
         customer.last_inbound_at = t
         customer.window_closed_at = None
-    conversation = customers.lock_conversation(session, customer, StateName.NEW)
     content = app.extensions["shopbot.content"].current()
-    stock = inventory.levels(session) if parsed.type not in (EventType.SILENT, EventType.REACTION) else {}
+    with session.no_autoflush:  # the customer's changes go out with the step's, in one UPDATE
+        conversation = customers.lock_conversation(session, customer, StateName.NEW)
+        stock = inventory.levels(session) if parsed.type not in (EventType.SILENT, EventType.REACTION) else {}
     state, replies = engine.step(content, State(conversation.state, conversation.data), parsed, stock=stock)
     conversation.state, conversation.data = state.name, state.data
     customer.language = state.data.get("language") or customer.language
     messages: list[Message] = []
-    if parsed.type is not EventType.SILENT and notifications.release_held(session, customer, t):
+    if parsed.type is not EventType.SILENT and may_hold and notifications.release_held(session, customer, t):
         log.info("[%s] held order updates released", event.external_id)
     ctx = Context(session, content, customer, conversation, t, parsed, public_url=app.config.get("PUBLIC_URL"))
     for reply in replies:
@@ -153,10 +249,9 @@ def process(app, event_id: int) -> bool:
         return True
     except Exception as exc:
         log.exception("[%s] handling failed; stored as failed for `shopbot events retry`", external_id or event_id)
-        error = "".join(traceback.format_exception_only(exc)).strip() + "\n" + traceback.format_exc(limit=-3)
         with transaction(sessions) as session:
             session.execute(update(InboundEvent).where(InboundEvent.id == event_id).values(
-                status=EventStatus.FAILED, error=error[:4000], attempts=InboundEvent.attempts + 1))
+                status=EventStatus.FAILED, error=_describe(exc), attempts=InboundEvent.attempts + 1))
         return False
 
 

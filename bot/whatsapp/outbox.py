@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.conversation.messages import Message, Spec, to_spec
@@ -31,18 +31,22 @@ WINDOW = timedelta(hours=24)
 
 
 def wake_senders(session: Session) -> None:
-    """Wake LISTENing senders in other processes when this transaction commits (PostgreSQL)."""
+    """Wake LISTENing senders in other processes when this transaction commits (PostgreSQL).
+
+    New rows need no call: a trigger on `outbound_message` notifies on every
+    insert (migration 0009). This is for rows made due again (retry, circuit closed).
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
 def enqueue(session: Session, customer: Customer, messages: Sequence[Message | Spec], now: datetime,
-            cause: str | None = None, cause_received_at: datetime | None = None,
-            notify: bool = True) -> list[OutboundMessage]:
+            cause: str | None = None, cause_received_at: datetime | None = None) -> list[OutboundMessage]:
     """Queue `messages` for `customer`, fitted to WhatsApp's limits, in order.
 
     This is where typed messages become the JSON specs the outbox stores
-    (`to_spec`); a spec given as a dict is stored as it is.
+    (`to_spec`); a spec given as a dict is stored as it is. On PostgreSQL the
+    insert itself wakes the senders of other processes (a trigger, migration 0009).
     """
     rows = [
         OutboundMessage(customer_id=customer.id, recipient=customer.recipient, body=part,
@@ -53,8 +57,6 @@ def enqueue(session: Session, customer: Customer, messages: Sequence[Message | S
     session.add_all(rows)
     if rows:
         session.flush()
-        if notify:
-            wake_senders(session)
     return rows
 
 
@@ -119,6 +121,26 @@ def mark_sent(row: OutboundMessage, wamid: str, now: datetime) -> None:
     if row.status in UNFINISHED:
         row.status = OutboundStatus.SENT
         row.status_at = now
+
+
+def mark_sent_many(session: Session, sent: Sequence[tuple[int, str]], now: datetime) -> None:
+    """`mark_sent` for a batch of (row id, wamid) in one statement, for the sender's busy minutes.
+
+    The same rules: a status webhook that overtook the answer keeps its status
+    and wamid; the row's error is cleared.
+    """
+    table = OutboundMessage.__table__
+    unfinished = or_(*(table.c.status == literal(s.value) for s in UNFINISHED))  # IN () cannot be executemany
+    session.execute(  # Core, not the ORM: one executemany, no objects loaded
+        update(table).where(table.c.id == bindparam("row_id")).values(
+            wamid=func.coalesce(table.c.wamid, bindparam("new_wamid")),
+            sent_at=func.coalesce(table.c.sent_at, now),
+            error_code=None, error_title=None,
+            status=case((unfinished, OutboundStatus.SENT.value), else_=table.c.status),
+            status_at=case((unfinished, now), else_=table.c.status_at),
+        ),
+        [{"row_id": row_id, "new_wamid": wamid} for row_id, wamid in sent],
+    )
 
 
 def give_up_at(row: OutboundMessage, customer: Customer, hours: float) -> tuple[datetime, str]:

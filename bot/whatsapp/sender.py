@@ -2,7 +2,11 @@
 
 It claims due outbox rows and keeps many sends in flight on a thread pool
 (the Graph API takes 100-300 ms per send), while each customer's messages go
-out one after another, in order. It sleeps until woken: by the webhook in the
+out one after another, in order. The phone number's send rate is shared by
+every sender process (bot.whatsapp.send_pace): each claimed row gets a slot
+and leaves at it. Outcomes are recorded in batches: whichever send finishes
+while no batch is being written writes all that are waiting, so a busy sender
+commits once for many sends. It sleeps until woken: by the webhook in the
 same process, by PostgreSQL NOTIFY from other processes, or by the next
 retry's due time. pywa's error classes decide what happens after a failure.
 A run of server errors, timeouts or connection errors opens the circuit
@@ -25,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import is_postgres, transaction
 from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
-from bot.whatsapp import circuit, inbound, outbox
+from bot.whatsapp import circuit, inbound, outbox, send_pace
 from bot.whatsapp.message_types import deliver
 
 log = logging.getLogger(__name__)
@@ -34,38 +38,12 @@ THROTTLING_CODES = {4, 80007, 130429, 131056}
 TRANSIENT_CODES = {131000, 131016, 1, 2}
 ACCOUNT_CODES = {190, 368, 131031}
 WINDOW_CLOSED = 131047
-IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not polling
+IDLE_SWEEP_SECONDS = 30.0
+LATE_FOR_SLOT = 0.02  # seconds: within the send rate's jitter margin (send_pace.JITTER_MARGIN)  # safety net only: normal wake-ups are events, not polling
 
 # What one send came to: ("sent", wamid), ("error", pywa's WhatsAppError), or
 # ("transient" | "timeout" | "invalid", the exception); `_record` acts on it.
 Outcome = tuple[str, Any]
-
-
-class RateLimiter:
-    """Token bucket: at most `rate` sends a second per phone number (in this process).
-
-    It keeps up to a tenth of a second of credit, so time the loop spends
-    claiming rows is made up for, and the sustained rate reaches `rate`.
-    """
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
-        self.rate = rate
-        self.capacity = max(1.0, rate / 10)
-        self.tokens = self.capacity
-        self.clock, self.sleep = clock, sleep  # tests pass fakes to check the pacing exactly
-        self.updated = clock()
-        self.lock = threading.Lock()
-
-    def acquire(self) -> None:
-        with self.lock:
-            t = self.clock()
-            self.tokens = min(self.capacity, self.tokens + (t - self.updated) * self.rate)
-            self.updated = t
-            self.tokens -= 1
-            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
-        if wait > 0:
-            self.sleep(wait)
 
 
 class Sender:
@@ -83,11 +61,14 @@ class Sender:
         self.wa = app.extensions["shopbot.whatsapp"]
         self.wakeup: threading.Event = app.extensions["shopbot.wakeup"]
         self.pool = ThreadPoolExecutor(max_workers=self.config["SEND_CONCURRENCY"], thread_name_prefix="send")
-        self.limiter = RateLimiter(self.config["SEND_RATE"])
+        self.pace = send_pace.make(self.config)
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self._inflight = 0
         self._idle = threading.Condition()
+        self._done: list[tuple[int, Outcome]] = []  # outcomes waiting to be recorded
+        self._recording = False  # a send thread is writing a batch of outcomes now
+        self._circuit_clean = False  # the last gate read: closed with no failures counted
 
     # -- running -------------------------------------------------------------
     def start(self) -> None:
@@ -159,11 +140,14 @@ class Sender:
 
         Nothing is claimed while sending is paused or the circuit is open; when
         half-open, one row at a time is claimed as the probe (across processes).
+        No more rows are claimed than the shared send rate has slots for in the
+        next second; each row is sent at its slot.
         """
         cfg, t = self.config, self.clock()
         lease = timedelta(seconds=cfg["SEND_TIMEOUT"] + cfg["SEND_RECONCILE_SECONDS"])
         with transaction(self.sessions) as session:
             gate = circuit.read(session, t)
+            self._circuit_clean = gate.state is circuit.State.CLOSED and not gate.failures
             if gate.blocks and gate.until is not None:
                 return 0, (gate.until - t).total_seconds()
             free = self._free_slots()
@@ -174,18 +158,22 @@ class Sender:
                 if not circuit.take_probe(session, t):
                     return 0, min(lease.total_seconds(), IDLE_SWEEP_SECONDS)  # the probe's answer wakes us
                 free = 1
-            rows = outbox.claim(session, free, t, lease=lease, burst=cfg["SEND_CUSTOMER_BURST"],
+            wall, mono = time.time(), time.monotonic()  # slots are times: one instant on both clocks
+            budget = min(free, self.pace.budget(session, wall))
+            if budget == 0:  # the number's rate is taken for the next second (by us or another sender)
+                return 0, 1.0 / float(cfg["SEND_RATE"])
+            rows = outbox.claim(session, budget, t, lease=lease, burst=cfg["SEND_CUSTOMER_BURST"],
                                 interval=timedelta(seconds=cfg["SEND_CUSTOMER_INTERVAL"]))
+            slots = self.pace.reserve(session, len(rows), wall)
             if probing and rows:
                 circuit.set_probe(session, rows[0].id, t + lease)
                 log.info("circuit half-open: probing the Graph API with outbox %s", rows[0].id)
             jobs = [(r.id, r.recipient, r.body) for r in rows]
-            full = len(jobs) == free and not probing
+            full = len(jobs) == budget and not probing
             due = None if full else outbox.next_due(session)
-        for job in jobs:
-            self.limiter.acquire()
+        for i, job in enumerate(jobs):
             self._begin()
-            self.pool.submit(self._send, *job)
+            self.pool.submit(self._send, *job, mono + slots.delay(i))
         if full:
             return len(jobs), 0.0  # there may be more: claim again at once
         wait = IDLE_SWEEP_SECONDS if due is None else (due - t).total_seconds()
@@ -215,21 +203,73 @@ class Sender:
         with self._idle:
             self._inflight += 1
 
-    def _end(self) -> None:
-        with self._idle:
-            self._inflight -= 1
-            self._idle.notify_all()
-
     # -- one send --------------------------------------------------------------
-    def _send(self, row_id: int, recipient: str, body: dict[str, Any]) -> None:
+    def _send(self, row_id: int, recipient: str, body: dict[str, Any], at: float) -> None:
+        """Send one row at its slot (`at`, time.monotonic()), then record the outcome with others."""
         try:
+            self._wait_for_slot(at)
             outcome = self._attempt(row_id, recipient, body)
-            self._record(row_id, outcome)
-        except Exception:
+        except Exception as exc:
             log.exception("outbox %s: unexpected error while sending", row_id)
-        finally:
-            self._end()
-            self.wakeup.set()  # the customer's next message may now be due
+            outcome = ("invalid", exc)
+        with self._idle:
+            self._done.append((row_id, outcome))
+            if self._recording:
+                return  # the thread writing a batch now takes this one too
+            self._recording = True
+        self._record_waiting()
+
+    def _wait_for_slot(self, at: float) -> None:
+        """Sleep until the slot at `at`. A thread that wakes too late (the process stalled) takes a
+        new slot instead: sending at once would bunch with the sends of the slots that followed."""
+        for _ in range(3):
+            wait = at - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            if time.monotonic() - at <= LATE_FOR_SLOT:
+                return
+            with transaction(self.sessions) as session:
+                wall, mono = time.time(), time.monotonic()
+                at = mono + self.pace.reserve(session, 1, wall).delay(0)
+
+    def _record_waiting(self) -> None:
+        """Write every outcome waiting, batch after batch, until none is left; then wake the loop
+        (a customer's next message may now be due)."""
+        while True:
+            with self._idle:
+                batch, self._done = self._done, []
+                if not batch:
+                    self._recording = False
+                    return
+            try:
+                self._record_batch(batch)
+            except Exception:
+                log.exception("could not record %d send outcome(s); their rows are reclaimed after the lease",
+                              len(batch))
+            finally:
+                with self._idle:
+                    self._inflight -= len(batch)
+                    self._idle.notify_all()
+                self.wakeup.set()
+
+    def _record_batch(self, batch: list[tuple[int, Outcome]]) -> None:
+        """Accepted sends in one statement and one commit; every other outcome in its own transaction,
+        so a failure there never undoes the record of a message Meta has."""
+        sent = [(row_id, value) for row_id, (kind, value) in batch if kind == "sent"]
+        if sent:
+            t = self.clock()
+            with transaction(self.sessions) as session:
+                outbox.mark_sent_many(session, sent, t)
+                if not self._circuit_clean:
+                    self._answered(session, t)
+            for row_id, wamid in sent:
+                log.info("outbox %s: sent %s", row_id, wamid)
+        for row_id, outcome in batch:
+            if outcome[0] != "sent":
+                try:
+                    self._record(row_id, outcome)
+                except Exception:
+                    log.exception("outbox %s: could not record the outcome %s", row_id, outcome[0])
 
     def _attempt(self, row_id: int, recipient: str, body: dict[str, Any]) -> Outcome:
         if body.get("invoice_id"):  # our own PDF: uploaded with the send

@@ -12,7 +12,6 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 from pywa.utils import webhook_updates_validator
 
-from bot.db import transaction
 from bot.whatsapp import inbound, webhook_body
 from bot.whatsapp.updates import invalid, split
 
@@ -65,10 +64,7 @@ def receive():
     for u in updates:
         if u.problem:
             log.warning("[%s] stored as failed: %s", u.external_id, u.problem)
-    with transaction(current_app.extensions["shopbot.sessions"]) as session:
-        new_ids = inbound.store(session, updates, received_at)
-    for event_id in new_ids:
-        inbound.process(current_app._get_current_object(), event_id)
-    log.info("webhook: %d updates, %d new", len(updates), len(new_ids))
+    handled = inbound.receive(current_app._get_current_object(), updates, received_at)
+    log.info("webhook: %d updates, %d new", len(updates), handled)
     return "", 200
 
