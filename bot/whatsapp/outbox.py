@@ -12,9 +12,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, case, exists, func, literal, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.conversation.messages import Message, Spec, to_spec
@@ -129,7 +129,7 @@ def mark_sent_many(session: Session, sent: Sequence[tuple[int, str]], now: datet
     The same rules: a status webhook that overtook the answer keeps its status
     and wamid; the row's error is cleared.
     """
-    table = OutboundMessage.__table__
+    table = cast(Table, OutboundMessage.__table__)
     unfinished = or_(*(table.c.status == literal(s.value) for s in UNFINISHED))  # IN () cannot be executemany
     session.execute(  # Core, not the ORM: one executemany, no objects loaded
         update(table).where(table.c.id == bindparam("row_id")).values(

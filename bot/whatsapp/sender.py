@@ -38,8 +38,8 @@ THROTTLING_CODES = {4, 80007, 130429, 131056}
 TRANSIENT_CODES = {131000, 131016, 1, 2}
 ACCOUNT_CODES = {190, 368, 131031}
 WINDOW_CLOSED = 131047
-IDLE_SWEEP_SECONDS = 30.0
-LATE_FOR_SLOT = 0.02  # seconds: within the send rate's jitter margin (send_pace.JITTER_MARGIN)  # safety net only: normal wake-ups are events, not polling
+IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not polling
+LATE_FOR_SLOT = 0.02  # seconds: within the send rate's jitter margin (send_pace.JITTER_MARGIN)
 
 # What one send came to: ("sent", wamid), ("error", pywa's WhatsAppError), or
 # ("transient" | "timeout" | "invalid", the exception); `_record` acts on it.
