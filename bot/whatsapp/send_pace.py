@@ -16,6 +16,7 @@ take the same slot; with Redis the reservation itself is atomic.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -115,6 +116,38 @@ class RedisPace:
 def _free(next_at: float, now: float, interval: float) -> int:
     """Slots left between the next free one and the end of the horizon."""
     return max(math.floor((now + HORIZON - max(next_at, now)) / interval + 1e-9), 0)
+
+
+class LocalGate:
+    """Keeps one process's sends at least one interval apart, whatever their slots said.
+
+    Slots space the sends of all processes; but threads that wake late together (a stalled
+    process, a busy core) would send at once. The gate lets one through per interval.
+    """
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def pass_at(self, now: float) -> float | None:
+        """None: go now (and hold the next one back an interval); else when to ask again."""
+        with self._lock:
+            if now >= self._next:
+                self._next = now + self.interval
+                return None
+            return self._next
+
+
+_gates: dict[tuple[str, float], LocalGate] = {}
+_gates_lock = threading.Lock()
+
+
+def local_gate(config: dict) -> LocalGate:
+    """The gate of this process for the app's phone number (shared by every sender in the process)."""
+    key = (str(config["WHATSAPP_PHONE_ID"]), float(config["SEND_RATE"]))
+    with _gates_lock:
+        return _gates.setdefault(key, LocalGate(JITTER_MARGIN / key[1]))
 
 
 def make(config: dict) -> Pace:

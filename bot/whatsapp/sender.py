@@ -39,7 +39,6 @@ TRANSIENT_CODES = {131000, 131016, 1, 2}
 ACCOUNT_CODES = {190, 368, 131031}
 WINDOW_CLOSED = 131047
 IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not polling
-LATE_FOR_SLOT = 0.02  # seconds: within the send rate's jitter margin (send_pace.JITTER_MARGIN)
 
 # What one send came to: ("sent", wamid), ("error", pywa's WhatsAppError), or
 # ("transient" | "timeout" | "invalid", the exception); `_record` acts on it.
@@ -62,6 +61,7 @@ class Sender:
         self.wakeup: threading.Event = app.extensions["shopbot.wakeup"]
         self.pool = ThreadPoolExecutor(max_workers=self.config["SEND_CONCURRENCY"], thread_name_prefix="send")
         self.pace = send_pace.make(self.config)
+        self.gate = send_pace.local_gate(self.config)
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self._inflight = 0
@@ -220,17 +220,15 @@ class Sender:
         self._record_waiting()
 
     def _wait_for_slot(self, at: float) -> None:
-        """Sleep until the slot at `at`. A thread that wakes too late (the process stalled) takes a
-        new slot instead: sending at once would bunch with the sends of the slots that followed."""
-        for _ in range(3):
+        """Sleep until the slot at `at`. Threads that wake late together (the process stalled) are
+        spaced again by the process's own gate, instead of bunching into one burst."""
+        while True:
             wait = at - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            if time.monotonic() - at <= LATE_FOR_SLOT:
+            at = self.gate.pass_at(time.monotonic())
+            if at is None:
                 return
-            with transaction(self.sessions) as session:
-                wall, mono = time.time(), time.monotonic()
-                at = mono + self.pace.reserve(session, 1, wall).delay(0)
 
     def _record_waiting(self) -> None:
         """Write every outcome waiting, batch after batch, until none is left; then wake the loop
