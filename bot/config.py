@@ -85,6 +85,8 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "STAFF_SESSION_MINUTES": (int, 480),
     "STAFF_SESSION_MAX_HOURS": (int, 12),  # a login ends after this long even with activity
     "STAFF_COOKIE_SECURE": (bool, None),  # default: on outside the sandbox (which serves plain http)
+    # Operations
+    "LOG_FORMAT": (str, "text"),  # or "json": one object per line, with the WhatsApp id (bot.logs)
 }
 
 
@@ -123,6 +125,9 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
     if not 0 < float(config["SEND_RATE"]) <= 1000:
         raise ConfigError(f"SEND_RATE must be above 0 and at most 1000 messages/s (Meta's highest tier), "
                           f"got {config['SEND_RATE']}")
+    config["LOG_FORMAT"] = str(config["LOG_FORMAT"]).strip().lower()
+    if config["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json, got {config['LOG_FORMAT']!r}")
     sandbox = config["SANDBOX"] = bool(config["SHOPBOT_SANDBOX"])
     if sandbox:
         _sandbox_values(config)

@@ -93,3 +93,12 @@ def test_the_send_rate_is_bounded_by_metas_tiers():
     assert load({"SEND_RATE": 1000.0}, environ={"SHOPBOT_SANDBOX": "1"})["SEND_RATE"] == 1000.0
     with pytest.raises(ConfigError, match="SEND_RATE must be above 0 and at most 1000"):
         load(environ={"SEND_RATE": "5000"})
+
+
+def test_log_format_is_text_by_default_or_json(tmp_path):
+    sandbox = {"SHOPBOT_SANDBOX": "1"}
+    assert load({"SHOP_DIR": str(tmp_path)}, environ=sandbox)["LOG_FORMAT"] == "text"
+    assert load({"SHOP_DIR": str(tmp_path)}, environ=dict(sandbox, LOG_FORMAT="JSON"))["LOG_FORMAT"] == "json"
+    with pytest.raises(ConfigError, match="LOG_FORMAT must be text or json, got 'xml'"):
+        load({"SHOP_DIR": str(tmp_path)}, environ=dict(sandbox, LOG_FORMAT="xml"))
+

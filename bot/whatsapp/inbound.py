@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from bot import logs
 from bot.commerce import checkout, customers, inventory, notifications
 from bot.conversation import actions, engine
 from bot.conversation.effects import EFFECTS, Context
@@ -26,7 +27,7 @@ from bot.db import insert_ignore, transaction
 from bot.models import EventKind, EventStatus, InboundEvent, utcnow
 from bot.staff import handoffs
 from bot.whatsapp import message_types, outbox
-from bot.whatsapp.updates import Update
+from bot.whatsapp.updates import Update, message_id
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ def _handle_status(app, session: Session, event: InboundEvent, t: datetime) -> N
 HANDLERS = {EventKind.MESSAGE: _handle_message, EventKind.STATUS: _handle_status}
 
 
+@logs.scoped
 def process(app, event_id: int) -> bool:
     """Handle one stored event in its own transaction; True when it was handled now.
 
@@ -144,6 +146,7 @@ def process(app, event_id: int) -> bool:
             if event is None or event.status != EventStatus.PENDING:
                 return False
             t, external_id = now(), event.external_id
+            logs.note(wamid=message_id(external_id))
             event.attempts += 1
             handler = HANDLERS.get(EventKind(event.kind))
             if handler is not None:

@@ -23,6 +23,7 @@ from flask import Flask
 from pywa import errors as wa_errors
 from sqlalchemy.orm import Session
 
+from bot import logs
 from bot.db import is_postgres, transaction
 from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
 from bot.whatsapp import circuit, inbound, outbox
@@ -221,7 +222,9 @@ class Sender:
             self._idle.notify_all()
 
     # -- one send --------------------------------------------------------------
+    @logs.scoped
     def _send(self, row_id: int, recipient: str, body: dict[str, Any]) -> None:
+        logs.note(outbox_id=row_id)
         try:
             outcome = self._attempt(row_id, recipient, body)
             self._record(row_id, outcome)
@@ -255,6 +258,7 @@ class Sender:
         with transaction(self.sessions) as session:
             row = session.get_one(OutboundMessage, row_id, with_for_update=True)
             if kind == "sent":
+                logs.note(wamid=value)
                 outbox.mark_sent(row, value, t)
                 log.info("outbox %s: sent %s", row_id, value)
                 self._answered(session, t)
