@@ -46,12 +46,13 @@ def create_app(config: dict | None = None, environ: Mapping[str, str] | None = N
     app.extensions["shopbot.whatsapp"] = make_client(app.config)
     app.extensions["shopbot.wakeup"] = threading.Event()
 
-    from bot import headers
+    from bot import headers, metrics
     from bot.api import bp as api_bp
     from bot.health import bp as health_bp
     from bot.whatsapp.webhook import bp as webhook_bp
 
     headers.register(app)
+    metrics.register(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)

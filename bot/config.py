@@ -87,6 +87,12 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "STAFF_COOKIE_SECURE": (bool, None),  # default: on outside the sandbox (which serves plain http)
     # Operations
     "LOG_FORMAT": (str, "text"),  # or "json": one object per line, with the WhatsApp id (bot.logs)
+    "METRICS_TOKEN": (str, None),  # bearer token for /metrics; unset live, /metrics answers 503
+    "METRICS_PORT": (int, None),  # `shopbot worker` serves its own /metrics here (bot.metrics.serve)
+    "METRICS_ADDR": (str, "127.0.0.1"),
+    # prometheus_client reads it from the environment when imported (multiprocess mode, set by
+    # gunicorn.conf.py); here it tells /metrics which directory's files to add up.
+    "PROMETHEUS_MULTIPROC_DIR": (str, None),
 }
 
 
@@ -128,6 +134,10 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
     config["LOG_FORMAT"] = str(config["LOG_FORMAT"]).strip().lower()
     if config["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, got {config['LOG_FORMAT']!r}")
+    multiproc = config["PROMETHEUS_MULTIPROC_DIR"]
+    if multiproc and not Path(multiproc).is_dir():
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR is {multiproc!r}, which is not a directory: create it (empty) "
+                          "or unset it")
     sandbox = config["SANDBOX"] = bool(config["SHOPBOT_SANDBOX"])
     if sandbox:
         _sandbox_values(config)

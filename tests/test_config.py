@@ -102,3 +102,11 @@ def test_log_format_is_text_by_default_or_json(tmp_path):
     with pytest.raises(ConfigError, match="LOG_FORMAT must be text or json, got 'xml'"):
         load({"SHOP_DIR": str(tmp_path)}, environ=dict(sandbox, LOG_FORMAT="xml"))
 
+
+def test_metrics_settings_come_from_the_environment(tmp_path):
+    config = load({"SHOP_DIR": str(tmp_path)}, environ={"SHOPBOT_SANDBOX": "1", "METRICS_PORT": "9101",
+                                                        "METRICS_TOKEN": "scrape-me"})
+    assert (config["METRICS_PORT"], config["METRICS_ADDR"], config["METRICS_TOKEN"]) == (9101, "127.0.0.1", "scrape-me")
+    assert config["PROMETHEUS_MULTIPROC_DIR"] is None
+    with pytest.raises(ConfigError, match="METRICS_PORT must be a int, got 'metrics'"):
+        load({"SHOP_DIR": str(tmp_path)}, environ={"SHOPBOT_SANDBOX": "1", "METRICS_PORT": "metrics"})

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from bot import logs
+from bot import logs, metrics
 from bot.commerce import checkout, customers, inventory, notifications
 from bot.conversation import actions, engine
 from bot.conversation.effects import EFFECTS, Context
@@ -90,7 +90,8 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
     conversation = customers.lock_conversation(session, customer, StateName.NEW)
     content = app.extensions["shopbot.content"].current()
     stock = inventory.levels(session) if parsed.type not in (EventType.SILENT, EventType.REACTION) else {}
-    state, replies = engine.step(content, State(conversation.state, conversation.data), parsed, stock=stock)
+    with metrics.engine_step():
+        state, replies = engine.step(content, State(conversation.state, conversation.data), parsed, stock=stock)
     conversation.state, conversation.data = state.name, state.data
     customer.language = state.data.get("language") or customer.language
     messages: list[Message] = []

@@ -23,7 +23,7 @@ from flask import Flask
 from pywa import errors as wa_errors
 from sqlalchemy.orm import Session
 
-from bot import logs
+from bot import logs, metrics
 from bot.db import is_postgres, transaction
 from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
 from bot.whatsapp import circuit, inbound, outbox
@@ -226,7 +226,9 @@ class Sender:
     def _send(self, row_id: int, recipient: str, body: dict[str, Any]) -> None:
         logs.note(outbox_id=row_id)
         try:
+            started = time.perf_counter()
             outcome = self._attempt(row_id, recipient, body)
+            metrics.send_done(time.perf_counter() - started, outcome)
             self._record(row_id, outcome)
         except Exception:
             log.exception("outbox %s: unexpected error while sending", row_id)
