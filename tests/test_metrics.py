@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -16,10 +19,13 @@ from bot.errors import ConfigError
 from bot.models import OutboundStatus
 
 from . import payloads as p
-from .conftest import REPO, make_config
+from .conftest import REPO, free_port, make_config, signature
+from .helpers import outbox_rows
 
 TOKEN = "test-metrics-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+LIVE_KEYS = ("DATABASE_URL", "WHATSAPP_API_URL", "SHOP_DIR", "WHATSAPP_TOKEN", "WHATSAPP_PHONE_ID",
+             "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "SECRET_KEY")
 
 
 def samples(text: str) -> dict[tuple, float]:
@@ -203,3 +209,110 @@ def test_multiprocess_mode_adds_up_every_process_writing_to_the_directory(app_co
     assert value(figures, "shopbot_engine_step_seconds_count") == 2
     assert value(figures, "shopbot_sends_total", outcome="sent", code="") == len(fake_graph.accepted) >= 2
     assert value(figures, "shopbot_outbox_messages", status="sent") == len(fake_graph.accepted)
+
+
+def _live_env(config: dict, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    return dict(env, **{k: str(config[k]) for k in LIVE_KEYS}, **extra)
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path | None = None, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"exited early ({proc.returncode}): {log.read_text() if log else ''}"
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_gunicorn_with_the_procfile_command_adds_up_its_workers(app_config, fake_graph, tmp_path):
+    """The Procfile's `web:` line, as a platform runs it from the repository root: gunicorn.conf.py gives
+    the two workers a private multiprocess directory, so every scrape, whichever worker answers it,
+    counts every webhook; the directory is gone when gunicorn stops."""
+    web = next(line.split(":", 1)[1] for line in (REPO / "Procfile").read_text().splitlines()
+               if line.startswith("web:"))
+    port = free_port()
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])  # this venv's gunicorn
+    env = _live_env(app_config, PORT=str(port), METRICS_TOKEN=TOKEN, PATH=path)
+    env.pop("WEB_CONCURRENCY", None)
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "w") as log:  # as a platform runs a Procfile line: a shell, from the repository root
+        proc = subprocess.Popen(["sh", "-c", f"exec {web.strip()}"], cwd=REPO, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base}/healthz", proc, log_path)
+        [directory] = re.findall(r"metrics: PROMETHEUS_MULTIPROC_DIR=(\S+) \(private", log_path.read_text())
+        posted = 0
+        # gunicorn hands each new connection to whichever worker accepts it first: post until both
+        # workers have answered at least one webhook (each keeps its histograms in a file of its own).
+        while len(list(Path(directory).glob("histogram_*.db"))) < 2 and posted < 100:
+            raw = json.dumps(p.text(f"346000{posted:05d}", "hi")).encode()
+            assert httpx.post(f"{base}/webhook", content=raw, headers={"X-Hub-Signature-256": signature(raw)},
+                              timeout=10).status_code == 200
+            posted += 1
+        assert len(list(Path(directory).glob("histogram_*.db"))) == 2
+        counts = set()
+        for _ in range(10):  # whichever worker answers the scrape
+            r = httpx.get(f"{base}/metrics", headers=AUTH, timeout=10)
+            assert r.status_code == 200, r.text
+            counts.add(value(samples(r.text), "shopbot_webhook_ack_seconds_count", status="200"))
+        assert counts == {float(posted)}
+        assert httpx.get(f"{base}/metrics", timeout=10).status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    output = log_path.read_text()
+    assert Path(directory).name.startswith("shopbot-metrics-")
+    assert len(re.findall(r"Booting worker with pid", output)) == 2, output
+    assert not Path(directory).exists(), "the private directory outlived gunicorn"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_worker_serves_its_own_metrics_on_metrics_port(app_config, fake_graph, sign):
+    """A `shopbot worker` on a host of its own: its counters at METRICS_PORT, behind the token; the
+    database's figures stay with the web's /metrics, so they are scraped once."""
+    port = free_port()
+    env = _live_env(app_config, METRICS_PORT=str(port), METRICS_TOKEN=TOKEN)
+    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=app_config["SHOP_DIR"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    web_app = create_app(app_config)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        _wait_until_up(url, worker)
+        raw = json.dumps(p.text("34600111222", "hi")).encode()
+        assert web_app.test_client().post("/webhook", data=raw, headers=sign(raw)).status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the worker counts a send just after the fake answers it
+            r = httpx.get(url, headers=AUTH, timeout=5)
+            sent = value(samples(r.text), "shopbot_sends_total", outcome="sent", code="")
+            rows = outbox_rows(web_app)
+            if rows and all(row.status == "sent" for row in rows) and sent == len(rows):
+                break
+            time.sleep(0.1)
+        assert httpx.get(url, timeout=5).status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{port}/other", headers=AUTH, timeout=5).status_code == 404
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=20)[0].decode()
+        web_app.extensions["shopbot.engine"].dispose()
+    assert r.status_code == 200, output
+    figures = samples(r.text)
+    assert value(figures, "shopbot_sends_total", outcome="sent", code="") == len(fake_graph.accepted), output
+    assert value(figures, "shopbot_send_seconds_count") == len(fake_graph.accepted)
+    assert not any(name.startswith(("shopbot_outbox", "shopbot_circuit")) for name, _ in figures)
+    assert f"metrics: this worker's counters at http://127.0.0.1:{port}/metrics" in output
+    assert worker.returncode == 0, output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_worker_refuses_to_publish_its_metrics_without_a_token(app, runner):
+    app.config.update(METRICS_PORT=free_port(), METRICS_ADDR="0.0.0.0", METRICS_TOKEN=None)
+    result = runner.invoke(args=["worker"])
+    assert isinstance(result.exception, ConfigError)
+    assert str(result.exception) == ("METRICS_ADDR=0.0.0.0 would publish the worker's metrics without a token: "
+                                     "set METRICS_TOKEN, or listen on 127.0.0.1")
