@@ -3,6 +3,9 @@
 Only what the command line cannot say: the Procfile's flags (workers,
 threads, bind) override anything set here.
 
+Logs: with LOG_FORMAT=json gunicorn's own lines (start-up, workers booting,
+timing out or dying) are JSON objects too, so every line of the stream parses.
+
 Metrics: each gunicorn worker counts its own webhooks, so prometheus_client's
 multiprocess mode keeps every worker's counters in files that any worker's
 /metrics adds up. It is switched on by PROMETHEUS_MULTIPROC_DIR, which must
@@ -16,6 +19,8 @@ starting gunicorn.
 import os
 import shutil
 import tempfile
+
+from gunicorn.glogging import Logger
 
 #: "<master pid>:<directory>" of the private directory a master made, so that re-reading these
 #: settings (SIGHUP) keeps it, and a new master started by SIGUSR2 makes its own.
@@ -54,3 +59,19 @@ def child_exit(server, worker):
 def on_exit(server):
     if _private:
         shutil.rmtree(_private, ignore_errors=True)
+
+
+class JsonLogger(Logger):
+    """gunicorn's logger, writing its lines with shopbot's JSON formatter (LOG_FORMAT=json)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        from bot.logs import ContextFilter, JsonFormatter
+
+        for handler in self.error_log.handlers + self.access_log.handlers:
+            handler.setFormatter(JsonFormatter())
+            handler.addFilter(ContextFilter())
+
+
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    logger_class = JsonLogger

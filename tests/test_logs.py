@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from bot import logs
@@ -18,8 +19,9 @@ from bot.whatsapp import outbox
 from bot.whatsapp.updates import message_id
 
 from . import payloads as p
-from .conftest import REPO
+from .conftest import REPO, signature
 from .helpers import outbox_rows
+from .processes import procfile_web
 
 SAM = "34600111222"
 
@@ -157,3 +159,20 @@ sender.pool.shutdown()
     assert [line for line in lines if line["message"].startswith("outbox ") and "wamid" in line and "outbox_id" in line]
     for forbidden in (SAM, "talk to a person", "my card", "4111", "Sam Rivera"):
         assert forbidden not in done.stderr
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_under_gunicorn_log_format_json_makes_gunicorns_own_lines_json_too(app_config, tmp_path):
+    """The Procfile's web line with LOG_FORMAT=json: gunicorn's start-up and worker lines, and the
+    app's, all parse; the update's lines carry its wamid."""
+    log_path = tmp_path / "gunicorn.log"
+    with procfile_web(app_config, log_path, LOG_FORMAT="json") as base:
+        raw = json.dumps(p.text(SAM, "talk to a person", wamid="wamid.gunicorn.1")).encode()
+        assert httpx.post(f"{base}/webhook", content=raw, headers={"X-Hub-Signature-256": signature(raw)},
+                          timeout=10).status_code == 200
+    lines = [json.loads(line) for line in log_path.read_text().splitlines()]  # raises on a line that is not JSON
+    loggers = {line["logger"] for line in lines}
+    assert {"gunicorn.error", "bot.staff.handoffs", "bot.whatsapp.webhook"} <= loggers
+    assert any(line["message"].startswith("Booting worker with pid") for line in lines)
+    [handoff] = [line for line in lines if line["logger"] == "bot.staff.handoffs"]
+    assert handoff["wamid"] == "wamid.gunicorn.1"

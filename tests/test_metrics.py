@@ -21,6 +21,7 @@ from bot.models import OutboundStatus
 from . import payloads as p
 from .conftest import REPO, free_port, make_config, signature
 from .helpers import outbox_rows
+from .processes import live_env, procfile_web, wait_until_up
 
 TOKEN = "test-metrics-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -211,41 +212,13 @@ def test_multiprocess_mode_adds_up_every_process_writing_to_the_directory(app_co
     assert value(figures, "shopbot_outbox_messages", status="sent") == len(fake_graph.accepted)
 
 
-def _live_env(config: dict, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    return dict(env, **{k: str(config[k]) for k in LIVE_KEYS}, **extra)
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen, log: Path | None = None, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"exited early ({proc.returncode}): {log.read_text() if log else ''}"
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
-
-
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_gunicorn_with_the_procfile_command_adds_up_its_workers(app_config, fake_graph, tmp_path):
     """The Procfile's `web:` line, as a platform runs it from the repository root: gunicorn.conf.py gives
     the two workers a private multiprocess directory, so every scrape, whichever worker answers it,
     counts every webhook; the directory is gone when gunicorn stops."""
-    web = next(line.split(":", 1)[1] for line in (REPO / "Procfile").read_text().splitlines()
-               if line.startswith("web:"))
-    port = free_port()
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])  # this venv's gunicorn
-    env = _live_env(app_config, PORT=str(port), METRICS_TOKEN=TOKEN, PATH=path)
-    env.pop("WEB_CONCURRENCY", None)
     log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "w") as log:  # as a platform runs a Procfile line: a shell, from the repository root
-        proc = subprocess.Popen(["sh", "-c", f"exec {web.strip()}"], cwd=REPO, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/healthz", proc, log_path)
+    with procfile_web(app_config, log_path, METRICS_TOKEN=TOKEN) as base:
         [directory] = re.findall(r"metrics: PROMETHEUS_MULTIPROC_DIR=(\S+) \(private", log_path.read_text())
         posted = 0
         # gunicorn hands each new connection to whichever worker accepts it first: post until both
@@ -263,9 +236,6 @@ def test_gunicorn_with_the_procfile_command_adds_up_its_workers(app_config, fake
             counts.add(value(samples(r.text), "shopbot_webhook_ack_seconds_count", status="200"))
         assert counts == {float(posted)}
         assert httpx.get(f"{base}/metrics", timeout=10).status_code == 401
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     output = log_path.read_text()
     assert Path(directory).name.startswith("shopbot-metrics-")
     assert len(re.findall(r"Booting worker with pid", output)) == 2, output
@@ -277,13 +247,13 @@ def test_the_worker_serves_its_own_metrics_on_metrics_port(app_config, fake_grap
     """A `shopbot worker` on a host of its own: its counters at METRICS_PORT, behind the token; the
     database's figures stay with the web's /metrics, so they are scraped once."""
     port = free_port()
-    env = _live_env(app_config, METRICS_PORT=str(port), METRICS_TOKEN=TOKEN)
+    env = live_env(app_config, METRICS_PORT=str(port), METRICS_TOKEN=TOKEN)
     worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=app_config["SHOP_DIR"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     web_app = create_app(app_config)
     url = f"http://127.0.0.1:{port}/metrics"
     try:
-        _wait_until_up(url, worker)
+        wait_until_up(url, worker)
         raw = json.dumps(p.text("34600111222", "hi")).encode()
         assert web_app.test_client().post("/webhook", data=raw, headers=sign(raw)).status_code == 200
         deadline = time.monotonic() + 10
