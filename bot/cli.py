@@ -121,7 +121,7 @@ def worker_command():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    click.echo("shopbot worker: sending")
+    log.info("shopbot worker: sending")  # a log line, so that with LOG_FORMAT=json every line is JSON
     sender.start()  # the dispatch loop, and on PostgreSQL the LISTEN thread that wakes it
     while not sender.stopping.wait(1.0):
         pass

@@ -245,9 +245,10 @@ def test_gunicorn_with_the_procfile_command_adds_up_its_workers(app_config, fake
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_worker_serves_its_own_metrics_on_metrics_port(app_config, fake_graph, sign):
     """A `shopbot worker` on a host of its own: its counters at METRICS_PORT, behind the token; the
-    database's figures stay with the web's /metrics, so they are scraped once."""
+    database's figures stay with the web's /metrics, so they are scraped once. (With LOG_FORMAT=json,
+    as a worker shipping its logs would run.)"""
     port = free_port()
-    env = live_env(app_config, METRICS_PORT=str(port), METRICS_TOKEN=TOKEN)
+    env = live_env(app_config, METRICS_PORT=str(port), METRICS_TOKEN=TOKEN, LOG_FORMAT="json")
     worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=app_config["SHOP_DIR"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     web_app = create_app(app_config)
@@ -275,7 +276,9 @@ def test_the_worker_serves_its_own_metrics_on_metrics_port(app_config, fake_grap
     assert value(figures, "shopbot_sends_total", outcome="sent", code="") == len(fake_graph.accepted), output
     assert value(figures, "shopbot_send_seconds_count") == len(fake_graph.accepted)
     assert not any(name.startswith(("shopbot_outbox", "shopbot_circuit")) for name, _ in figures)
-    assert f"metrics: this worker's counters at http://127.0.0.1:{port}/metrics" in output
+    messages = [json.loads(line)["message"] for line in output.splitlines()]  # LOG_FORMAT=json: every line
+    assert f"metrics: this worker's counters at http://127.0.0.1:{port}/metrics" in messages
+    assert "shopbot worker: sending" in messages
     assert worker.returncode == 0, output
 
 
