@@ -190,7 +190,8 @@ class _Process:
 
 
 def registry(app: Flask) -> CollectorRegistry:
-    """What one scrape of the app's `/metrics` shows: every process's counters, and the database's figures."""
+    """What one scrape of the app's `/metrics` shows: the counters (this process's, or with
+    PROMETHEUS_MULTIPROC_DIR every process's that writes there), and the database's figures."""
     reg = CollectorRegistry()
     path = app.config.get("PROMETHEUS_MULTIPROC_DIR")
     if path:
@@ -282,7 +283,7 @@ def serve(app: Flask) -> WSGIServer | None:
     instead (do one or the other, or they count twice). The database's
     figures are left to the web's /metrics, so they are scraped once.
     Needs METRICS_TOKEN unless it listens on a loopback address; raises
-    ConfigError otherwise. None when METRICS_PORT is not set.
+    ConfigError otherwise, and when it cannot listen there. None when METRICS_PORT is not set.
     """
     config = app.config
     port, addr = config.get("METRICS_PORT"), config.get("METRICS_ADDR") or "127.0.0.1"
@@ -296,8 +297,12 @@ def serve(app: Flask) -> WSGIServer | None:
     class Server(ThreadingWSGIServer):
         address_family = family
 
-    server: WSGIServer = make_server(addr, int(port), _guarded(make_wsgi_app(_Process()), config.get("METRICS_TOKEN")),
-                         server_class=Server, handler_class=_Quiet)
+    wsgi = _guarded(make_wsgi_app(_Process()), config.get("METRICS_TOKEN"))
+    try:
+        server: WSGIServer = make_server(addr, int(port), wsgi, server_class=Server, handler_class=_Quiet)
+    except OSError as exc:  # the port is taken, or the address is not this host's
+        raise ConfigError(f"cannot serve metrics on {addr}:{port} (METRICS_ADDR, METRICS_PORT): "
+                          f"{exc.strerror}") from exc
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     log.info("metrics: this worker's counters at http://%s:%d/metrics", addr, server.server_port)
     return server

@@ -289,3 +289,18 @@ def test_the_worker_refuses_to_publish_its_metrics_without_a_token(app, runner):
     assert isinstance(result.exception, ConfigError)
     assert str(result.exception) == ("METRICS_ADDR=0.0.0.0 would publish the worker's metrics without a token: "
                                      "set METRICS_TOKEN, or listen on 127.0.0.1")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_worker_says_when_its_metrics_port_is_taken(app, runner):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        app.config.update(METRICS_PORT=port)
+        result = runner.invoke(args=["worker"])
+    assert isinstance(result.exception, ConfigError)
+    assert str(result.exception) == (f"cannot serve metrics on 127.0.0.1:{port} (METRICS_ADDR, METRICS_PORT): "
+                                     "Address already in use")
