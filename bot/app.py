@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask, abort, redirect, send_from_directory, url_for
 
 from bot import config as config_module
+from bot import logs
 from bot.content import ContentStore
 from bot.db import make_engine, make_sessionmaker
 from bot.whatsapp.client import make_client
@@ -30,9 +31,7 @@ def create_app(config: dict | None = None, environ: Mapping[str, str] | None = N
     app = Flask(__name__)
     app.config.update(config_module.load(config, environ=os.environ if environ is None else environ))
     app.secret_key = app.config["SECRET_KEY"]
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per send is noise; the sender logs outcomes
+    logs.setup(app.config["LOG_FORMAT"])
     if app.config["SANDBOX"]:
         log.warning("SANDBOX MODE: fake WhatsApp, public secrets, a page that signs any webhook and shows "
                     "every customer's replies. For this machine only: it must not face the internet.")
@@ -47,12 +46,13 @@ def create_app(config: dict | None = None, environ: Mapping[str, str] | None = N
     app.extensions["shopbot.whatsapp"] = make_client(app.config)
     app.extensions["shopbot.wakeup"] = threading.Event()
 
-    from bot import headers
+    from bot import headers, metrics
     from bot.api import bp as api_bp
     from bot.health import bp as health_bp
     from bot.whatsapp.webhook import bp as webhook_bp
 
     headers.register(app)
+    metrics.register(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)

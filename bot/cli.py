@@ -105,8 +105,15 @@ def run_command(host, port):
 @click.command("worker")
 @with_appcontext
 def worker_command():
-    """Run the sender (and the sweep of unhandled events) until SIGTERM or Ctrl-C."""
-    sender = _sender(current_app._get_current_object())
+    """Run the sender (and the sweep of unhandled events) until SIGTERM or Ctrl-C.
+
+    With METRICS_PORT set, it also serves its own counters at /metrics there (bot.metrics.serve).
+    """
+    from bot import metrics
+
+    app = current_app._get_current_object()
+    metrics_server = metrics.serve(app)  # ConfigError when it would be public without a token
+    sender = _sender(app)
 
     def stop(*_):
         sender.stopping.set()
@@ -114,11 +121,13 @@ def worker_command():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    click.echo("shopbot worker: sending")
+    log.info("shopbot worker: sending")  # a log line, so that with LOG_FORMAT=json every line is JSON
     sender.start()  # the dispatch loop, and on PostgreSQL the LISTEN thread that wakes it
     while not sender.stopping.wait(1.0):
         pass
     sender.stop()
+    if metrics_server is not None:
+        metrics_server.shutdown()
 
 
 @cli.command("check", with_appcontext=False)

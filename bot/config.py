@@ -86,6 +86,14 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "STAFF_SESSION_MINUTES": (int, 480),
     "STAFF_SESSION_MAX_HOURS": (int, 12),  # a login ends after this long even with activity
     "STAFF_COOKIE_SECURE": (bool, None),  # default: on outside the sandbox (which serves plain http)
+    # Operations
+    "LOG_FORMAT": (str, "text"),  # or "json": one object per line, with the WhatsApp id (bot.logs)
+    "METRICS_TOKEN": (str, None),  # bearer token for /metrics; unset live, /metrics answers 503
+    "METRICS_PORT": (int, None),  # `shopbot worker` serves its own /metrics here (bot.metrics.serve)
+    "METRICS_ADDR": (str, "127.0.0.1"),
+    # prometheus_client reads it from the environment when imported (multiprocess mode, set by
+    # gunicorn.conf.py); here it tells /metrics which directory's files to add up.
+    "PROMETHEUS_MULTIPROC_DIR": (str, None),
 }
 
 
@@ -124,6 +132,13 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
     if not 0 < float(config["SEND_RATE"]) <= 1000:
         raise ConfigError(f"SEND_RATE must be above 0 and at most 1000 messages/s (Meta's highest tier), "
                           f"got {config['SEND_RATE']}")
+    config["LOG_FORMAT"] = str(config["LOG_FORMAT"]).strip().lower()
+    if config["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json, got {config['LOG_FORMAT']!r}")
+    multiproc = config["PROMETHEUS_MULTIPROC_DIR"]
+    if multiproc and not Path(multiproc).is_dir():
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR is {multiproc!r}, which is not a directory: create it (empty) "
+                          "or unset it")
     sandbox = config["SANDBOX"] = bool(config["SHOPBOT_SANDBOX"])
     if sandbox:
         _sandbox_values(config)

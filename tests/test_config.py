@@ -93,3 +93,20 @@ def test_the_send_rate_is_bounded_by_metas_tiers():
     assert load({"SEND_RATE": 1000.0}, environ={"SHOPBOT_SANDBOX": "1"})["SEND_RATE"] == 1000.0
     with pytest.raises(ConfigError, match="SEND_RATE must be above 0 and at most 1000"):
         load(environ={"SEND_RATE": "5000"})
+
+
+def test_log_format_is_text_by_default_or_json(tmp_path):
+    sandbox = {"SHOPBOT_SANDBOX": "1"}
+    assert load({"SHOP_DIR": str(tmp_path)}, environ=sandbox)["LOG_FORMAT"] == "text"
+    assert load({"SHOP_DIR": str(tmp_path)}, environ=dict(sandbox, LOG_FORMAT="JSON"))["LOG_FORMAT"] == "json"
+    with pytest.raises(ConfigError, match="LOG_FORMAT must be text or json, got 'xml'"):
+        load({"SHOP_DIR": str(tmp_path)}, environ=dict(sandbox, LOG_FORMAT="xml"))
+
+
+def test_metrics_settings_come_from_the_environment(tmp_path):
+    config = load({"SHOP_DIR": str(tmp_path)}, environ={"SHOPBOT_SANDBOX": "1", "METRICS_PORT": "9101",
+                                                        "METRICS_TOKEN": "scrape-me"})
+    assert (config["METRICS_PORT"], config["METRICS_ADDR"], config["METRICS_TOKEN"]) == (9101, "127.0.0.1", "scrape-me")
+    assert config["PROMETHEUS_MULTIPROC_DIR"] is None
+    with pytest.raises(ConfigError, match="METRICS_PORT must be a int, got 'metrics'"):
+        load({"SHOP_DIR": str(tmp_path)}, environ={"SHOPBOT_SANDBOX": "1", "METRICS_PORT": "metrics"})

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from bot import logs, metrics
 from bot.commerce import checkout, customers, inventory, notifications
 from bot.conversation import actions, engine
 from bot.conversation.effects import EFFECTS, Context
@@ -27,7 +28,7 @@ from bot.db import insert_ignore, transaction
 from bot.models import EventKind, EventStatus, InboundEvent, utcnow
 from bot.staff import handoffs
 from bot.whatsapp import message_types, outbox
-from bot.whatsapp.updates import Update
+from bot.whatsapp.updates import Update, message_id
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,10 @@ def _insert(session: Session, u: Update, received_at: datetime, status: EventSta
     ).scalar()
 
 
+@logs.scoped
 def _store_and_handle(app, session: Session, u: Update, received_at: datetime) -> None:
     """Handle a new update, then store it as processed; _Duplicate when it was stored before."""
+    logs.note(wamid=message_id(u.external_id))
     event = InboundEvent(external_id=u.external_id, kind=u.kind, field=u.field, subtype=u.subtype,
                          payload=u.payload, received_at=received_at)
     t = now()
@@ -185,7 +188,8 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
     with session.no_autoflush:  # the customer's changes go out with the step's, in one UPDATE
         conversation = customers.lock_conversation(session, customer, StateName.NEW)
         stock = inventory.levels(session) if parsed.type not in (EventType.SILENT, EventType.REACTION) else {}
-    state, replies = engine.step(content, State(conversation.state, conversation.data), parsed, stock=stock)
+    with metrics.engine_step():
+        state, replies = engine.step(content, State(conversation.state, conversation.data), parsed, stock=stock)
     conversation.state, conversation.data = state.name, state.data
     customer.language = state.data.get("language") or customer.language
     messages: list[Message] = []
@@ -225,6 +229,7 @@ def _handle_status(app, session: Session, event: InboundEvent, t: datetime) -> N
 HANDLERS = {EventKind.MESSAGE: _handle_message, EventKind.STATUS: _handle_status}
 
 
+@logs.scoped
 def process(app, event_id: int) -> bool:
     """Handle one stored event in its own transaction; True when it was handled now.
 
@@ -240,6 +245,7 @@ def process(app, event_id: int) -> bool:
             if event is None or event.status != EventStatus.PENDING:
                 return False
             t, external_id = now(), event.external_id
+            logs.note(wamid=message_id(external_id))
             event.attempts += 1
             handler = HANDLERS.get(EventKind(event.kind))
             if handler is not None:

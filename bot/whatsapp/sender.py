@@ -27,6 +27,7 @@ from flask import Flask
 from pywa import errors as wa_errors
 from sqlalchemy.orm import Session
 
+from bot import logs, metrics
 from bot.db import is_postgres, transaction
 from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
 from bot.whatsapp import circuit, inbound, outbox, send_pace
@@ -43,6 +44,13 @@ IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not po
 # What one send came to: ("sent", wamid), ("error", pywa's WhatsAppError), or
 # ("transient" | "timeout" | "invalid", the exception); `_record` acts on it.
 Outcome = tuple[str, Any]
+
+
+@logs.scoped
+def _log_sent(row_id: int, wamid: str) -> None:
+    """One line per accepted send, with its own ids (the batch is written by whichever thread)."""
+    logs.note(outbox_id=row_id, wamid=wamid)
+    log.info("outbox %s: sent %s", row_id, wamid)
 
 
 class Sender:
@@ -204,11 +212,15 @@ class Sender:
             self._inflight += 1
 
     # -- one send --------------------------------------------------------------
+    @logs.scoped
     def _send(self, row_id: int, recipient: str, body: dict[str, Any], at: float) -> None:
         """Send one row at its slot (`at`, time.monotonic()), then record the outcome with others."""
+        logs.note(outbox_id=row_id)
         try:
             self._wait_for_slot(at)
+            started = time.perf_counter()
             outcome = self._attempt(row_id, recipient, body)
+            metrics.send_done(time.perf_counter() - started, outcome)
         except Exception as exc:
             log.exception("outbox %s: unexpected error while sending", row_id)
             outcome = ("invalid", exc)
@@ -226,9 +238,10 @@ class Sender:
             wait = at - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            at = self.gate.pass_at(time.monotonic())
-            if at is None:
+            again = self.gate.pass_at(time.monotonic())
+            if again is None:
                 return
+            at = again
 
     def _record_waiting(self) -> None:
         """Write every outcome waiting, batch after batch, until none is left; then wake the loop
@@ -261,7 +274,7 @@ class Sender:
                 if not self._circuit_clean:
                     self._answered(session, t)
             for row_id, wamid in sent:
-                log.info("outbox %s: sent %s", row_id, wamid)
+                _log_sent(row_id, wamid)
         for row_id, outcome in batch:
             if outcome[0] != "sent":
                 try:
@@ -287,12 +300,15 @@ class Sender:
         except (ValueError, TypeError, KeyError) as exc:
             return ("invalid", exc)
 
+    @logs.scoped
     def _record(self, row_id: int, outcome: Outcome) -> None:
+        logs.note(outbox_id=row_id)
         kind, value = outcome
         cfg, t = self.config, self.clock()
         with transaction(self.sessions) as session:
             row = session.get_one(OutboundMessage, row_id, with_for_update=True)
             if kind == "sent":
+                logs.note(wamid=value)
                 outbox.mark_sent(row, value, t)
                 log.info("outbox %s: sent %s", row_id, value)
                 self._answered(session, t)

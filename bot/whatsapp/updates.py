@@ -37,6 +37,17 @@ def _digest(obj) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def message_id(external_id: str) -> str:
+    """The WhatsApp message id an update is about, for logs: a message's own id, a status's message.
+
+    A status update's id is `status:<wamid>:<status>`; its wamid is the outbound
+    message's, so the sender's lines and the status webhook's share it.
+    """
+    if external_id.startswith("status:"):
+        return external_id.removeprefix("status:").rpartition(":")[0]
+    return external_id
+
+
 def _list(value) -> list:
     return value if isinstance(value, list) else []
 
