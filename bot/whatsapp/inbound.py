@@ -109,9 +109,11 @@ def _store_and_handle(app, session: Session, u: Update, received_at: datetime) -
         raise _Duplicate(u.external_id)
 
 
+@logs.scoped
 def _store_unhandled(session: Session, u: Update, received_at: datetime, exc: Exception) -> None:
     """Keep an update whose handling raised: failed with its error, or pending for the sweep when the
     database itself hiccuped (a deadlock, a lost connection), since the same step will likely work."""
+    logs.note(wamid=message_id(u.external_id))
     if isinstance(exc, OperationalError):
         log.warning("[%s] database error while handling; left pending for the sweep: %s", u.external_id,
                     str(exc).splitlines()[0])
