@@ -82,8 +82,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def insert_ignore(session: Session, model: Any) -> postgresql.Insert | sqlite.Insert:
-    """INSERT ... ON CONFLICT DO NOTHING for the session's dialect (SQLite and PostgreSQL)."""
-    if is_postgres(session):
+def insert_ignore(where: Session | str, model: Any) -> postgresql.Insert | sqlite.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING for the session's dialect (or a dialect's name)."""
+    if (where == "postgresql") if isinstance(where, str) else is_postgres(where):
         return postgresql.insert(model).on_conflict_do_nothing()
     return sqlite.insert(model).on_conflict_do_nothing()

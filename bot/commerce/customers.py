@@ -6,9 +6,10 @@ first message that carries both links them.
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db import insert_ignore
@@ -49,26 +50,34 @@ def find_or_create(session: Session, bsuid: str | None, wa_id: str | None,
     return customer
 
 
+@functools.cache
+def _by_ids(bsuid: bool, wa_id: bool):
+    """The customers holding a BSUID and/or phone number (bound at execution), built once per shape."""
+    clauses = ([Customer.bsuid == bindparam("bsuid")] if bsuid else []) + (
+        [Customer.wa_id == bindparam("wa_id")] if wa_id else [])
+    return select(Customer).where(or_(*clauses))
+
+
 def _lookup(session: Session, bsuid: str | None, wa_id: str | None) -> tuple[Customer | None, list[Customer]]:
     """The best match and any other customer holding one of the ids."""
-    clauses = []
-    if bsuid:
-        clauses.append(Customer.bsuid == bsuid)
-    if wa_id:
-        clauses.append(Customer.wa_id == wa_id)
-    found = session.scalars(select(Customer).where(or_(*clauses))).all()
+    found = session.scalars(_by_ids(bool(bsuid), bool(wa_id)), {"bsuid": bsuid, "wa_id": wa_id}).all()
     # Prefer the BSUID match: it is the stable id when a phone number changes hands.
     best = next((c for c in found if bsuid and c.bsuid == bsuid), found[0] if found else None)
     return best, [c for c in found if c is not best]
 
 
+@functools.cache
+def _conversation_locked():
+    return (select(Conversation).where(Conversation.customer_id == bindparam("customer_id"))
+            .with_for_update().execution_options(populate_existing=True))
+
+
 def lock_conversation(session: Session, customer: Customer, initial_state: str) -> Conversation:
     """The customer's conversation row, locked for this transaction (created if new)."""
-    query = (select(Conversation).where(Conversation.customer_id == customer.id)
-             .with_for_update().execution_options(populate_existing=True))
-    conversation = session.scalars(query).first()
+    query, params = _conversation_locked(), {"customer_id": customer.id}
+    conversation = session.scalars(query, params).first()
     if conversation is None:  # the first message: create it (or find the one a concurrent first message made)
         session.execute(insert_ignore(session, Conversation).values(
             customer_id=customer.id, state=initial_state, data={}))
-        conversation = session.scalars(query).one()
+        conversation = session.scalars(query, params).one()
     return conversation

@@ -63,10 +63,13 @@ def available(session: Session, sku: str) -> int | None:
     return session.scalar(select(StockLevel.on_hand).where(StockLevel.sku == sku))
 
 
+_LEVELS = select(StockLevel.sku, StockLevel.on_hand)  # built once: read on every customer message
+
+
 def levels(session: Session) -> dict[str, int | None]:
     """Units available now for every SKU (None: unlimited), in one query.
 
     Read before a conversation step, so the engine is told what the database
     says is in stock without reading it itself.
     """
-    return {sku: on_hand for sku, on_hand in session.execute(select(StockLevel.sku, StockLevel.on_hand))}
+    return {sku: on_hand for sku, on_hand in session.execute(_LEVELS)}

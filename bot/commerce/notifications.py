@@ -44,24 +44,23 @@ def template_message(content: Content, order: Order, status: str) -> Template | 
     return Template(template.name, template.language, params)
 
 
-def notify(session: Session, content: Content, order: Order, now: datetime) -> OutboundMessage | None:
-    """Queue the customer's update for the order's new status (if the owner wants one sent)."""
+def notify(session: Session, content: Content, order: Order, now: datetime) -> int | None:
+    """Queue the customer's update for the order's new status (if the owner wants one sent); its row's id."""
     if order.status not in content.notifications.notify or order.customer_id is None:
         return None
     customer = session.get_one(Customer, order.customer_id)
     if customer.opted_out_at is not None:
         return None  # the customer said "stop"
+    cause = f"order:{order.reference}:{order.status}"
     if window_open(customer, now):
-        return outbox.enqueue(session, customer, [status_message(content, order, customer)], now,
-                              cause=f"order:{order.reference}:{order.status}")[0]
+        return outbox.enqueue(session, customer, [status_message(content, order, customer)], now, cause=cause)[0]
     template = template_message(content, order, order.status)
     if template is not None:
-        return outbox.enqueue(session, customer, [template], now, cause=f"order:{order.reference}:{order.status}")[0]
-    [row] = outbox.enqueue(session, customer, [status_message(content, order, customer)], now,
-                           cause=f"order:{order.reference}:{order.status}")
-    row.status = OutboundStatus.HELD
+        return outbox.enqueue(session, customer, [template], now, cause=cause)[0]
+    [row_id] = outbox.enqueue(session, customer, [status_message(content, order, customer)], now, cause=cause,
+                              status=OutboundStatus.HELD)
     order.held_updates += 1
-    return row
+    return row_id
 
 
 def release_held(session: Session, customer: Customer, now: datetime) -> int:

@@ -183,8 +183,7 @@ def _staff_send(s: Session, customer: Customer, conversation, handoff: Handoff |
     t, me = now(), s.get_one(StaffMember, g.staff.id)
     if handoff is None or handoff.assigned_to is None:
         handoff = _give_to(s, customer, conversation, handoff, me)
-    for row in outbox.enqueue(s, customer, [message], t, cause=f"staff:{me.email}"):
-        row.staff_id = me.id  # a long reply may be split in parts: each is theirs
+    outbox.enqueue(s, customer, [message], t, cause=f"staff:{me.email}", staff_id=me.id)  # every part is theirs
     handoffs.staff_replied(_content(), handoff, me, t)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, exists, func, literal, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, case, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.conversation.messages import Message, Spec, to_spec
@@ -41,23 +41,27 @@ def wake_senders(session: Session) -> None:
 
 
 def enqueue(session: Session, customer: Customer, messages: Sequence[Message | Spec], now: datetime,
-            cause: str | None = None, cause_received_at: datetime | None = None) -> list[OutboundMessage]:
-    """Queue `messages` for `customer`, fitted to WhatsApp's limits, in order.
+            cause: str | None = None, cause_received_at: datetime | None = None,
+            status: OutboundStatus = OutboundStatus.QUEUED, staff_id: int | None = None) -> list[int]:
+    """Queue `messages` for `customer`, fitted to WhatsApp's limits, in order; the new rows' ids.
 
     This is where typed messages become the JSON specs the outbox stores
-    (`to_spec`); a spec given as a dict is stored as it is. On PostgreSQL the
-    insert itself wakes the senders of other processes (a trigger, migration 0009).
+    (`to_spec`); a spec given as a dict is stored as it is. One INSERT for all
+    the parts (Core, no objects: this runs for every message a customer sends).
+    On PostgreSQL the insert itself wakes the senders of other processes (a
+    trigger, migration 0009). `status` HELD keeps the rows back for the
+    customer's next message; `staff_id` names the person who wrote them.
     """
     rows = [
-        OutboundMessage(customer_id=customer.id, recipient=customer.recipient, body=part,
-                        status=OutboundStatus.QUEUED, next_attempt_at=now, created_at=now,
-                        cause=cause, cause_received_at=cause_received_at)
+        {"customer_id": customer.id, "recipient": customer.recipient, "body": part, "status": status.value,
+         "attempts": 0, "next_attempt_at": now, "created_at": now, "cause": cause,
+         "cause_received_at": cause_received_at, "staff_id": staff_id}
         for message in messages for part in fit(to_spec(message))
     ]
-    session.add_all(rows)
-    if rows:
-        session.flush()
-    return rows
+    if not rows:
+        return []
+    table = cast(Table, OutboundMessage.__table__)
+    return list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
 
 
 def tracker(row_id: int) -> str:
@@ -277,7 +281,7 @@ def apply_status(session: Session, status: dict[str, Any], now: datetime) -> Out
     return row
 
 
-def window_closed(session: Session, row: OutboundMessage, now: datetime, content: Content) -> OutboundMessage | None:
+def window_closed(session: Session, row: OutboundMessage, now: datetime, content: Content) -> int | None:
     """Meta refused `row` because the 24-hour window is closed (131047).
 
     The customer is marked outside the window. If the owner configured a
@@ -285,7 +289,7 @@ def window_closed(session: Session, row: OutboundMessage, now: datetime, content
     send time, or as a new row after an asynchronous failure); otherwise the
     row is dead-lettered with the reason. Other waiting free-form messages to
     the same customer would fail the same way and are dead-lettered with it.
-    Returns the template row, if any.
+    Returns the template row's id, if any.
     """
     customer = session.get_one(Customer, row.customer_id)
     customer.window_closed_at = now
@@ -307,5 +311,5 @@ def window_closed(session: Session, row: OutboundMessage, now: datetime, content
     if row.status in UNFINISHED:
         row.body, row.status, row.next_attempt_at = body, OutboundStatus.QUEUED, now
         row.error_code, row.error_title = 131047, reason + "; sent as the fallback template"
-        return row
+        return row.id
     return enqueue(session, customer, [body], now, cause=row.cause)[0]
