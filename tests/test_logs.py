@@ -88,13 +88,13 @@ def test_a_status_update_carries_the_wamid_of_the_message_it_is_about(app, post,
     post(p.text(SAM, "hi"))
     sender.pump()
     wamid = outbox_rows(app)[0].wamid
-    real = outbox.apply_status
+    real = outbox.advance
 
-    def apply_status(*args, **kwargs):
+    def advance(*args, **kwargs):
         logging.getLogger("bot.whatsapp.outbox").info("applying a status")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(outbox, "apply_status", apply_status)
+    monkeypatch.setattr(outbox, "advance", advance)
     post(p.status(wamid, "delivered"))
     [line] = [line for line in json_lines() if line["message"] == "applying a status"]
     assert line["wamid"] == wamid

@@ -231,6 +231,10 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
 
 def _handle_status(app, session: Session, event: InboundEvent, t: datetime) -> None:
     status = event.payload["status"]
+    customer_id = outbox.advance(session, status, t)
+    if customer_id is not None:  # the usual case: a step forward, one statement
+        event.customer_id = customer_id
+        return
     row = outbox.apply_status(session, status, t)
     if row is None:
         return
