@@ -348,7 +348,7 @@ class Result:
 
 
 def post_at(url: str | list[str], due: list[float], make: Callable[[int], tuple[str, bytes, dict]],
-            concurrency: int = 128, timeout: float = 15.0) -> list[Result]:
+            concurrency: int = 128, timeout: float = 15.0, max_waiting: int | None = None) -> list[Result]:
     """POST request i `due[i]` seconds from now (`due` sorted), whatever the answers do.
 
     `make(i)` builds request i as (key, body, headers) when it is due, so a body may
@@ -356,15 +356,23 @@ def post_at(url: str | list[str], due: list[float], make: Callable[[int], tuple[
     several URLs, request i goes to url[i % len(url)]. Requests are written on
     keep-alive connections from a pool of threads, so a slow answer never delays the
     next request (open loop, no coordinated omission). perf_counter is the clock.
+    With `max_waiting`, the load stops early when more requests than that wait for
+    their answers (the server is overloaded; more would only queue up); the result then
+    has fewer entries than `due`.
     """
     urls = [url] if isinstance(url, str) else url
     poster = Poster(timeout)
     results: list[Result | None] = [None] * len(due)
+    waiting = threading.Semaphore(max_waiting) if max_waiting else None
 
     def post(i: int, key: str, body: bytes, headers: dict, scheduled: float) -> None:
-        started, wall = time.perf_counter(), time.time()
-        status, error = poster.post(urls[i % len(urls)], body, headers)
-        results[i] = Result(i, key, scheduled, started, time.perf_counter(), wall, status, error)
+        try:
+            started, wall = time.perf_counter(), time.time()
+            status, error = poster.post(urls[i % len(urls)], body, headers)
+            results[i] = Result(i, key, scheduled, started, time.perf_counter(), wall, status, error)
+        finally:
+            if waiting is not None:
+                waiting.release()
 
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="load")
     try:
@@ -373,6 +381,8 @@ def post_at(url: str | list[str], due: list[float], make: Callable[[int], tuple[
             delay = t0 + offset - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
+            if waiting is not None and not waiting.acquire(blocking=False):
+                break  # overloaded: stop offering
             pool.submit(post, i, *make(i), t0 + offset)
     except BaseException:  # Ctrl-C: drop what is not sent yet; stopping the servers ends the rest
         pool.shutdown(wait=False, cancel_futures=True)
