@@ -69,7 +69,7 @@ class Plan:
     posters: int = 24
     sat_customers: int = 300  # their first messages are the warm-up
     lead_in: float = 7.5  # open loop: customers' first messages, before the measured seconds
-    open_seconds: float = 20.0
+    open_seconds: float = 15.0
     drain: float = 10.0
     journeys: int = 20
     journey_taps: int = 30
