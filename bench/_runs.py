@@ -169,16 +169,23 @@ class CpuWindow:
         self.before = self.after = None
         if start is None:
             self.before = system.cpu_sample()
+        self._cancelled = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def _sample(self) -> None:
         if self.before is None:
-            time.sleep(max(0.0, self.start - time.monotonic()))
+            if self._cancelled.wait(max(0.0, self.start - time.monotonic())):
+                return
             self.before = self.system.cpu_sample()
         if self.end is not None:
-            time.sleep(max(0.0, self.end - time.monotonic()))
+            if self._cancelled.wait(max(0.0, self.end - time.monotonic())):
+                return
             self.after = self.system.cpu_sample()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self._thread.join()
 
     def close(self) -> tuple[tuple[float, float], dict[str, float]]:
         self._thread.join()
@@ -210,12 +217,17 @@ def open_run(system: System, graph: FakeGraph, due: list[float], make: Callable[
     lo, hi = measure or (0.0, due[-1] if due else 0.0)
     rate = len(due) / max(due[-1], 1.0) if due else 1.0
     t0 = time.monotonic() + 0.05  # post_at's start
+    from_start = system.cpu_sample()
     cpu = CpuWindow(system, start=t0 + lo, end=t0 + hi)
     results = c.post_at(system.urls, due, build, concurrency=concurrency, timeout=ACK_TIMEOUT,
                         max_waiting=max(50, int(rate * OVERLOAD)))
-    window, used = cpu.close()
-    out = finish(system, graph, [m for m in messages if m is not None], results, window, used, drain)
-    out.planned = len(due)
+    posted = [m for m in messages if m is not None]
+    if len(posted) < len(due):  # overloaded: the figures are over the load as it ran, to its last answer
+        cpu.cancel()
+        window, used = (t0, time.monotonic()), c.cpu_between(from_start, system.cpu_sample(), SELF)
+    else:
+        window, used = cpu.close()
+    out = finish(system, graph, posted, results, window, used, drain, planned=len(due))
     if out.overloaded:
         out.stopped_at = due[len(out.messages)]
     return out
@@ -270,12 +282,13 @@ def closed_run(system: System, graph: FakeGraph, next_message: Callable[[], Mess
 
 
 def finish(system: System, graph: FakeGraph, messages: list[Message], results: list[c.Result],
-           window: tuple[float, float], cpu: dict[str, float], drain: float) -> Outcome:
+           window: tuple[float, float], cpu: dict[str, float], drain: float, planned: int | None = None) -> Outcome:
     """Wait for late replies (at most `drain` s, less when none comes for STALL s), then match each
     message to the first send to its customer after it was posted (and before their next one)."""
     by_key = {r.key: r for r in results}
     results = [by_key[m.wamid] for m in messages]
-    out = Outcome(system.name, messages, results, window, cpu)
+    out = Outcome(system.name, messages, results, window, cpu,
+                  planned=len(messages) if planned is None else planned)
     deadline, seen, progress = time.monotonic() + drain, -1, time.monotonic()
     while True:
         match_replies(out, graph)
@@ -295,7 +308,6 @@ def finish(system: System, graph: FakeGraph, messages: list[Message], results: l
     deliveries = [d for d in list(system.statuses.deliveries.values()) if d.key.split(":", 1)[1] in ours]
     out.statuses_acked = sum(1 for d in deliveries if d.done_at is not None and out.in_window(d.done_at))
     out.statuses_posted = len(deliveries)
-    out.planned = len(messages)
     wait_idle(system)
     return out
 

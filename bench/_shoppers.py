@@ -22,7 +22,7 @@ import re
 import threading
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import _common as c
 
@@ -100,6 +100,7 @@ class Message:
     kind: str  # tap, search, faq, ... (the keys of MIX), or first-message kinds
     text: str  # typed text, or the tapped title
     body: bytes = b""
+    fell_back: bool = False  # it meant to tap, but nothing could be tapped: it typed instead
 
     @property
     def recipient(self) -> str:
@@ -124,8 +125,6 @@ class Shoppers:
     seed: int
     prefix: str  # makes the run's message ids unique
     journey: bool = False  # mostly taps (a shopping journey) instead of the everyday mix
-    kinds: Counter = field(default_factory=Counter)
-    taps_fell_back: int = 0
 
     def __post_init__(self):
         self._shoppers: dict[str, Shopper] = {}
@@ -144,11 +143,10 @@ class Shoppers:
         """What `wa_id` writes next, given everything the bot has sent it so far."""
         s = self.shopper(wa_id)
         sends = self.graph.sent_to(c.bsuid(wa_id))
-        kind, text, tap = self._decide(s, sends)
+        kind, text, tap, fell_back = self._decide(s, sends)
         with self._lock:
             self._seq += 1
             wamid = f"wamid.{self.prefix}.{self._seq:06d}"
-            self.kinds[kind] += 1
         if tap is not None:
             reply = {"id": tap.id, "title": tap.title}
             if tap.description:
@@ -160,34 +158,33 @@ class Shoppers:
         s.sent += 1
         s.seen = len(sends)
         body = c.message_webhook(wa_id, {"id": wamid, **content}, name=s.name)
-        return Message(wa_id, wamid, kind, text, body)
+        return Message(wa_id, wamid, kind, text, body, fell_back)
 
-    def _decide(self, s: Shopper, sends: list) -> tuple[str, str, Option | None]:
+    def _decide(self, s: Shopper, sends: list) -> tuple[str, str, Option | None, bool]:
+        """(kind, text, the option tapped or None, whether a tap fell back to typing)."""
         rng = s.rng
         if s.sent == 0:
             kind = _pick(rng, FIRST)
-            return kind, rng.choice(TYPED[kind]), None
+            return kind, rng.choice(TYPED[kind]), None, False
         latest = sends[-1].text if sends else ""
         if any(h in latest for h in HANDED_OVER):
-            return "menu", "menu", None
+            return "menu", "menu", None, False
         if "delivery address" in latest or "too short for an address" in latest:
-            return "checkout answer", rng.choice(ADDRESSES), None
+            return "checkout answer", rng.choice(ADDRESSES), None, False
         if "What name should we put" in latest:
-            return "checkout answer", rng.choice(NAMES), None
+            return "checkout answer", rng.choice(NAMES), None, False
         if "Anything we should know" in latest and rng.random() < 0.5:  # or tap "No note" below
-            return "checkout answer", rng.choice(NOTES), None
-        kind = _pick(rng, JOURNEY if self.journey else MIX)
+            return "checkout answer", rng.choice(NOTES), None, False
+        kind, fell_back = _pick(rng, JOURNEY if self.journey else MIX), False
         if kind == "tap":
             tap = self._tap(rng, sends)
             if tap is not None:
-                return "tap", tap.title, tap
-            with self._lock:
-                self.taps_fell_back += 1
-            kind = rng.choice(["search", "faq", "menu"])
+                return "tap", tap.title, tap, False
+            kind, fell_back = rng.choice(["search", "faq", "menu"]), True
         if kind == "cart add":
             on_card = bool(sends) and any(o.title == "Add to cart" for o in options_of(sends[-1].payload, ""))
-            return kind, rng.choice(CART_ADDS if on_card else CART_TYPED), None
-        return kind, rng.choice(TYPED[kind]), None
+            return kind, rng.choice(CART_ADDS if on_card else CART_TYPED), None, fell_back
+        return kind, rng.choice(TYPED[kind]), None, fell_back
 
     @staticmethod
     def _tap(rng: random.Random, sends: list) -> Option | None:
@@ -201,10 +198,14 @@ class Shoppers:
                 return None  # the last menu offered only a person: type instead
         return None
 
-    def summary(self) -> str:
-        total = sum(self.kinds.values())
-        parts = ", ".join(f"{k} {100 * n / total:.0f}%" for k, n in self.kinds.most_common()) if total else "none"
-        return f"{total} customer messages: {parts}"
+
+
+def mix(messages: list[Message]) -> str:
+    """What the customers did, in shares of `messages`."""
+    kinds = Counter(m.kind for m in messages)
+    total = sum(kinds.values())
+    parts = ", ".join(f"{k} {100 * n / total:.0f}%" for k, n in kinds.most_common()) if total else "none"
+    return f"{total} customer messages: {parts}"
 
 
 def _pick(rng: random.Random, weights: dict[str, int]) -> str:
