@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,9 +121,28 @@ def child_env(**values) -> dict:
     return env
 
 
+def live_env(database_url: str, graph_url: str, public_url: str, **values) -> dict:
+    """The environment for shopbot in live mode, as in production: every production key set
+    (WHATSAPP_*, DATABASE_URL, SECRET_KEY, SHOP_API_TOKEN, PAYMENT_WEBHOOK_SECRET, PUBLIC_URL), the
+    Graph API the fake at `graph_url` (WHATSAPP_API_URL), the sample shop, and `values` on top."""
+    return child_env(**{
+        "DATABASE_URL": database_url, "SHOP_DIR": ROOT, "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_API_URL": graph_url, "SECRET_KEY": "bench-" + os.urandom(16).hex(),
+        "SHOP_API_TOKEN": "bench-api-" + os.urandom(8).hex(),
+        "PAYMENT_WEBHOOK_SECRET": "bench-pay-" + os.urandom(8).hex(), "PUBLIC_URL": public_url, **values})
+
+
+def shopbot_db_upgrade(env: dict) -> None:
+    """`shopbot db upgrade` in a child with `env`, as the Procfile's release step runs it."""
+    done = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "db", "upgrade"],
+                          env=env, cwd=ROOT, check=False, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"shopbot db upgrade failed: {(done.stderr or done.stdout)[-800:]}")
+
+
 def wait_http(url: str, timeout: float, procs: Processes | None = None) -> None:
     """Poll `url` until it answers 200."""
-    host, port, path = _split(url)
+    host, port, path = split_url(url)
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -152,7 +172,8 @@ def wait_log(path: Path, text: str, timeout: float, procs: Processes | None = No
     raise RuntimeError(f"{path.name}: {text!r} not seen within {timeout:.0f} s")
 
 
-def _split(url: str) -> tuple[str, int, str]:
+def split_url(url: str) -> tuple[str, int, str]:
+    """(host, port, path) of an http:// URL."""
     rest = url.split("://", 1)[1]
     hostport, _, path = rest.partition("/")
     host, _, port = hostport.partition(":")
@@ -202,17 +223,22 @@ def fake_graph_args(port: int, latency: float = GRAPH_LATENCY) -> list[str]:
 
 
 # -- database --------------------------------------------------------------------
-def fresh_database(name: str) -> str:
-    """DROP and CREATE database `name`, migrate it, and return its URL."""
+def create_database(name: str) -> str:
+    """DROP and CREATE database `name` on the bench's server (not migrated); return its URL."""
     import psycopg
-
-    from bot import schema
-    from bot.db import make_engine
 
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
-    url = f"{PG_SERVER}/{name}"
+    return f"{PG_SERVER}/{name}"
+
+
+def fresh_database(name: str) -> str:
+    """DROP and CREATE database `name`, migrate it, and return its URL."""
+    from bot import schema
+    from bot.db import make_engine
+
+    url = create_database(name)
     engine = make_engine(url)
     schema.upgrade(engine)
     engine.dispose()
@@ -225,23 +251,74 @@ def bsuid(wa_id: str) -> str:
     return f"US.{wa_id}"
 
 
-def text_webhook(wa_id: str, text: str, wamid: str, name: str = "Bench Customer") -> bytes:
-    """A Meta-format webhook body with one text message, shaped like Meta's current sample
+def phone_of(recipient: str) -> str:
+    """The phone (wa_id) of the customer a reply went to: the inverse of `bsuid`."""
+    return recipient[3:] if recipient.startswith("US.") else recipient
+
+
+def message_webhook(wa_id: str, message: dict, name: str = "Bench Customer") -> bytes:
+    """A Meta-format webhook body with one message from `wa_id`, shaped like Meta's current sample
     (tests/data/meta/message.json): the contact carries the phone (wa_id) and the BSUID (user_id).
+    `message` holds the message's id, type and content (`{"id": ..., "type": "text", "text": {...}}`).
     Both shopbot and pywa reply to the BSUID."""
     body = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
         "field": "messages", "value": {
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": DISPLAY, "phone_number_id": PHONE_ID},
             "contacts": [{"profile": {"name": name}, "wa_id": wa_id, "user_id": bsuid(wa_id)}],
-            "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())),
-                          "type": "text", "text": {"body": text}}]}}]}]}
+            "messages": [{"from": wa_id, "timestamp": str(int(time.time())), **message}]}}]}]}
     return json.dumps(body, ensure_ascii=False).encode()
+
+
+def text_webhook(wa_id: str, text: str, wamid: str, name: str = "Bench Customer") -> bytes:
+    """A Meta-format webhook body with one text message (see `message_webhook`)."""
+    return message_webhook(wa_id, {"id": wamid, "type": "text", "text": {"body": text}}, name)
 
 
 def signed_headers(raw: bytes, secret: str = APP_SECRET) -> dict:
     return {"Content-Type": "application/json",
             "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
+
+
+# -- posting ------------------------------------------------------------------------
+class Poster:
+    """POSTs on keep-alive connections, one per thread and server.
+
+    A connection the server closed while it was idle is reopened once; any other failure
+    (a timeout, a refusal, a reset of a fresh connection) is a result, not an exception.
+    """
+
+    def __init__(self, timeout: float = 15.0):
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def post(self, url: str, body: bytes, headers: dict) -> tuple[int | None, str | None]:
+        """(HTTP status, None) or (None, what went wrong)."""
+        host, port, path = split_url(url)
+        conns = self._local.__dict__.setdefault("conns", {})
+        for _attempt in range(2):
+            conn = conns.pop((host, port), None)
+            fresh = conn is None
+            if fresh:
+                conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+            try:
+                conn.request("POST", path, body, headers)
+                resp = conn.getresponse()
+                resp.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                conn.close()
+                if fresh:
+                    return None, f"{type(exc).__name__}: {exc}"
+                continue  # closed while idle: once more on a new connection
+            except Exception as exc:  # timeouts and refusals are results, not crashes
+                conn.close()
+                return None, f"{type(exc).__name__}: {exc}"
+            if resp.will_close:
+                conn.close()
+            else:
+                conns[(host, port)] = conn
+            return resp.status, None
+        return None, "unreachable"
 
 
 # -- open-loop load ----------------------------------------------------------------
@@ -265,64 +342,59 @@ class Result:
         """How late the client wrote the request: a large lag means the client was the bottleneck."""
         return self.started - self.scheduled
 
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.error is None
 
-def open_loop(url: str, requests: list[tuple[str, bytes, dict]], rate: float,
-              concurrency: int = 128, timeout: float = 15.0) -> list[Result]:
-    """POST each (key, body, headers) at its scheduled time, `rate` a second, whatever the answers do.
 
-    Requests are written on keep-alive connections from a pool of threads, so a
-    slow answer never delays the next request (open loop, no coordinated
-    omission). A connection the server closed while idle is reopened once.
+def post_at(url: str | list[str], due: list[float], make: Callable[[int], tuple[str, bytes, dict]],
+            concurrency: int = 128, timeout: float = 15.0, max_waiting: int | None = None) -> list[Result]:
+    """POST request i `due[i]` seconds from now (`due` sorted), whatever the answers do.
+
+    `make(i)` builds request i as (key, body, headers) when it is due, so a body may
+    depend on what happened before (a customer tapping a button it was sent). With
+    several URLs, request i goes to url[i % len(url)]. Requests are written on
+    keep-alive connections from a pool of threads, so a slow answer never delays the
+    next request (open loop, no coordinated omission). perf_counter is the clock.
+    With `max_waiting`, the load stops early when more requests than that wait for
+    their answers (the server is overloaded; more would only queue up); the result then
+    has fewer entries than `due`.
     """
-    host, port, path = _split(url)
-    local = threading.local()
-    results: list[Result | None] = [None] * len(requests)
+    urls = [url] if isinstance(url, str) else url
+    poster = Poster(timeout)
+    results: list[Result | None] = [None] * len(due)
+    waiting = threading.Semaphore(max_waiting) if max_waiting else None
 
     def post(i: int, key: str, body: bytes, headers: dict, scheduled: float) -> None:
-        started = time.perf_counter()
-        wall = time.time()
-        status = error = None
-        for attempt in range(2):
-            conn = getattr(local, "conn", None)
-            fresh = conn is None
-            if fresh:
-                conn = local.conn = http.client.HTTPConnection(host, port, timeout=timeout)
-            try:
-                conn.request("POST", path, body, headers)
-                resp = conn.getresponse()
-                resp.read()
-                status = resp.status
-                if resp.will_close:
-                    conn.close()
-                    local.conn = None
-                break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                conn.close()
-                local.conn = None
-                if fresh or attempt:
-                    error = f"{type(exc).__name__}: {exc}"
-                    break
-            except Exception as exc:  # timeouts and refusals are results, not crashes
-                conn.close()
-                local.conn = None
-                error = f"{type(exc).__name__}: {exc}"
-                break
-        results[i] = Result(i, key, scheduled, started, time.perf_counter(), wall, status, error)
+        try:
+            started, wall = time.perf_counter(), time.time()
+            status, error = poster.post(urls[i % len(urls)], body, headers)
+            results[i] = Result(i, key, scheduled, started, time.perf_counter(), wall, status, error)
+        finally:
+            if waiting is not None:
+                waiting.release()
 
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="load")
     try:
         t0 = time.perf_counter() + 0.05
-        for i, (key, body, headers) in enumerate(requests):
-            due = t0 + i / rate
-            delay = due - time.perf_counter()
+        for i, offset in enumerate(due):
+            delay = t0 + offset - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            pool.submit(post, i, key, body, headers, due)
+            if waiting is not None and not waiting.acquire(blocking=False):
+                break  # overloaded: stop offering
+            pool.submit(post, i, *make(i), t0 + offset)
     except BaseException:  # Ctrl-C: drop what is not sent yet; stopping the servers ends the rest
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return [r for r in results if r is not None]
+
+
+def open_loop(url: str, requests: list[tuple[str, bytes, dict]], rate: float,
+              concurrency: int = 128, timeout: float = 15.0) -> list[Result]:
+    """POST each (key, body, headers) at its scheduled time, `rate` a second, whatever the answers do."""
+    return post_at(url, [i / rate for i in range(len(requests))], requests.__getitem__, concurrency, timeout)
 
 
 # -- figures -----------------------------------------------------------------------
@@ -333,6 +405,26 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
     return ordered[k]
+
+
+def steady_rate(arrivals: list[float]) -> float:
+    """Events a second between the 10th and the 90th percentile arrival: the steady state, without
+    the edges of a step. A sender that falls behind spreads its arrivals out and shows a lower rate."""
+    if len(arrivals) < 10:
+        return math.nan
+    ordered = sorted(arrivals)
+    lo, hi = len(ordered) // 10, len(ordered) - 1 - len(ordered) // 10
+    return (hi - lo) / (ordered[hi] - ordered[lo]) if ordered[hi] > ordered[lo] else math.nan
+
+
+def most_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most events in any `window` seconds (a sliding window over the event times)."""
+    ordered, best, lo = sorted(times), 0, 0
+    for hi, t in enumerate(ordered):
+        while ordered[lo] <= t - window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
 
 
 def verdict(value: float, target: float) -> str:
@@ -366,9 +458,18 @@ def proc_stat_fields():
 def _proc_stats():
     for pid, comm, fields in proc_stat_fields():
         # fields[0] is state (field 3); pgrp is field 5, utime..cstime are fields 14-17
-        # utime + stime, plus cutime + cstime: the children it reaped (the postmaster's exited
+        # utime + stime, and cutime + cstime: the children it reaped (the postmaster's exited
         # backends, gunicorn's replaced workers), whose CPU would otherwise vanish
-        yield pid, comm, int(fields[2]), sum(int(x) for x in fields[11:15]) / _TICK
+        own = (int(fields[11]) + int(fields[12])) / _TICK
+        reaped = (int(fields[13]) + int(fields[14])) / _TICK
+        yield pid, comm, int(fields[2]), own, reaped
+
+
+def _machine_ticks() -> dict[str, float]:
+    with open("/proc/stat") as f:  # user nice system idle iowait irq softirq steal ...
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return {"machine": (sum(ticks[:8]) - ticks[3] - ticks[4]) / _TICK,  # busy, interrupts included
+            "interrupts": (ticks[5] + ticks[6]) / _TICK}  # kernel work no process is charged for
 
 
 def cpu_snapshot(groups: dict[str, int], me: str = "load generator (this process)") -> dict[str, float]:
@@ -378,38 +479,100 @@ def cpu_snapshot(groups: dict[str, int], me: str = "load generator (this process
     totals["postgres (all databases)"] = 0.0
     by_pgid = {pgid: name for name, pgid in groups.items()}
     own_pid = os.getpid()
-    for pid, comm, pgrp, cpu in _proc_stats():
+    for pid, comm, pgrp, own, reaped in _proc_stats():
         if pid == own_pid:
             continue
         if pgrp in by_pgid:
-            totals[by_pgid[pgrp]] += cpu
+            totals[by_pgid[pgrp]] += own + reaped
         elif comm == "postgres" or comm.startswith("postgres"):
-            totals["postgres (all databases)"] += cpu
+            totals["postgres (all databases)"] += own + reaped
     t = os.times()
     totals[me] = t.user + t.system
-    with open("/proc/stat") as f:  # user nice system idle iowait irq softirq steal ...
-        ticks = [int(x) for x in f.readline().split()[1:]]
-    totals["machine"] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / _TICK  # busy, interrupts included
-    totals["interrupts"] = (ticks[5] + ticks[6]) / _TICK  # kernel work no process is charged for
+    totals.update(_machine_ticks())
     return totals
+
+
+def _postgres_role(pid: int, database: str) -> str | None:
+    """"ours" for a PostgreSQL process working for `database` (a backend, an autovacuum worker),
+    "server" for the server's own processes (postmaster, checkpointer, WAL writer...), None for
+    another database's backend."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            title = f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return None
+    if f" {database} " in title + " ":
+        return "ours"
+    if not title.startswith("postgres:"):
+        return "server"  # the postmaster keeps its command line
+    if ")" in title or "[local]" in title or "worker" in title:
+        return None  # a client backend, autovacuum or parallel worker of another database
+    return "server"
+
+
+def cpu_sample(groups: dict[str, int], database: str | None) -> dict:
+    """CPU seconds used so far, per process: of each named process group (its processes and the
+    children they reaped), and of PostgreSQL's work for `database` ("postgres": its backends;
+    "postgres server": the server's own processes; not what other databases' backends use;
+    nothing for None); with this process and the machine.
+
+    Compare two samples with `cpu_between`, which counts per process, so a backend of another
+    database that exits in between is never charged to us."""
+    by_pgid = {pgid: name for name, pgid in groups.items()}
+    own_pid = os.getpid()
+    per_pid: dict[int, tuple[str, float]] = {}
+    for pid, comm, pgrp, own, reaped in _proc_stats():
+        if pid == own_pid:
+            continue
+        if pgrp in by_pgid:
+            per_pid[pid] = (by_pgid[pgrp], own + reaped)
+        elif database and comm.startswith("postgres") and (role := _postgres_role(pid, database)):
+            # not `reaped`: the postmaster reaps every database's backends
+            per_pid[pid] = ("postgres" if role == "ours" else "postgres server", own)
+    t = os.times()
+    return {"pids": per_pid, "me": t.user + t.system, **_machine_ticks()}
+
+
+def cpu_between(before: dict, after: dict, me: str = "load generator + fake Meta (this process)") -> dict[str, float]:
+    """CPU seconds each part used between two `cpu_sample`s, with `me`, "machine" and "interrupts".
+    A process that ended in between is not counted (its last part is lost); one that started is."""
+    used: dict[str, float] = {}
+    for pid, (part, cpu) in after["pids"].items():
+        prev = before["pids"].get(pid)
+        used[part] = used.get(part, 0.0) + cpu - (prev[1] if prev and prev[0] == part else 0.0)
+    used[me] = after["me"] - before["me"]
+    used["machine"] = after["machine"] - before["machine"]
+    used["interrupts"] = after["interrupts"] - before["interrupts"]
+    return used
 
 
 def cpu_report(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
     """Each part's CPU as % of one core, what other processes took, and the whole machine's load;
     with a warning when something outside the benchmark took a noticeable share."""
-    def used(name: str) -> float:
-        return 100 * (after[name] - before.get(name, 0.0)) / seconds
+    return cpu_text({name: after[name] - before.get(name, 0.0) for name in after}, seconds)
 
-    names = [n for n in after if n not in ("machine", "interrupts")]
-    parts = [f"{name} {used(name):.0f}%" for name in names]
-    other = max(0.0, used("machine") - used("interrupts") - sum(used(n) for n in names))
+
+def cpu_text(used: dict[str, float], seconds: float) -> str:
+    """`cpu_report` for CPU seconds already counted per part (with "machine" and "interrupts")."""
+    def share(name: str) -> float:
+        return 100 * used[name] / seconds
+
+    names = [n for n in used if n not in ("machine", "interrupts")]
+    parts = [f"{name} {share(name):.0f}%" for name in names]
+    other = other_cpu(used, seconds)
     cores = os.cpu_count() or 1
-    text = (f"  CPU (% of one core): {', '.join(parts)}, kernel interrupts {used('interrupts'):.0f}%,"
-            f" other processes {other:.0f}%; whole machine {used('machine') / cores:.0f}% busy ({cores} cores)")
+    text = (f"  CPU (% of one core): {', '.join(parts)}, kernel interrupts {share('interrupts'):.0f}%,"
+            f" other processes {other:.0f}%; whole machine {share('machine') / cores:.0f}% busy ({cores} cores)")
     if other > OTHER_CPU_WARNING:
         text += (f"\n  WARNING: other processes took {other:.0f}% of a core during this measurement;"
                  " the figures are disturbed, run again on a quiet machine")
     return text
+
+
+def other_cpu(used: dict[str, float], seconds: float) -> float:
+    """What processes outside the benchmark took, in % of one core."""
+    counted = sum(v for n, v in used.items() if n not in ("machine", "interrupts"))
+    return max(0.0, 100 * (used["machine"] - used["interrupts"] - counted) / seconds)
 
 
 OTHER_CPU_WARNING = 20.0  # % of one core taken by processes that are not the benchmark's

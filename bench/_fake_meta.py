@@ -1,11 +1,13 @@
-"""Meta's side of a chaos run: a Graph API that can fail, and webhooks retried until 200.
+"""Meta's side of a benchmark: a Graph API that can fail, and webhooks retried until 200.
 
 `FakeGraph` is a small threaded HTTP server on 127.0.0.1 that answers sends
-like the Cloud API (a wamid on success, Meta's error JSON on failure) and,
-like Meta, posts a signed `sent` status webhook for every message it accepted,
+like the Cloud API (a wamid on success, Meta's error JSON on failure; media
+uploads get a media id) and, like Meta, posts signed status webhooks for every
+message it accepted (`sent`, and as configured `delivered` and `read`), each
 carrying the send's `biz_opaque_callback_data` (shopbot's tracker,
-`outbox:<row id>`). It records every send, so duplicates are counted per
-tracker. Its behaviour follows a timetable of windows: `error` (HTTP 500),
+`outbox:<row id>`). It records every send with its payload, per recipient too,
+so duplicates are counted per tracker and a benchmark's customers can answer
+what they were sent. Its behaviour follows a timetable of windows: `error` (HTTP 500),
 `slow` (accepted, answered after `slow_delay` seconds) and `hang` (the
 request is read and never answered; the connection is closed when the
 window ends). It can also hold the next accepted send (`arm_capture`) so the
@@ -14,16 +16,15 @@ benchmark can kill the sender that made it while the send is in flight.
 `WebhookDeliveries` posts signed bodies to the app's `/webhook` and retries
 each one with capped exponential back-off until it answers 200, as Meta
 does, recording every answer. Everything is bounded: retries stop when the
-deliveries are stopped, and every wait has a timeout.
+deliveries are stopped, and every wait has a timeout. Bodies may be spread
+over several URLs (several web servers), and posted on keep-alive connections.
 
 bot/sandbox/fake_graph.py is not reused: it has no time windows, no hang and
 chooses where to post from the request, which the chaos run must not do.
 """
 from __future__ import annotations
 
-import hashlib
 import heapq
-import hmac
 import http.client
 import itertools
 import json
@@ -33,10 +34,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-
-def sign(raw: bytes, secret: str) -> dict:
-    return {"Content-Type": "application/json",
-            "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
+import _common as c
 
 
 # -- webhooks, retried like Meta ------------------------------------------------------
@@ -45,6 +43,7 @@ class Delivery:
     key: str
     raw: bytes
     due: float  # monotonic time of the first attempt
+    url: str  # the web server it goes to (each body always to the same one, as behind a balancer)
     answers: list = field(default_factory=list)  # (monotonic time, HTTP status or error name)
     done_at: float | None = None  # when it was answered 200
 
@@ -54,12 +53,12 @@ class WebhookDeliveries:
     seconds until the answer is 200. Requests are written from a pool of threads, so a slow answer
     never delays the next body."""
 
-    def __init__(self, url: str, secret: str, threads: int = 16, timeout: float = 20.0, max_backoff: float = 15.0):
-        rest = url.split("://", 1)[1]
-        hostport, _, path = rest.partition("/")
-        host, _, port = hostport.partition(":")
-        self.host, self.port, self.path = host, int(port), "/" + path
+    def __init__(self, url: str | list[str], secret: str, threads: int = 16, timeout: float = 20.0,
+                 max_backoff: float = 15.0, keep_alive: bool = False):
+        self.urls = [url] if isinstance(url, str) else list(url)
         self.secret, self.timeout, self.max_backoff = secret, timeout, max_backoff
+        self.poster = c.Poster(timeout) if keep_alive else None
+        self._spread = itertools.count()
         self.deliveries: dict[str, Delivery] = {}
         self._heap: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
@@ -74,7 +73,8 @@ class WebhookDeliveries:
     def submit(self, key: str, raw: bytes, due: float | None = None, schedule: bool = True) -> Delivery:
         """Register a body; with `schedule`, post it at `due` (default: now) and retry until 200."""
         with self._cond:
-            d = self.deliveries[key] = Delivery(key, raw, time.monotonic() if due is None else due)
+            url = self.urls[next(self._spread) % len(self.urls)]
+            d = self.deliveries[key] = Delivery(key, raw, time.monotonic() if due is None else due, url)
             if schedule:
                 heapq.heappush(self._heap, (d.due, next(self._seq), key))
                 self._cond.notify()
@@ -88,22 +88,29 @@ class WebhookDeliveries:
 
     def post_once(self, d: Delivery) -> int | str:
         """One attempt; records and returns the HTTP status or the error's name."""
-        try:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        answer: int | str
+        if self.poster is not None:
+            status, error = self.poster.post(d.url, d.raw, c.signed_headers(d.raw, self.secret))
+            answer = status if status is not None else (error or "error").split(":", 1)[0]
+        else:
+            host, port, path = c.split_url(d.url)
             try:
-                conn.request("POST", self.path, d.raw, sign(d.raw, self.secret))
-                resp = conn.getresponse()
-                resp.read()
-                answer: int | str = resp.status
-            finally:
-                conn.close()
-        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out: no 200, retry
-            answer = type(exc).__name__
+                conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+                try:
+                    conn.request("POST", path, d.raw, c.signed_headers(d.raw, self.secret))
+                    resp = conn.getresponse()
+                    resp.read()
+                    answer = resp.status
+                finally:
+                    conn.close()
+            except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out: no 200, retry
+                answer = type(exc).__name__
         t = time.monotonic()
         with self._cond:
             d.answers.append((t, answer))
             if answer == 200 and d.done_at is None:
                 d.done_at = t
+                d.raw = b""  # never posted again: let long runs keep only the record
         return answer
 
     def _run(self) -> None:
@@ -147,25 +154,65 @@ class Send:
     recipient: str | None
     wamid: str | None  # set when the send was accepted (Meta would deliver it)
     client_port: int
+    payload: dict = field(default_factory=dict)  # the message as the sender posted it
+
+    @property
+    def text(self) -> str:
+        """What the customer reads: the text, the interactive body or the caption."""
+        p = self.payload
+        kind = p.get("type")
+        if kind == "text":
+            return (p.get("text") or {}).get("body") or ""
+        if kind == "interactive":
+            return ((p.get("interactive") or {}).get("body") or {}).get("text") or ""
+        return (p.get(kind) or {}).get("caption") or "" if isinstance(kind, str) else ""
+
+
+def status_webhook(phone_id: str, display: str, wamid: str, status: str, recipient: str | None,
+                   tracker: str | None) -> bytes:
+    """A Meta-format status webhook (tests/data/meta/message_status.json) for one accepted send: the
+    contact carries the customer's phone and BSUID, as in Meta's current samples (pywa needs it)."""
+    phone = c.phone_of(recipient or "")
+    entry: dict = {"id": wamid, "status": status, "timestamp": str(int(time.time())), "recipient_id": phone}
+    if status in ("sent", "delivered"):
+        entry["conversation"] = {"id": "bench-conversation", "origin": {"type": "service"}}
+        entry["pricing"] = {"billable": True, "pricing_model": "CBP", "category": "service"}
+    if tracker is not None:
+        entry["biz_opaque_callback_data"] = tracker
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": display, "phone_number_id": phone_id},
+            "contacts": [{"profile": {"name": "Bench Customer"}, "wa_id": phone, "user_id": recipient}],
+            "statuses": [entry]}}]}]}
+    return json.dumps(body).encode()
 
 
 class FakeGraph:
-    """The Cloud API's /messages endpoint on 127.0.0.1, following a timetable of failure windows.
+    """The Cloud API's /messages (and /media) endpoints on 127.0.0.1, following a timetable of
+    failure windows.
 
     `windows` is a list of (start, end, mode) in time.monotonic() seconds; outside them the API
-    answers in `latency` seconds. Every accepted send is followed by a signed `sent` status webhook,
-    posted through `statuses` (a WebhookDeliveries pointed at the app's /webhook).
+    answers in `latency` seconds (which may be changed between runs). Every accepted send is followed
+    by signed status webhooks, one per (status, delay) of `status_steps` (default: `sent` after
+    `status_delay`), posted through `statuses` (a WebhookDeliveries pointed at the app's /webhook,
+    which may be replaced between runs; None posts none).
     """
 
-    def __init__(self, statuses: WebhookDeliveries, phone_id: str, display: str,
-                 latency: float = 0.15, slow_delay: float = 40.0, status_delay: float = 0.3):
+    def __init__(self, statuses: WebhookDeliveries | None, phone_id: str, display: str,
+                 latency: float = 0.15, slow_delay: float = 40.0, status_delay: float = 0.3,
+                 status_steps: tuple[tuple[str, float], ...] | None = None):
         self.statuses, self.phone_id, self.display = statuses, phone_id, display
-        self.latency, self.slow_delay, self.status_delay = latency, slow_delay, status_delay
+        self.latency, self.slow_delay = latency, slow_delay
+        self.status_steps = status_steps or (("sent", status_delay),)
         self.windows: list[tuple[float, float, str]] = []
         self.sends: list[Send] = []
+        self.by_recipient: dict[str | None, list[Send]] = {}
+        self.uploads = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self._seq = itertools.count(1)
+        self._waiters: dict[str, threading.Event] = {}
         self._capture_armed = False
         self.captured: Send | None = None
         self.capture_event = threading.Event()  # set when a send is being held
@@ -183,6 +230,7 @@ class FakeGraph:
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
+            request_queue_size = 128
 
             def handle_error(self, request, client_address):
                 pass  # clients that gave up (timeouts, killed senders) are expected here
@@ -213,7 +261,12 @@ class FakeGraph:
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         arrived = time.monotonic()
         raw = h.rfile.read(int(h.headers.get("Content-Length") or 0))
-        parts = h.path.strip("/").split("/")
+        parts = h.path.split("?", 1)[0].strip("/").split("/")
+        if len(parts) == 3 and parts[2] == "media":  # an upload (our own invoice PDFs)
+            with self.lock:
+                self.uploads += 1
+            self.stopping.wait(self.latency)
+            return self._answer(h, 200, {"id": f"media.bench.{next(self._seq):06d}"})
         if len(parts) != 3 or parts[2] != "messages":
             unknown = {"message": "Unknown path", "code": 100, "type": "GraphMethodException"}
             return self._answer(h, 404, {"error": unknown})
@@ -223,7 +276,7 @@ class FakeGraph:
             return self._answer(h, 400, {"error": {"message": "Invalid JSON", "code": 100, "type": "OAuthException"}})
         mode = self.mode_at(arrived)
         send = Send(arrived, mode, payload.get("biz_opaque_callback_data"),
-                    payload.get("to") or payload.get("recipient"), None, h.client_address[1])
+                    payload.get("to") or payload.get("recipient"), None, h.client_address[1], payload)
         with self.lock:
             self.sends.append(send)
         if mode == "error":
@@ -236,12 +289,19 @@ class FakeGraph:
             self.stopping.wait(max(0.0, self.window_end(arrived) - time.monotonic()))
             h.close_connection = True
             return None
-        send.wamid = f"wamid.chaos.{next(self._seq):06d}.{os.urandom(4).hex()}"
-        self._post_status(send)
+        send.wamid = f"wamid.bench.{next(self._seq):06d}.{os.urandom(4).hex()}"
         with self.lock:
+            self.by_recipient.setdefault(send.recipient, []).append(send)
+            waiter = self._waiters.get(send.recipient or "")
             capture, self._capture_armed = self._capture_armed, False
             if capture:
                 self.captured = send
+        if waiter is not None:
+            waiter.set()
+        for status, delay in self.status_steps if self.statuses is not None else ():
+            self.statuses.submit(f"{status}:{send.wamid}", status_webhook(
+                self.phone_id, self.display, send.wamid, status, send.recipient, send.tracker),
+                due=arrived + delay)
         if capture:
             self.capture_event.set()
             self.release_event.wait(timeout=30)
@@ -261,27 +321,27 @@ class FakeGraph:
         except OSError:  # the sender gave up or was killed: Meta does not care
             h.close_connection = True
 
-    def _post_status(self, send: Send) -> None:
-        status = {"id": send.wamid, "status": "sent", "timestamp": str(int(time.time())),
-                  "recipient_id": send.recipient}
-        if send.tracker is not None:
-            status["biz_opaque_callback_data"] = send.tracker
-        body = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
-            "field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": self.display, "phone_number_id": self.phone_id},
-                "statuses": [status]}}]}]}
-        self.statuses.submit(f"status:{send.wamid}", json.dumps(body).encode(),
-                             due=time.monotonic() + self.status_delay)
+    # -- waiting ---------------------------------------------------------------------------
+    def waiter(self, recipient: str) -> threading.Event:
+        """An event set (from now on) whenever a send to `recipient` is accepted; clear it to wait again."""
+        with self.lock:
+            return self._waiters.setdefault(recipient, threading.Event())
 
     # -- reading -------------------------------------------------------------------------
-    def accepted_by_tracker(self) -> dict[str | None, list[Send]]:
+    def sent_to(self, recipient: str) -> list[Send]:
+        """The accepted sends to `recipient`, in arrival order."""
         with self.lock:
-            out: dict[str | None, list[Send]] = {}
-            for s in self.sends:
-                if s.wamid is not None:
-                    out.setdefault(s.tracker, []).append(s)
-            return out
+            return list(self.by_recipient.get(recipient, ()))
+
+    def accepted(self) -> list[Send]:
+        with self.lock:
+            return [s for s in self.sends if s.wamid is not None]
+
+    def accepted_by_tracker(self) -> dict[str | None, list[Send]]:
+        out: dict[str | None, list[Send]] = {}
+        for s in self.accepted():
+            out.setdefault(s.tracker, []).append(s)
+        return out
 
     def counts(self) -> dict[str, int]:
         """Requests by what happened to them: accepted (normal/slow), refused (500), hung."""
@@ -292,6 +352,13 @@ class FakeGraph:
                         "slow": f"accepted, answered after {self.slow_delay:g} s"}.get(s.mode, "accepted")
                 out[kind] = out.get(kind, 0) + 1
             return out
+
+    def reset(self) -> None:
+        """Forget every send (between runs; waiters stay registered)."""
+        with self.lock:
+            self.sends.clear()
+            self.by_recipient.clear()
+            self.uploads = 0
 
     def close(self) -> None:
         self.stopping.set()

@@ -199,17 +199,8 @@ class Run:
         url = self.cluster.create_database(DB_NAME)
         self.say(f"private PostgreSQL cluster on 127.0.0.1:{self.cluster.port} ({self.cluster.root}), "
                  f"database {DB_NAME}")
-        env = c.child_env(
-            DATABASE_URL=url, SHOP_DIR=c.ROOT, WHATSAPP_TOKEN="chaos-token", WHATSAPP_PHONE_ID=c.PHONE_ID,
-            WHATSAPP_DISPLAY_NUMBER=c.DISPLAY, WHATSAPP_APP_SECRET=c.APP_SECRET,
-            WHATSAPP_VERIFY_TOKEN="chaos-verify-token", WHATSAPP_API_URL=self.graph.url,
-            SECRET_KEY="chaos-" + os.urandom(16).hex(), SHOP_API_TOKEN="chaos-api-" + os.urandom(8).hex(),
-            PAYMENT_WEBHOOK_SECRET="chaos-pay-" + os.urandom(8).hex(), PUBLIC_URL=f"http://127.0.0.1:{self.web_port}")
-        env.pop("SHOPBOT_SANDBOX", None)  # live mode: the production keys above, nothing implicit
-        done = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "db", "upgrade"],
-                              env=env, cwd=c.ROOT, check=False, capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            raise RuntimeError(f"shopbot db upgrade failed: {(done.stderr or done.stdout)[-800:]}")
+        env = c.live_env(url, self.graph.url, f"http://127.0.0.1:{self.web_port}")
+        c.shopbot_db_upgrade(env)
         self.gunicorn = self.procs.start("gunicorn", c.gunicorn_args("wsgi:app", self.web_port), env)
         c.wait_http(f"http://127.0.0.1:{self.web_port}/healthz", 30, self.procs)
         self.supervisor = Supervisor(self.procs, env)

@@ -1,5 +1,9 @@
-"""The baseline for bench/sender_throughput.py: a minimal pywa echo bot that sends inside the
-webhook request, served by gunicorn (`gunicorn --chdir bench pywa_echo:app`).
+"""The baseline for bench/sender_throughput.py and bench/throughput.py: a minimal pywa echo bot that
+sends inside the webhook request, served by gunicorn (`gunicorn --chdir bench pywa_echo:app`).
+
+It answers every customer message with one text: typed text, and taps on reply buttons and list
+rows (pywa hands those to callback handlers, not to `on_message`). Status webhooks are parsed and
+acknowledged, and need no handler.
 
 Configured by the environment: ECHO_GRAPH_URL (the fake Graph API), ECHO_APP_SECRET
 (webhook signatures are validated, like shopbot does) and ECHO_PHONE_ID.
@@ -34,6 +38,16 @@ session.base_url = f"{os.environ['ECHO_GRAPH_URL'].rstrip('/')}/v{API_VERSION}"
 @wa.on_message
 def echo(_: WhatsApp, msg: types.Message) -> None:
     msg.reply_text(f"You said: {msg.text}")
+
+
+@wa.on_callback_button
+def echo_button(_: WhatsApp, btn: types.CallbackButton) -> None:
+    btn.reply_text(f"You tapped: {btn.title}")
+
+
+@wa.on_callback_selection
+def echo_row(_: WhatsApp, sel: types.CallbackSelection) -> None:
+    sel.reply_text(f"You picked: {sel.title}")
 
 
 @app.get("/healthz")

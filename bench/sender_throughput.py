@@ -135,20 +135,10 @@ def run_step(graph: RecordingGraph, base: str, tag: int, rate: float, seconds: f
             arrivals.append(at)
             step.latencies_ms.append((at - r.wall_started) * 1000)
     step.delivered = len(arrivals)
-    step.delivered_rate = steady_rate(arrivals)
+    step.delivered_rate = c.steady_rate(arrivals)
     step.lag_p99_ms = c.percentile([r.lag * 1000 for r in results], 99)
     step.ack_ms = [r.latency * 1000 for r in results if r.status == 200]
     return step
-
-
-def steady_rate(arrivals: list[float]) -> float:
-    """Replies a second between the 10th and the 90th percentile arrival: the steady state, without
-    the edges of the step. A sender that falls behind spreads its arrivals out and shows a lower rate."""
-    if len(arrivals) < 10:
-        return float("nan")
-    ordered = sorted(arrivals)
-    lo, hi = len(ordered) // 10, len(ordered) - 1 - len(ordered) // 10
-    return (hi - lo) / (ordered[hi] - ordered[lo]) if ordered[hi] > ordered[lo] else float("nan")
 
 
 def warm_up(graph: RecordingGraph, base: str, tag: int, drain: float) -> None:
