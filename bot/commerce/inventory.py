@@ -7,9 +7,9 @@ last one, on any number of workers.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 
 from bot.commerce.catalog import Catalog
@@ -63,7 +63,8 @@ def available(session: Session, sku: str) -> int | None:
     return session.scalar(select(StockLevel.on_hand).where(StockLevel.sku == sku))
 
 
-_LEVELS = select(StockLevel.sku, StockLevel.on_hand)  # built once: read on every customer message
+# Built once and on the table, not the entity: read on every customer message, as plain rows.
+_LEVELS = select(cast(Table, StockLevel.__table__).c.sku, cast(Table, StockLevel.__table__).c.on_hand)
 
 
 def levels(session: Session) -> dict[str, int | None]:

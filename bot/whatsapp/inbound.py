@@ -12,8 +12,9 @@ import logging
 import traceback
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -93,8 +94,9 @@ _EVENT_COLUMNS = ("external_id", "kind", "field", "subtype", "payload", "receive
 def _insert_event(dialect: str):
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect: a webhook's hottest
     statement, its SQL and cache key made once instead of from literal values on every update."""
-    return (insert_ignore(dialect, InboundEvent)
-            .values({name: bindparam(name) for name in _EVENT_COLUMNS}).returning(InboundEvent.id))
+    table = cast(Table, InboundEvent.__table__)  # the table, not the entity: no ORM bulk-insert machinery
+    return (insert_ignore(dialect, table)
+            .values({name: bindparam(name) for name in _EVENT_COLUMNS}).returning(table.c.id))
 
 
 def _insert(session: Session, u: Update, received_at: datetime, status: EventStatus, **values) -> int | None:
@@ -192,8 +194,8 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
     customer = customers.find_or_create(session, bsuid, wa_id, parsed.profile_name, t)
     event.customer_id = customer.id
     # Updates are held only while the window is closed, and the customer's last message released
-    # those held before it: with the window open there is nothing to look for.
-    may_hold = not notifications.window_open(customer, t)
+    # those held before it: with the window open, or for a customer made just now, nothing is held.
+    may_hold = customer.created_at != t and not notifications.window_open(customer, t)
     if parsed.type is not EventType.SILENT:
         customer.last_inbound_at = t
         customer.window_closed_at = None
