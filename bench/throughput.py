@@ -440,8 +440,12 @@ class Bench:
                   f" {end - first:.0f} s: {burst6} in the first 6 s, then {later} ({after:.3f}/s)")
             self.figure("4", f"runaway ({p.runaway} msgs): sends in the first 6 s", str(burst6), "", "<= 46 (burst 45)",
                         burst6 <= 46)
-            self.figure("4", "runaway: sends/s after the first 6 s", fmt(after, 3), "", "<= 0.183 (1 per 6 s)",
-                        at_most(after, 1 / 6 * 1.1))
+            self.figure("4", "runaway: sends/s after the first 6 s", fmt(after, 3))
+            # Meta's pair limit as a GCRA: by any time t after the first send, at most 45 + t/6 sends
+            # (a burst not used at once is still owed, so the rate after 6 s alone says little).
+            excess = max(i + 1 - (45 + (t - first) / 6) for i, t in enumerate(arrivals))
+            self.figure("4", "runaway: most sends beyond 45 + t/6 s", fmt(max(excess, 0), 1), "", "<= 1",
+                        excess <= 1)
         else:
             self.figure("4", "runaway: sends at the Graph API", "0", "", "some", False)
 
