@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy import Integer, Table, and_, bindparam, case, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.conversation.messages import Message, Spec, to_spec
@@ -70,6 +70,24 @@ def tracker(row_id: int) -> str:
     return f"{TRACKER_PREFIX}{row_id}"
 
 
+@functools.cache
+def _claim_statement() -> Any:
+    """The claim's SELECT, built once (it runs on every dispatch round): due rows with no earlier
+    unfinished row of their customer, oldest first, locked, skipping rows another sender holds."""
+    earlier = aliased(OutboundMessage)
+    blocked = exists().where(and_(
+        earlier.customer_id == OutboundMessage.customer_id,
+        earlier.id < OutboundMessage.id,
+        earlier.status.in_(UNFINISHED),
+    ))
+    return (select(OutboundMessage)
+            .where(OutboundMessage.status.in_(UNFINISHED), OutboundMessage.next_attempt_at <= bindparam("due"),
+                   ~blocked)
+            .order_by(OutboundMessage.id)
+            .limit(bindparam("claim_limit", type_=Integer))
+            .with_for_update(skip_locked=True))
+
+
 def claim(session: Session, limit: int, now: datetime, lease: timedelta,
           burst: int, interval: timedelta) -> list[OutboundMessage]:
     """Take up to `limit` due rows, each the oldest unfinished row of its customer.
@@ -81,19 +99,7 @@ def claim(session: Session, limit: int, now: datetime, lease: timedelta,
     Claimed rows become SENDING with a lease; a sender that dies leaves them
     to be reclaimed when the lease ends.
     """
-    earlier = aliased(OutboundMessage)
-    blocked = exists().where(and_(
-        earlier.customer_id == OutboundMessage.customer_id,
-        earlier.id < OutboundMessage.id,
-        earlier.status.in_(UNFINISHED),
-    ))
-    rows = session.scalars(
-        select(OutboundMessage)
-        .where(OutboundMessage.status.in_(UNFINISHED), OutboundMessage.next_attempt_at <= now, ~blocked)
-        .order_by(OutboundMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    rows = session.scalars(_claim_statement(), {"due": now, "claim_limit": limit}).all()
     claimed = []
     customers = {c.id: c for c in session.scalars(
         select(Customer).where(Customer.id.in_({r.customer_id for r in rows})))} if rows else {}
@@ -134,17 +140,21 @@ def mark_sent_many(session: Session, sent: Sequence[tuple[int, str]], now: datet
     The same rules: a status webhook that overtook the answer keeps its status
     and wamid; the row's error is cleared.
     """
+    session.execute(_mark_sent_statement(),
+                    [{"row_id": row_id, "new_wamid": wamid, "sent_now": now} for row_id, wamid in sent])
+
+
+@functools.cache
+def _mark_sent_statement() -> Any:
+    """`mark_sent_many`'s UPDATE, built once (Core, one executemany, no objects loaded)."""
     table = cast(Table, OutboundMessage.__table__)
     unfinished = or_(*(table.c.status == literal(s.value) for s in UNFINISHED))  # IN () cannot be executemany
-    session.execute(  # Core, not the ORM: one executemany, no objects loaded
-        update(table).where(table.c.id == bindparam("row_id")).values(
-            wamid=func.coalesce(table.c.wamid, bindparam("new_wamid")),
-            sent_at=func.coalesce(table.c.sent_at, now),
-            error_code=None, error_title=None,
-            status=case((unfinished, OutboundStatus.SENT.value), else_=table.c.status),
-            status_at=case((unfinished, now), else_=table.c.status_at),
-        ),
-        [{"row_id": row_id, "new_wamid": wamid} for row_id, wamid in sent],
+    return update(table).where(table.c.id == bindparam("row_id")).values(
+        wamid=func.coalesce(table.c.wamid, bindparam("new_wamid")),
+        sent_at=func.coalesce(table.c.sent_at, bindparam("sent_now")),
+        error_code=None, error_title=None,
+        status=case((unfinished, OutboundStatus.SENT.value), else_=table.c.status),
+        status_at=case((unfinished, bindparam("sent_now")), else_=table.c.status_at),
     )
 
 

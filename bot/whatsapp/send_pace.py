@@ -18,9 +18,9 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import insert_ignore
@@ -54,6 +54,12 @@ class Pace(Protocol):
     def reserve(self, session: Session, count: int, now: float) -> Slots: ...
 
 
+_PACE = cast(Table, SendPace.__table__)
+# Built once: both run on every dispatch round.
+_READ_LOCKED = select(_PACE.c.next_at).where(_PACE.c.phone_id == bindparam("pace_phone")).with_for_update()
+_MOVE = update(_PACE).where(_PACE.c.phone_id == bindparam("pace_phone")).values(next_at=bindparam("pace_next"))
+
+
 class DatabasePace:
     """The pace in the `send_pace` table: the claim's transaction holds the row's lock until it commits."""
 
@@ -66,11 +72,11 @@ class DatabasePace:
         tx = session.get_transaction()
         if self._read is not None and self._read[0] is tx:
             return self._read[1]
-        query = select(SendPace.next_at).where(SendPace.phone_id == self.phone_id).with_for_update()
-        next_at = session.scalar(query)
+        params = {"pace_phone": self.phone_id}
+        next_at = session.scalar(_READ_LOCKED, params)
         if next_at is None:
             session.execute(insert_ignore(session, SendPace).values(phone_id=self.phone_id, next_at=0.0))
-            next_at = session.scalar(query)
+            next_at = session.scalar(_READ_LOCKED, params)
         self._read = (tx, float(next_at or 0.0))
         return self._read[1]
 
@@ -80,8 +86,7 @@ class DatabasePace:
     def reserve(self, session: Session, count: int, now: float) -> Slots:
         start = max(self._locked(session), now)
         if count:
-            session.execute(update(SendPace).where(SendPace.phone_id == self.phone_id)
-                            .values(next_at=start + count * self.interval))
+            session.execute(_MOVE, {"pace_phone": self.phone_id, "pace_next": start + count * self.interval})
             self._read = None
         return Slots(count, start - now, self.interval)
 

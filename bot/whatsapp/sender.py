@@ -40,6 +40,7 @@ TRANSIENT_CODES = {131000, 131016, 1, 2}
 ACCOUNT_CODES = {190, 368, 131031}
 WINDOW_CLOSED = 131047
 IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not polling
+GATHER_SECONDS = 0.005  # after a wake-up, how long to let more arrive before claiming
 
 # What one send came to: ("sent", wamid), ("error", pywa's WhatsAppError), or
 # ("transient" | "timeout" | "invalid", the exception); `_record` acts on it.
@@ -108,8 +109,10 @@ class Sender:
             except Exception:  # the loop must survive a database hiccup
                 log.exception("sender loop error; retrying shortly")
                 wait = 2.0
-            if wait > 0:  # nothing more is due now: sleep until woken or the next retry
-                self.wakeup.wait(timeout=wait)
+            if wait > 0 and self.wakeup.wait(timeout=wait):
+                # Woken (a reply queued, a batch recorded): wait a moment for the wake-ups that follow,
+                # so one round claims them together instead of one transaction per wake-up.
+                self.stopping.wait(GATHER_SECONDS)
 
     def sweep_deadlines(self) -> dict[str, int]:
         """Checkout reminders and expiries, website orders never confirmed (see bot.checkout), and
