@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -50,8 +50,9 @@ def receive(app, updates: list[Update], received_at: datetime) -> int:
     its step is rolled back. Several updates get a savepoint each, so one that
     fails is rolled back alone and stored as failed while the others go on.
     A handling error never loses the update: it is stored failed (or, for a
-    database hiccup, pending for the sweep). Raises only when even that
-    cannot be written (the database is down): Meta then gets a 5xx and retries.
+    database hiccup such as a deadlock, pending for the sweep). Raises when the
+    connection to the database was lost or nothing can be written: Meta then
+    gets a 5xx and delivers the body again.
     """
     sessions = app.extensions["shopbot.sessions"]
     content = app.extensions["shopbot.content"].current()
@@ -127,6 +128,8 @@ def _store_unhandled(session: Session, u: Update, received_at: datetime, exc: Ex
     """Keep an update whose handling raised: failed with its error, or pending for the sweep when the
     database itself hiccuped (a deadlock, a lost connection), since the same step will likely work."""
     logs.note(wamid=message_id(u.external_id))
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        raise exc  # the database went away: a 5xx, and Meta delivers the body again in a moment
     if isinstance(exc, OperationalError):
         log.warning("[%s] database error while handling; left pending for the sweep: %s", u.external_id,
                     str(exc).splitlines()[0])
