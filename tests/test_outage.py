@@ -189,7 +189,8 @@ def test_dead_replies_are_listed_and_requeued_from_the_command_line(app, post, r
     dead = _dead_reply(app, post, sender, fake_graph)
 
     out = runner.invoke(args=["outbox", "list", "--dead"]).output
-    assert f"{dead.id}\t" in out and "Message undeliverable" in out and f"{sent.id}\t" not in out
+    ids = [line.split("\t", 1)[0] for line in out.splitlines()]  # the first column (a time may end in "1")
+    assert str(dead.id) in ids and "Message undeliverable" in out and str(sent.id) not in ids
 
     r = runner.invoke(args=["outbox", "retry", str(sent.id), "999"])
     assert r.exit_code == 1
