@@ -35,6 +35,11 @@ JITTER_MARGIN = 1.025
 HORIZON = 1.0
 
 
+def spacing(rate: float) -> float:
+    """Seconds between two slots at `rate` sends a second, with the jitter margin."""
+    return JITTER_MARGIN / rate
+
+
 @dataclass(frozen=True)
 class Slots:
     """`count` slots, the first `first` seconds from now, then one every `interval` seconds."""
@@ -64,7 +69,7 @@ class DatabasePace:
     """The pace in the `send_pace` table: the claim's transaction holds the row's lock until it commits."""
 
     def __init__(self, phone_id: str, rate: float):
-        self.phone_id, self.interval = phone_id, JITTER_MARGIN / rate
+        self.phone_id, self.interval = phone_id, spacing(rate)
         self._read: tuple[Any, float] | None = None  # (the transaction, next_at) last read under the lock
 
     def _locked(self, session: Session) -> float:
@@ -105,7 +110,7 @@ class RedisPace:
     """The pace in Redis (`REDIS_URL`): no database row lock on the claim path."""
 
     def __init__(self, phone_id: str, rate: float, client: Any):
-        self.key, self.interval, self.redis = f"shopbot:send_pace:{phone_id}", JITTER_MARGIN / rate, client
+        self.key, self.interval, self.redis = f"shopbot:send_pace:{phone_id}", spacing(rate), client
         self._reserve = client.register_script(_RESERVE)
 
     def budget(self, session: Session, now: float) -> int:
@@ -152,7 +157,7 @@ def local_gate(config: dict) -> LocalGate:
     """The gate of this process for the app's phone number (shared by every sender in the process)."""
     key = (str(config["WHATSAPP_PHONE_ID"]), float(config["SEND_RATE"]))
     with _gates_lock:
-        return _gates.setdefault(key, LocalGate(JITTER_MARGIN / key[1]))
+        return _gates.setdefault(key, LocalGate(spacing(key[1])))
 
 
 def make(config: dict) -> Pace:

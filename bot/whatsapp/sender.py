@@ -310,12 +310,7 @@ class Sender:
         cfg, t = self.config, self.clock()
         with transaction(self.sessions) as session:
             row = session.get_one(OutboundMessage, row_id, with_for_update=True)
-            if kind == "sent":
-                logs.note(wamid=value)
-                outbox.mark_sent(row, value, t)
-                log.info("outbox %s: sent %s", row_id, value)
-                self._answered(session, t)
-            elif kind == "transient":
+            if kind == "transient":  # accepted sends are recorded in batches (_record_batch)
                 self._retry_or_hold(session, row, t, None, f"network: {value}")
                 log.warning("outbox %s: network error, retrying: %s", row_id, value)
             elif kind == "timeout":
