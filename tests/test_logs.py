@@ -88,16 +88,18 @@ def test_a_status_update_carries_the_wamid_of_the_message_it_is_about(app, post,
     post(p.text(SAM, "hi"))
     sender.pump()
     wamid = outbox_rows(app)[0].wamid
-    real = outbox.advance
+    real = outbox.advance_params
 
-    def advance(*args, **kwargs):
+    def advance_params(*args, **kwargs):
         logging.getLogger("bot.whatsapp.outbox").info("applying a status")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(outbox, "advance", advance)
+    monkeypatch.setattr(outbox, "advance_params", advance_params)
     post(p.status(wamid, "delivered"))
     [line] = [line for line in json_lines() if line["message"] == "applying a status"]
     assert line["wamid"] == wamid
+    webhook = [line for line in json_lines() if line["message"].startswith("webhook: 1 updates")]
+    assert webhook[-1]["wamid"] == wamid  # the webhook's own line too
     assert message_id(f"status:{wamid}:delivered") == wamid and message_id("wamid.X") == "wamid.X"
 
 

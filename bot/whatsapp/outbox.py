@@ -255,31 +255,48 @@ STATUS_MAP = {
 }
 
 
+def _forward_sql() -> str:
+    """SQL for "a step forward" (the rule of `apply_status`): out of an unfinished state, or up in
+    rank, never out of a failure."""
+    quoted = ", ".join(f"'{s.value}'" for s in UNFINISHED)
+    ranks = " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in OutboundStatus)
+    return (f"(status IN ({quoted}) OR (status NOT IN ('{OutboundStatus.FAILED.value}', '{OutboundStatus.DEAD.value}')"
+            f" AND CASE status {ranks} ELSE 0 END < :rank))")
+
+
+#: UPDATE a row to a later delivery status, by wamid, only forwards; it runs for every sent,
+#: delivered and read webhook. Plain SQL, because PostgreSQL also runs it as a CTE of the event's
+#: INSERT (inbound.py), which SQLAlchemy's compiler cannot nest.
+ADVANCE_SQL = ("UPDATE outbound_message SET status = :new_status, status_at = :now"
+               f" WHERE wamid = :by_wamid AND {_forward_sql()} RETURNING id, customer_id")
+
+
 @functools.cache
-def _advance_statement() -> Any:
-    """UPDATE a row to a later delivery status, by wamid, only forwards (the rule of `apply_status`):
-    built once, since it runs for every sent, delivered and read webhook."""
+def advance_statement() -> Any:
+    """`ADVANCE_SQL` as a statement, its time converted as the column converts it."""
     table = cast(Table, OutboundMessage.__table__)
-    rank = case({s.value: s.rank for s in OutboundStatus}, value=table.c.status, else_=0)
-    forward = or_(*(table.c.status == literal(s.value) for s in UNFINISHED),
-                  and_(table.c.status != literal(OutboundStatus.FAILED.value),
-                       table.c.status != literal(OutboundStatus.DEAD.value), rank < bindparam("rank")))
-    return (update(table).where(table.c.wamid == bindparam("by_wamid"), forward)
-            .values(status=bindparam("new_status"), status_at=bindparam("now"))
-            .returning(table.c.id, table.c.customer_id))
+    return text(ADVANCE_SQL).bindparams(bindparam("now", type_=table.c.status_at.type))
 
 
 def advance(session: Session, status: dict[str, Any], now: datetime) -> int | None:
     """The usual status webhook (sent, delivered or read, for a wamid we know, a step forward) in one
     statement; the customer's id, or None when `apply_status` must look closer (a failure, an
     unknown wamid, a tracker, a status that is not a step forward)."""
+    params = advance_params(status, now)
+    if params is None:
+        return None
+    row = session.execute(advance_statement(), params).first()
+    return None if row is None else row.customer_id
+
+
+def advance_params(status: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """The parameters of `advance_statement` for a status webhook, or None when it is not the usual
+    step forward (a failure, a status we do not know, no wamid): `apply_status` must look closer."""
     new = STATUS_MAP.get(str(status.get("status", "")).lower())
     wamid = status.get("id")
     if new is None or new is OutboundStatus.FAILED or not isinstance(wamid, str):
         return None
-    row = session.execute(_advance_statement(),
-                          {"by_wamid": wamid, "rank": new.rank, "new_status": new.value, "now": now}).first()
-    return None if row is None else row.customer_id
+    return {"by_wamid": wamid, "rank": new.rank, "new_status": new.value, "now": now}
 
 
 def apply_status(session: Session, status: dict[str, Any], now: datetime) -> OutboundMessage | None:

@@ -12,8 +12,9 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 from pywa.utils import webhook_updates_validator
 
+from bot import logs
 from bot.whatsapp import inbound, webhook_body
-from bot.whatsapp.updates import invalid, split
+from bot.whatsapp.updates import invalid, message_id, split
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def _read_body(limit: int) -> bytes:
 
 
 @bp.post("/webhook")
+@logs.scoped
 def receive():
     """Store every update in the body, then handle the new ones; always 200 once signed."""
     raw = _read_body(current_app.config["MAX_WEBHOOK_BYTES"])
@@ -61,6 +63,8 @@ def receive():
         # Stored as failed and answered 200: the same bytes would fail again on every retry.
         log.error("signed webhook body is not JSON (%s); stored as invalid", exc)
         updates = [invalid(raw, str(exc))]
+    if len(updates) == 1:  # the usual body: its lines, this view's included, carry the wamid
+        logs.note(wamid=message_id(updates[0].external_id))
     for u in updates:
         if u.problem:
             log.warning("[%s] stored as failed: %s", u.external_id, u.problem)
