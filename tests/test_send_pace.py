@@ -118,8 +118,8 @@ def test_a_customer_gets_bursts_of_45_then_one_every_6_seconds(app):
         while True:
             with transaction(sessions) as s:
                 rows = outbox.claim(s, 10, at, lease, burst, interval)
-                for r in rows:
-                    outbox.mark_sent(r, f"wamid.{r.id}", at)
+                if rows:
+                    outbox.mark_sent_many(s, [(r.id, f"wamid.{r.id}") for r in rows], at)
             if not rows:
                 return sent
             sent += len(rows)

@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import Integer, Table, and_, bindparam, case, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
@@ -88,22 +88,36 @@ def _claim_statement() -> Any:
             .with_for_update(skip_locked=True))
 
 
+class Claimed(NamedTuple):
+    """A row claimed for sending: what the sender needs, no ORM object."""
+
+    id: int
+    recipient: str
+    body: dict[str, Any]
+
+
 def claim(session: Session, limit: int, now: datetime, lease: timedelta,
-          burst: int, interval: timedelta) -> list[OutboundMessage]:
-    """Take up to `limit` due rows, each the oldest unfinished row of its customer.
+          burst: int, interval: timedelta) -> list[Claimed]:
+    """Take up to `limit` due rows, each the oldest unfinished row of its customer, oldest first.
 
     Rows are locked with FOR UPDATE SKIP LOCKED so several senders share the
     work. A customer's row waits while an earlier one is unfinished (order),
     and while the customer's pace is used up (GCRA: `burst` messages, then
     one per `interval`), so bursts never trip Meta's per-user limit.
     Claimed rows become SENDING with a lease; a sender that dies leaves them
-    to be reclaimed when the lease ends.
+    to be reclaimed when the lease ends. On PostgreSQL all of it is one
+    statement (`_CLAIM_SQL`): it runs on every dispatch round.
     """
+    tolerance = interval * (burst - 1)
+    if session.get_bind().dialect.name == "postgresql":
+        found = session.execute(_claim_in_one_statement(), {
+            "due": now, "claim_limit": limit, "tolerance": tolerance, "pace_interval": interval,
+            "lease_end": now + lease})
+        return sorted(Claimed(*row) for row in found)
     rows = session.scalars(_claim_statement(), {"due": now, "claim_limit": limit}).all()
     claimed = []
     customers = {c.id: c for c in session.scalars(
         select(Customer).where(Customer.id.in_({r.customer_id for r in rows})))} if rows else {}
-    tolerance = interval * (burst - 1)
     for row in rows:
         customer = customers[row.customer_id]
         tat = max(customer.pace_at or now, now)
@@ -114,8 +128,46 @@ def claim(session: Session, limit: int, now: datetime, lease: timedelta,
         row.status = OutboundStatus.SENDING
         row.attempts += 1
         row.next_attempt_at = now + lease
-        claimed.append(row)
+        claimed.append(Claimed(row.id, row.recipient, row.body))
     return claimed
+
+
+_UNFINISHED_SQL = ", ".join(f"'{s.value}'" for s in UNFINISHED)
+#: `claim` on PostgreSQL: the candidates (each customer's oldest unfinished row, due, with the
+#: customer's pace: tat, GCRA's theoretical arrival time), then in the same statement the rows
+#: whose customer is over the burst wait for their turn, the others are claimed and move their
+#: customer's pace on. Each customer has at most one candidate, so no row is updated twice.
+_CLAIM_SQL = f"""
+WITH candidate AS (
+    SELECT o.id, o.customer_id, GREATEST(COALESCE(c.pace_at, :due), :due) AS tat
+    FROM outbound_message o JOIN customer c ON c.id = o.customer_id
+    WHERE o.status IN ({_UNFINISHED_SQL}) AND o.next_attempt_at <= :due
+      AND NOT EXISTS (SELECT 1 FROM outbound_message e
+                      WHERE e.customer_id = o.customer_id AND e.id < o.id AND e.status IN ({_UNFINISHED_SQL}))
+    ORDER BY o.id LIMIT :claim_limit
+    FOR UPDATE OF o SKIP LOCKED
+), waiting AS (
+    UPDATE outbound_message o SET next_attempt_at = candidate.tat - :tolerance
+    FROM candidate WHERE o.id = candidate.id AND candidate.tat > :due + :tolerance
+), paced AS (
+    UPDATE customer c SET pace_at = candidate.tat + :pace_interval
+    FROM candidate WHERE c.id = candidate.customer_id AND candidate.tat <= :due + :tolerance
+)
+UPDATE outbound_message o SET status = '{OutboundStatus.SENDING.value}', attempts = o.attempts + 1,
+    next_attempt_at = :lease_end
+FROM candidate WHERE o.id = candidate.id AND candidate.tat <= :due + :tolerance
+RETURNING o.id, o.recipient, o.body
+"""
+
+
+@functools.cache
+def _claim_in_one_statement() -> Any:
+    table = cast(Table, OutboundMessage.__table__)
+    stamp = table.c.next_attempt_at.type
+    return (text(_CLAIM_SQL)
+            .bindparams(bindparam("due", type_=stamp), bindparam("lease_end", type_=stamp),
+                        bindparam("claim_limit", type_=Integer))
+            .columns(table.c.id, table.c.recipient, table.c.body))
 
 
 def next_due(session: Session) -> datetime | None:
