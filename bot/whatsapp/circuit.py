@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import insert_ignore
@@ -70,10 +71,13 @@ def _gate(value: dict, now: datetime) -> Gate:
     return Gate(State.CLOSED, failures=failures)
 
 
+#: The gate's value alone, built once: the sender reads it on every dispatch round.
+_READ = select(Setting.value).where(Setting.key == PAUSE_KEY)
+
+
 def read(session: Session, now: datetime) -> Gate:
     """The gate as it stands, without locking (the sender's fast path, `shopbot status`)."""
-    setting = session.get(Setting, PAUSE_KEY)
-    return _gate(setting.value if setting else {}, now)
+    return _gate(session.scalar(_READ) or {}, now)
 
 
 def _locked(session: Session) -> tuple[Setting, dict]:

@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import Integer, Table, and_, bindparam, case, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session, aliased
 
 from bot.conversation.messages import Message, Spec, to_spec
@@ -186,28 +197,41 @@ def mark_sent(row: OutboundMessage, wamid: str, now: datetime) -> None:
         row.status_at = now
 
 
-def mark_sent_many(session: Session, sent: Sequence[tuple[int, str]], now: datetime) -> None:
+def mark_sent_many(where: Session | Connection, sent: Sequence[tuple[int, str]], now: datetime) -> None:
     """`mark_sent` for a batch of (row id, wamid) in one statement, for the sender's busy minutes.
 
     The same rules: a status webhook that overtook the answer keeps its status
-    and wamid; the row's error is cleared.
+    and wamid; the row's error is cleared. `where` may be an autocommit
+    connection: on PostgreSQL the batch is one UPDATE over arrays (unnest), so it
+    commits as one; SQLite runs it as an executemany in the caller's transaction.
     """
-    session.execute(_mark_sent_statement(),
-                    [{"row_id": row_id, "new_wamid": wamid, "sent_now": now} for row_id, wamid in sent])
+    dialect = where.get_bind().dialect.name if isinstance(where, Session) else where.dialect.name
+    if dialect == "postgresql":
+        where.execute(_mark_sent_statement("unnest"), {"row_ids": [row_id for row_id, _ in sent],
+                                                       "wamids": [wamid for _, wamid in sent], "sent_now": now})
+    else:
+        where.execute(_mark_sent_statement("executemany"),
+                      [{"row_id": row_id, "wamid": wamid, "sent_now": now} for row_id, wamid in sent])
+
+
+_MARK_SENT_SET = f"""
+    wamid = COALESCE(o.wamid, v.wamid), sent_at = COALESCE(o.sent_at, :sent_now), error_code = NULL, error_title = NULL,
+    status = CASE WHEN o.status IN ({_UNFINISHED_SQL}) THEN '{OutboundStatus.SENT.value}' ELSE o.status END,
+    status_at = CASE WHEN o.status IN ({_UNFINISHED_SQL}) THEN :sent_now ELSE o.status_at END"""
+_MARK_SENT_SQL = {
+    "unnest": f"""UPDATE outbound_message o SET {_MARK_SENT_SET}
+        FROM unnest(CAST(:row_ids AS integer[]), CAST(:wamids AS varchar[])) AS v(id, wamid) WHERE o.id = v.id""",
+    "executemany": f"""UPDATE outbound_message AS o SET {_MARK_SENT_SET}
+        FROM (SELECT :row_id AS id, :wamid AS wamid) AS v WHERE o.id = v.id""",
+}
 
 
 @functools.cache
-def _mark_sent_statement() -> Any:
-    """`mark_sent_many`'s UPDATE, built once (Core, one executemany, no objects loaded)."""
+def _mark_sent_statement(kind: str) -> Any:
+    """`mark_sent_many`'s UPDATE, built once: the whole batch in one statement on PostgreSQL, one
+    executemany elsewhere; no objects loaded."""
     table = cast(Table, OutboundMessage.__table__)
-    unfinished = or_(*(table.c.status == literal(s.value) for s in UNFINISHED))  # IN () cannot be executemany
-    return update(table).where(table.c.id == bindparam("row_id")).values(
-        wamid=func.coalesce(table.c.wamid, bindparam("new_wamid")),
-        sent_at=func.coalesce(table.c.sent_at, bindparam("sent_now")),
-        error_code=None, error_title=None,
-        status=case((unfinished, OutboundStatus.SENT.value), else_=table.c.status),
-        status_at=case((unfinished, bindparam("sent_now")), else_=table.c.status_at),
-    )
+    return text(_MARK_SENT_SQL[kind]).bindparams(bindparam("sent_now", type_=table.c.sent_at.type))
 
 
 def give_up_at(row: OutboundMessage, customer: Customer, hours: float) -> tuple[datetime, str]:

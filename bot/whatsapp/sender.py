@@ -41,6 +41,9 @@ ACCOUNT_CODES = {190, 368, 131031}
 WINDOW_CLOSED = 131047
 IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not polling
 GATHER_SECONDS = 0.005  # after a wake-up, how long to let more arrive before claiming
+#: After a round that started sends: their outcomes wake the loop sooner; this bounds how late a
+#: row that becomes due meanwhile (a customer's turn, a retry) can be noticed.
+BUSY_WAIT_SECONDS = 0.25
 
 # What one send came to: ("sent", wamid), ("error", pywa's WhatsAppError), or
 # ("transient" | "timeout" | "invalid", the exception); `_record` acts on it.
@@ -179,17 +182,20 @@ class Sender:
             if probing and rows:
                 circuit.set_probe(session, rows[0].id, t + lease)
                 log.info("circuit half-open: probing the Graph API with outbox %s", rows[0].id)
-            jobs = [(r.id, r.recipient, r.body) for r in rows]
-            full = len(jobs) == budget and not probing
-            due = None if full else outbox.next_due(session)
-        for i, job in enumerate(jobs):
+            full = len(rows) == budget and not probing
+            # With sends started, their outcomes wake the loop; the next due time is asked for only
+            # by a round that found nothing to send (rows waiting for their customer's turn, a retry).
+            due = None if rows else outbox.next_due(session)
+        for i, row in enumerate(rows):
             self._begin()
-            self.pool.submit(self._send, *job, mono + slots.delay(i))
+            self.pool.submit(self._send, row.id, row.recipient, row.body, mono + slots.delay(i))
         if full:
-            return len(jobs), 0.0  # there may be more: claim again at once
+            return len(rows), 0.0  # there may be more: claim again at once
+        if rows:
+            return len(rows), BUSY_WAIT_SECONDS
         wait = IDLE_SWEEP_SECONDS if due is None else (due - t).total_seconds()
         # rows due now but blocked behind a send in flight are woken by that send's completion
-        return len(jobs), min(max(wait, 0.05), IDLE_SWEEP_SECONDS)
+        return 0, min(max(wait, 0.05), IDLE_SWEEP_SECONDS)
 
     def pump(self, timeout: float = 10.0) -> int:
         """Send everything due now and wait for it (tests use this instead of the threads)."""
@@ -272,10 +278,15 @@ class Sender:
         sent = [(row_id, value) for row_id, (kind, value) in batch if kind == "sent"]
         if sent:
             t = self.clock()
-            with transaction(self.sessions) as session:
-                outbox.mark_sent_many(session, sent, t)
-                if not self._circuit_clean:
-                    self._answered(session, t)
+            engine = self.sessions.kw["bind"]
+            if self._circuit_clean and is_postgres(engine):  # the usual case: one statement, one round trip
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    outbox.mark_sent_many(conn, sent, t)
+            else:
+                with transaction(self.sessions) as session:
+                    outbox.mark_sent_many(session, sent, t)
+                    if not self._circuit_clean:
+                        self._answered(session, t)
             for row_id, wamid in sent:
                 _log_sent(row_id, wamid)
         for row_id, outcome in batch:
