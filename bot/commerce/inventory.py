@@ -6,6 +6,7 @@ last one, on any number of workers.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -65,6 +66,29 @@ def available(session: Session, sku: str) -> int | None:
 
 # Built once and on the table, not the entity: read on every customer message, as plain rows.
 _LEVELS = select(cast(Table, StockLevel.__table__).c.sku, cast(Table, StockLevel.__table__).c.on_hand)
+
+
+class LiveLevels(Mapping[str, int | None]):
+    """`levels`, read from the database the first time a step asks for one: most messages (a
+    greeting, a menu tap, a checkout answer, an FAQ) never look at stock, and skip the query."""
+
+    def __init__(self, session: Session):
+        self._session = session
+        self._levels: dict[str, int | None] | None = None
+
+    def _read(self) -> dict[str, int | None]:
+        if self._levels is None:
+            self._levels = levels(self._session)
+        return self._levels
+
+    def __getitem__(self, sku: str) -> int | None:
+        return self._read()[sku]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
 
 
 def levels(session: Session) -> dict[str, int | None]:

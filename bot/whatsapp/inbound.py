@@ -249,7 +249,7 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
     content = app.extensions["shopbot.content"].current()
     with session.no_autoflush:  # the customer's changes go out with the step's, in one UPDATE
         conversation = customers.lock_conversation(session, customer, StateName.NEW)
-        stock = inventory.levels(session) if parsed.type not in (EventType.SILENT, EventType.REACTION) else {}
+        stock = inventory.LiveLevels(session) if parsed.type not in (EventType.SILENT, EventType.REACTION) else {}
     with metrics.engine_step():
         state, replies = engine.step(content, State(conversation.state, conversation.data), parsed, stock=stock)
     conversation.state, conversation.data = state.name, state.data
