@@ -33,7 +33,8 @@ OVERRIDE = "flows/locale.{lang}.yaml"
 
 TEXTS = ("name", "chat_link", "chat_link_product", "script", "marks")
 DAYS = ("days", "short_days")
-WORDS = ("articles", "order_words", "status_words", "shopping_cues", "fillers", "search_stopwords", "option_words")
+WORDS = ("articles", "order_words", "status_words", "shopping_cues", "fillers", "search_stopwords", "option_words",
+         "remove_words")
 PHRASES = ("courtesy",)
 MAPPINGS = ("commands", "numbers", "colours")
 KEYS = TEXTS + DAYS + WORDS + PHRASES + MAPPINGS + ("add_words",)
@@ -64,6 +65,7 @@ class LanguagePack:
     courtesy: frozenset[str] = frozenset()
     search_stopwords: frozenset[str] = frozenset()
     option_words: frozenset[str] = frozenset()
+    remove_words: frozenset[str] = frozenset()  # "remove the red tee" on the cart
     colours: Mapping[str, frozenset[str]] = field(default_factory=dict)  # catalog word -> what customers type
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from bot.commerce import links, references
 from bot.content.shop import Content
-from bot.conversation import browse, checkout_flow, free_text, funnel, shopping
+from bot.conversation import browse, checkout_flow, free_text, funnel, on_screen, shopping
 from bot.conversation.commands import (
     COMMANDS,
     back_to_menu,
@@ -104,10 +104,10 @@ STATES: dict[StateName, Handling] = {
     StateName.MENU: Handling(),
     StateName.HANDOFF: Handling(reads=handed_over, alone=True),
     StateName.BROWSING: Handling(),
-    StateName.PRODUCT: Handling(quantity=quantity_on_card),
+    StateName.PRODUCT: Handling(reads=on_screen.on_card, quantity=quantity_on_card),
     StateName.SEARCHING: Handling(),
-    StateName.CART: Handling(),
-    StateName.CART_ITEM: Handling(quantity=quantity_of_line),
+    StateName.CART: Handling(reads=on_screen.on_cart),
+    StateName.CART_ITEM: Handling(reads=on_screen.on_cart, quantity=quantity_of_line),
     StateName.CHECKOUT: Handling(reads=in_checkout),
 }
 assert set(STATES) == set(StateName), "a state without its handlers"
