@@ -40,13 +40,17 @@ def answer(ctx: Context, effect: effects.OrderStatus) -> Outcome:
                            .order_by(Order.created_at.desc()).limit(20)).all()
     open_orders = [o for o in mine if o.status not in CLOSED]
     shown = open_orders or mine[:1]
+    # A number that is not one of our references: said so, then what the customer has (only theirs).
+    unknown = [Text(content.render("order_number_unknown", lang, customer=who, reference=effect.typed))
+               ] if effect.typed and shown else []
     if not shown:
-        return Outcome([Text(content.render("no_orders", lang, customer=who))])
+        key = "order_number_none" if effect.typed else "no_orders"
+        return Outcome([Text(content.render(key, lang, customer=who, reference=effect.typed))])
     if len(shown) == 1:
-        return Outcome([details(session, content, customer, shown[0])])
+        return Outcome([*unknown, details(session, content, customer, shown[0])])
     rows = tuple(Row(f"track:{o.reference}", o.reference,
                      content.render("order_row", lang, status=order_view.status_label(content, o.status, lang),
                                     total=order_view.money(content, o.total, o.currency)))
                  for o in shown[:10])
     title = content.render("choose_order_list", lang)
-    return Outcome([List(content.render("choose_order", lang, customer=who), title, (Section(title, rows),))])
+    return Outcome([*unknown, List(content.render("choose_order", lang, customer=who), title, (Section(title, rows),))])

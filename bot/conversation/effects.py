@@ -43,8 +43,11 @@ class CancelOrder:
 
 @dataclass(frozen=True)
 class OrderStatus:
-    """"Where is my order?": one order (`reference`) or all the customer's open ones."""
+    """"Where is my order?": one order (`reference`) or all the customer's open ones. `typed` is a
+    number the customer gave that is not one of our references ("99812"): said not found, then
+    their open orders."""
     reference: str | None = None
+    typed: str | None = None
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from bot.conversation.commands import (
 )
 from bot.conversation.effects import FindOrder, Handoff, OrderStatus
 from bot.conversation.events import Event, EventType, State
-from bot.conversation.parsing import asks_order_status, bare_quantity, quantity_and_rest
+from bot.conversation.parsing import asks_order_status, bare_quantity, order_number, quantity_and_rest
 from bot.conversation.states import StateName
 from bot.conversation.turn import Reply, Result, Turn, buttons, text
 
@@ -168,7 +168,10 @@ def _fallbacks(turn: Turn, state: StateName, handling: Handling) -> Result:
     if reference:
         return state, [FindOrder(reference)]
     if asks_order_status(event.text, turn.content.words):
-        return MENU, [OrderStatus()]
+        return MENU, [OrderStatus(typed=order_number(event.text, turn.content.words))]
+    typed_number = order_number(event.text, turn.content.words)
+    if typed_number:  # "my order number is 99812", "status ABC-12345": not our references' shape
+        return MENU, [OrderStatus(typed=typed_number)]
     product_id, source = links.marks(event.text)
     if source:
         turn.data.setdefault("source", source)

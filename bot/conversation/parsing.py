@@ -56,3 +56,22 @@ def asks_order_status(text: str, words: LanguagePack) -> bool:
     if len(said) > 14:
         return False
     return bool(said & words.order_words) and bool(said & words.status_words)
+
+
+#: What a customer may type as an order number: "#12345", "99812", "ABC-12345", "ord 4411".
+_ORDER_NUMBER = re.compile(r"(?<![\w-])(#\s?\d{3,10}|\d{4,10}|[A-Za-z]{2,5}[-_]?\d{3,10}"
+                           r"|[A-Za-z]{2,5}-[A-Za-z0-9]{4,8})(?![\w-])")
+
+
+def order_number(text: str, words: LanguagePack) -> str | None:
+    """An order number in the text, when the text is about an order: "my order number is 99812",
+    "status ABC-12345", "#4411", or a number typed alone; None otherwise (a phone number, a size)."""
+    found = [m.group(1) for m in _ORDER_NUMBER.finditer(text)
+             if any(c.isdigit() for c in m.group(1)) and not m.group(1).lower().startswith("x")]
+    if len(found) != 1:
+        return None
+    number = found[0]
+    said = set(normalise(text).split())
+    about_an_order = bool(said & (words.order_words | words.status_words)) or number.startswith("#")
+    alone = normalise(text) == normalise(number)
+    return number.upper().replace(" ", "") if about_an_order or (alone and not number.isdigit()) else None
