@@ -42,8 +42,9 @@ def classify(content, message: str) -> str:
     for reply in replies:
         if isinstance(reply, effects.EFFECTS):
             continue
-        first = (reply.get("buttons") or [{}])[0].get("id", "")
-        if reply.get("text") and first.startswith("faq:"):  # "Did you mean…": the top suggestion
+        choices = reply.get("buttons") or [r for section in reply.get("sections", []) for r in section["rows"]]
+        first = (choices or [{}])[0].get("id", "")
+        if reply.get("text") and first.startswith("faq:"):  # "Did you mean…" (buttons or a list): the top one
             return first
     return "search"
 

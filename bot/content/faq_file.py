@@ -10,6 +10,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from bot.content.problems import Problem, did_you_mean
 from bot.content.yamlfile import line_of, load_yaml, value_line
 
+BUTTON_TITLE = 20  # WhatsApp's limit for a reply button's title
 SAMPLE = {"hours": "Mon–Fri 10:00–20:00", "delivery": [{"title": "Madrid", "fee": "€3.90", "eta": "tomorrow"}],
           "payment": [{"title": "Cash on delivery"}]}
 
@@ -21,9 +22,14 @@ class Entry:
     phrasings: dict[str, tuple[str, ...]]
     answers: dict[str, Any]  # language -> compiled template
     buttons: tuple[str, ...]  # other entry ids, or "person"
+    shorts: dict[str, str] = field(default_factory=dict)  # language -> the owner's button title (<= 20)
 
     def question(self, lang: str, default: str) -> str:
         return self.questions.get(lang) or self.questions[default]
+
+    def short(self, lang: str, default: str) -> str | None:
+        """The owner's short title for a button, if they wrote one."""
+        return self.shorts.get(lang) or self.shorts.get(default)
 
     def answer(self, lang: str, default: str):
         return self.answers.get(lang) or self.answers[default]
@@ -87,11 +93,20 @@ def load_faq(root: Path, languages: tuple[str, ...], problems: list[Problem], co
         if default not in answers:
             problems.append(Problem(rel, line, f"FAQ `{entry_id}` needs an answer in {default}"))
             continue
+        shorts = {}
+        short_node = item.get("short")
+        for lang, title in _by_language(short_node, languages, default, rel, line, problems).items():
+            where = value_line(short_node, lang) if isinstance(short_node, CommentedMap) else value_line(item, "short")
+            if len(str(title)) > BUTTON_TITLE:
+                problems.append(Problem(rel, where, f"`short` is a button title: at most {BUTTON_TITLE} characters"
+                                                    f" (this one has {len(str(title))})"))
+            else:
+                shorts[lang] = str(title)
         buttons = tuple(str(b) for b in (item.get("buttons") or []))
         if len(buttons) > 3:
             problems.append(Problem(rel, line_of(item, "buttons"), "at most 3 buttons"))
         button_refs += [(b, line_of(item, "buttons")) for b in buttons]
-        entries.append(Entry(entry_id, questions, phrasings, answers, buttons[:3]))
+        entries.append(Entry(entry_id, questions, phrasings, answers, buttons[:3], shorts))
     for button, line in button_refs:
         if button != "person" and button not in seen:
             problems.append(Problem(rel, line, f"button `{button}` is neither a FAQ id nor `person`"

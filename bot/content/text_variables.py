@@ -71,7 +71,8 @@ TEXT_VARIABLES.update({f"status_label_{s}": {} for s in (
     "cancelled", "refunded")})
 TEXT_VARIABLES.update({
     "track_button": {}, "talk_button": {}, "order_details": {"order": _TRACKED},
-    "no_orders": {}, "order_number_unknown": {"reference": "99812"}, "order_number_none": {"reference": "99812"},
+    "choices_button": {}, "no_orders": {},
+    "order_number_unknown": {"reference": "99812"}, "order_number_none": {"reference": "99812"},
     "choose_order": {}, "choose_order_list": {}, "order_row": {"status": "shipped", "total": "€3"},
     "invoice_caption": {"number": "LL-2026-00001", "reference": "SHP-7K3F9"},
 })

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commerce.opening_hours import DAY_KEYS
 from bot.conversation.effects import Handoff, Record
+from bot.conversation.messages import Buttons, List
 from bot.conversation.states import StateName
-from bot.conversation.turn import Result, Turn, buttons, text
+from bot.conversation.turn import Result, Turn, buttons, listing, row, text
 from bot.locales.text import normalise
 
 if TYPE_CHECKING:
@@ -47,30 +48,61 @@ def faq_variables(turn: Turn) -> dict[str, Any]:
 
 
 def answer(turn: Turn, entry_id: str) -> Result:
-    """An FAQ answer, with the entry's follow-up buttons."""
+    """An FAQ answer, with the entry's follow-ups (buttons, or a list when a question is too long)."""
     entry = turn.content.faq.by_id.get(entry_id)
     if entry is None:
         return StateName.MENU, [text(turn.text("help_body"))]
     lang, default = turn.lang, turn.content.default_language
     body = entry.answer(lang, default).render(shop=turn.content.shop, customer=turn.customer,
                                               **faq_variables(turn)).strip()
-    options = []
+    options: list[Choice] = []
     for button in entry.buttons:
         if button == "person":
-            options.append(("talk", turn.text("person_button")))
+            options.append(("talk", turn.text("person_button"), None))
         elif button in turn.content.faq.by_id:
-            options.append((f"faq:{button}", turn.content.faq.by_id[button].question(lang, default)))
+            options.append(_faq_choice(turn, button))
     if not options:
-        options = [("menu", turn.text("menu_button_short"))]
+        options = [("menu", turn.text("menu_button_short"), None)]
     turn.data["misses"] = 0
-    return StateName.MENU, [buttons(body, options), record("faq", entry_id)]
+    return StateName.MENU, [choices(turn, body, options), record("faq", entry_id)]
 
 
 def did_you_mean(turn: Turn, matches: list[tuple[str, float]]) -> Result:
+    options = [_faq_choice(turn, entry_id) for entry_id, _ in matches[:3]]
+    return StateName.MENU, [choices(turn, turn.text("did_you_mean"), options)]
+
+
+#: (id, what the choice says in full, the owner's short title or None)
+Choice = tuple[str, str, str | None]
+BUTTON_TITLE, ROW_TITLE, ROW_DESCRIPTION = 20, 24, 72  # WhatsApp's limits
+
+
+def _faq_choice(turn: Turn, entry_id: str) -> Choice:
+    entry = turn.content.faq.by_id[entry_id]
     lang, default = turn.lang, turn.content.default_language
-    options = [(f"faq:{entry_id}", turn.content.faq.by_id[entry_id].question(lang, default))
-               for entry_id, _ in matches[:3]]
-    return StateName.MENU, [buttons(turn.text("did_you_mean"), options)]
+    return f"faq:{entry_id}", entry.question(lang, default), entry.short(lang, default)
+
+
+def choices(turn: Turn, body: str, options: list[Choice]) -> Buttons | List:
+    """Reply buttons when every choice fits a button's 20 characters (the owner's `short` title, or
+    the question itself); otherwise a list, whose rows show a 24-character title and the whole
+    question below it, so no choice is ever cut to "Do you deliver outs…"."""
+    labels = [(choice_id, short or full) for choice_id, full, short in options]
+    if len(options) <= 3 and all(len(label) <= BUTTON_TITLE for _id, label in labels):
+        return buttons(body, labels)
+    rows = []
+    for choice_id, full, short in options:
+        title = short or _cut(full, ROW_TITLE)
+        rows.append(row(choice_id, title, None if title == full else _cut(full, ROW_DESCRIPTION)))
+    return listing(body, turn.text("choices_button"), rows)
+
+
+def _cut(words: str, limit: int) -> str:
+    """`words` within `limit` characters, cut at a word with "…" when longer."""
+    if len(words) <= limit:
+        return words
+    head = words[:limit - 1].rsplit(" ", 1)[0] if " " in words[:limit - 1] else words[:limit - 1]
+    return head.rstrip(" ,;:") + "…"
 
 
 def looks_like_shopping(body: str, words: LanguagePack) -> bool:
