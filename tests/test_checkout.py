@@ -207,6 +207,20 @@ def test_a_returning_customer_is_offered_their_last_details(app, chat):
     assert "*Total: €20.90*" in body_text(sent[-1])
 
 
+def test_the_same_details_shortcut_survives_a_question_in_between(app, chat):
+    """Issue 15, item 8: a detour (a question) while "use the same details?" waits keeps the offer."""
+    sent = checkout_to_summary(chat, delivery="Rest of Spain", payment="Bank transfer",
+                               address="Rúa Nova 3, 15705 Santiago")
+    chat.tap(chat.buttons(sent)["Confirm"])
+    chat.say("1 tote bag")
+    assert "Use the same details as last time?" in body_text(chat.tap("checkout")[-1])
+    chat.say("how long does delivery take?")
+    offer = body_text(chat.say("checkout")[-1])
+    assert "Use the same details as last time?" in offer and "Rúa Nova 3" in offer
+    sent = chat.tap("checkout:last", "Use these")
+    assert body_text(sent[-1]).startswith("Anything we should know")
+
+
 def test_a_pending_order_can_be_cancelled_from_the_chat(app, chat):
     sent = checkout_to_summary(chat)
     sent = chat.tap(chat.buttons(sent)["Confirm"])

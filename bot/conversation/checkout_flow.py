@@ -36,16 +36,25 @@ def start(turn: Turn) -> Result:
             buttons(turn.text("checkout_empty"), [("browse", turn.text("browse_button_short"))])]
     existing = turn.data.get("checkout") or {}
     if existing.get("ref"):  # resume: a question or a look at the menu in between loses nothing
-        return next_step(turn)
+        return (existing.get("step") == LAST_DETAILS and _offer_last(turn)) or next_step(turn)
     seed = turn.event.event_id or repr(sorted((x["sku"], x["qty"]) for x in turn.cart))
-    details = {"ref": references.make(turn.content.checkout.reference_prefix, seed)}
-    turn.data["checkout"] = details
-    last = turn.data.get("last_details")
-    if last and not details.get("order_ref") and _valid_last(turn, last):
-        body = turn.text("checkout_last_details", last=_describe(turn, last))
-        return CHECKOUT, [buttons(body, [("checkout:last", turn.text("use_last_button")),
-                                         ("checkout:fresh", turn.text("change_details_button"))])]
-    return next_step(turn)
+    turn.data["checkout"] = {"ref": references.make(turn.content.checkout.reference_prefix, seed)}
+    return _offer_last(turn) or next_step(turn)
+
+
+LAST_DETAILS = "last_details"  # the step while "use the same details?" waits for its answer
+
+
+def _offer_last(turn: Turn) -> Result | None:
+    """A returning customer's shortcut: "use the same details as last time?"; None when there are
+    none to offer (a first order, a website order with its own, details no longer valid)."""
+    details, last = _details(turn), turn.data.get("last_details")
+    if not last or details.get("order_ref") or not _valid_last(turn, last):
+        return None
+    details["step"] = LAST_DETAILS
+    body = turn.text("checkout_last_details", last=_describe(turn, last))
+    return CHECKOUT, [buttons(body, [("checkout:last", turn.text("use_last_button")),
+                                     ("checkout:fresh", turn.text("change_details_button"))])]
 
 
 def _valid_last(turn: Turn, last: dict[str, Any]) -> bool:
@@ -64,6 +73,7 @@ def _describe(turn: Turn, details: dict[str, Any]) -> dict[str, Any]:
 
 def use_last(turn: Turn, choice: str = "last") -> Result:
     details = _details(turn)
+    details.pop("step", None)
     if choice == "last":
         last = turn.data.get("last_details") or {}
         details.update({k: last[k] for k in ("name", "delivery", "address", "location", "payment") if k in last})
