@@ -467,3 +467,31 @@ def test_another_customers_reference_reveals_nothing_in_chat(app, post, sender, 
         made_up = body_text(stranger.say(asked.replace(reference, "SHP-XXXXX"))[-1])
         assert unknown == made_up.replace("SHP-XXXXX", reference)
     assert body_text(stranger.tap(f"track:{reference}")[-1]).startswith("I couldn't find an order")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_change_from_another_process_wakes_the_sqlite_sender_at_once(app, app_config, chat, sender, tmp_path):
+    """Issue 15, item 10: `shopbot order set` beside `shopbot run` on SQLite (no NOTIFY) reaches the
+    customer in about a second, not on the sender's 30 s sweep."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from .processes import live_env
+
+    reference = placed(chat)
+    seen = len(chat.fake.messages_to(chat.number))
+    sender.start()
+    try:
+        shopbot = str(Path(sys.executable).parent / "shopbot")
+        done = subprocess.run([shopbot, "order", "set", reference, "confirmed", "--by", "ana"],
+                              env=live_env(app_config), capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        changed_at = time.monotonic()
+        while len(chat.fake.messages_to(chat.number)) == seen and time.monotonic() - changed_at < 5:
+            time.sleep(0.05)
+        assert len(chat.fake.messages_to(chat.number)) > seen, "the update waited for the sweep"
+        assert time.monotonic() - changed_at < 3
+    finally:
+        sender.stop()

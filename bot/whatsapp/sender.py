@@ -14,6 +14,7 @@ A run of server errors, timeouts or connection errors opens the circuit
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -44,6 +45,7 @@ GATHER_SECONDS = 0.005  # after a wake-up, how long to let more arrive before cl
 #: After a round that started sends: their outcomes wake the loop sooner; this bounds how late a
 #: row that becomes due meanwhile (a customer's turn, a retry) can be noticed.
 BUSY_WAIT_SECONDS = 0.25
+WATCH_SECONDS = 0.5  # SQLite: how often another process's commit is looked for
 
 # What one send came to: ("sent", wamid), ("error", pywa's WhatsAppError), or
 # ("transient" | "timeout" | "invalid", the exception); `_record` acts on it.
@@ -88,6 +90,8 @@ class Sender:
         self.threads = [threading.Thread(target=self.run, name="sender", daemon=True)]
         if is_postgres(self.sessions.kw["bind"]):
             self.threads.append(threading.Thread(target=self._listen, name="sender-listen", daemon=True))
+        else:
+            self.threads.append(threading.Thread(target=self._watch_sqlite, name="sender-watch", daemon=True))
         for t in self.threads:
             t.start()
 
@@ -147,6 +151,26 @@ class Sender:
             except Exception:
                 log.exception("LISTEN connection lost; reconnecting")
                 self.stopping.wait(2.0)
+
+    def _watch_sqlite(self) -> None:
+        """SQLite has no NOTIFY: wake up when another process commits (`shopbot order set` beside
+        `shopbot run`), seen within WATCH_SECONDS by `PRAGMA data_version`, which changes for a
+        connection whenever any other connection commits. A read of a counter: no lock is taken."""
+        import sqlite3
+
+        database = self.sessions.kw["bind"].url.database
+        if not database or database == ":memory:":
+            return
+        try:
+            with contextlib.closing(sqlite3.connect(database, check_same_thread=False)) as conn:
+                last = conn.execute("PRAGMA data_version").fetchone()[0]
+                while not self.stopping.wait(WATCH_SECONDS):
+                    version = conn.execute("PRAGMA data_version").fetchone()[0]
+                    if version != last:
+                        last = version
+                        self.wakeup.set()
+        except sqlite3.Error:
+            log.exception("could not watch the SQLite database for other processes' changes")
 
     # -- one round -------------------------------------------------------------
     def dispatch(self) -> tuple[int, float]:
