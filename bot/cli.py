@@ -29,7 +29,14 @@ def _create_app():
 
 
 class ShopbotGroup(FlaskGroup):
-    """Flask's CLI group, telling a configuration problem in one line instead of a traceback."""
+    """Flask's CLI group, telling a configuration problem in one line instead of a traceback, and
+    speaking for shopbot alone: no Flask options (--env-file, --app, --debug), shopbot's version."""
+
+    def __init__(self, **kwargs):
+        super().__init__(add_version_option=False, **kwargs)
+        self.params = [p for p in self.params if p.name not in ("env_file", "app", "debug")]
+        self.params.append(click.Option(["--version"], is_flag=True, expose_value=False, is_eager=True,
+                                        callback=_print_version, help="Show shopbot's version and exit."))
 
     def list_commands(self, ctx):
         try:
@@ -38,6 +45,14 @@ class ShopbotGroup(FlaskGroup):
             click.secho(f"Error: {exc}\n", err=True, fg="red")
             return sorted(click.Group.list_commands(self, ctx))
         return super().list_commands(ctx)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from importlib.metadata import version
+
+        click.echo(f"shopbot {version('shopbot')}")
+        ctx.exit()
 
 
 @click.group(cls=ShopbotGroup, create_app=_create_app, add_default_commands=False,
@@ -88,6 +103,7 @@ def run_command(host, port):
     """
     import os
 
+    _refuse_busy_port(host, port)
     app = create_app(run_overrides(os.environ, host, port))
     schema.upgrade(app.extensions["shopbot.engine"])
     sender = _sender(app)
@@ -96,10 +112,32 @@ def run_command(host, port):
     click.echo(f" * shopbot ({mode}) on http://{host}:{port}/" + ("sandbox" if mode == "sandbox" else ""))
     from werkzeug.serving import run_simple
 
+    logging.getLogger("werkzeug").addFilter(_QuietPolls())
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         sender.stop()
+
+
+def _refuse_busy_port(host: str, port: int) -> None:
+    """Say which option to change when the port is taken (before anything starts)."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port} ({exc.strerror}): another program (perhaps another"
+                               f" shopbot) uses it; stop it, or choose another port: shopbot run --port {port + 1}"
+                               ) from exc
+
+
+class _QuietPolls(logging.Filter):
+    """The sandbox page asks for new messages every 700 ms: those answered lines are not logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ('"GET /sandbox/api/feed' in message and '" 200 ' in message)
 
 
 @click.command("worker")
@@ -138,12 +176,14 @@ def check_command(root):
         _content, warnings = load_content(root)
     except ContentError as exc:
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
+            click.echo(str(problem))
         errors = sum(p.severity == "error" for p in exc.problems)
-        click.echo(f"{errors} error(s); the bot keeps serving the last good content", err=True)
+        click.echo(f"{errors} error(s), {len(exc.problems) - errors} warning(s). Fix the errors: until then a"
+                   " running bot keeps serving the last content that passed, and a bot starting now refuses"
+                   " to start.")
         sys.exit(1)
     for problem in warnings:
-        click.echo(str(problem), err=True)
+        click.echo(str(problem))
     click.echo(f"ok ({len(warnings)} warning(s))")
 
 
@@ -193,6 +233,8 @@ def events_list(status, limit):
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         rows = session.scalars(select(InboundEvent).where(InboundEvent.status == status)
                                .order_by(InboundEvent.id.desc()).limit(limit)).all()
+        if not rows:
+            click.echo(f"No {status} events.")
         for e in rows:
             first_line = (e.error or "").splitlines()[0] if e.error else ""
             click.echo(f"{e.id}\t{e.received_at:%Y-%m-%d %H:%M:%S}\t{e.kind}/{e.subtype}\t{e.external_id}\t"

@@ -28,8 +28,10 @@ YES, NO = {"", "yes", "y", "true", "1", "x", "si", "sí"}, {"no", "n", "false", 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
-def _rows(path: Path, rel: str, problems: list[Problem], known: tuple[str, ...]):
-    """Yield (line, {column: value}) for each data row; header problems are reported."""
+def _rows(path: Path, rel: str, problems: list[Problem], known: tuple[str, ...], required: tuple[str, ...] = ()):
+    """Yield (line, {column: value}) for each data row; header problems are reported. A required
+    column missing from the header is one error on line 1, and no row is read (every row would
+    otherwise report it empty)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -49,6 +51,12 @@ def _rows(path: Path, rel: str, problems: list[Problem], known: tuple[str, ...])
     for column in header:
         if column and column not in known:
             problems.append(Problem(rel, 1, f"unknown column `{column}`{did_you_mean(column, known)}", "warning"))
+    missing = [column for column in required if column not in header]
+    if missing:
+        names = ", ".join(f"`{column}`" for column in missing)
+        problems.append(Problem(rel, 1, f"the header has no {names} column{'s' if len(missing) > 1 else ''}"
+                                        f" (it needs {', '.join(required)})"))
+        return
     previous = reader.line_num
     for row in reader:
         line, previous = previous + 1, reader.line_num
@@ -61,7 +69,7 @@ def load_categories(root: Path, problems: list[Problem]) -> list[Category]:
     rel = "catalog/categories.csv"
     categories: list[Category] = []
     seen: dict[str, int] = {}
-    for line, row in _rows(root / rel, rel, problems, CATEGORY_COLUMNS):
+    for line, row in _rows(root / rel, rel, problems, CATEGORY_COLUMNS, ("id", "title")):
         cid, title = row.get("id", ""), row.get("title", "")
         if not cid or not title:
             problems.append(Problem(rel, line, "each category needs an `id` and a `title`"))
@@ -124,7 +132,7 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
     rel = "catalog/products.csv"
     skus: dict[str, int] = {}
     groups: dict[str, dict] = {}  # product id -> first row's product fields and variants
-    for line, row in _rows(root / rel, rel, problems, PRODUCT_COLUMNS):
+    for line, row in _rows(root / rel, rel, problems, PRODUCT_COLUMNS, REQUIRED_PRODUCT_COLUMNS):
         before = len(problems)
         for column in REQUIRED_PRODUCT_COLUMNS:
             if not row.get(column):
