@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from bot.content import consistency
 from bot.content.problems import Problem
 from bot.content.shop import Content, build_content
 from bot.errors import ContentError
@@ -33,6 +34,7 @@ def load_content(root: str | Path) -> tuple[Content, list[Problem]]:
     if errors or content is None:
         raise ContentError(problems)
     _ = content.catalog.search  # build the search index now, not on a customer's first search
+    problems += consistency.faq_drift(content)
     return content, [p for p in problems if p.severity == "warning"]
 
 

@@ -23,6 +23,7 @@ class Entry:
     answers: dict[str, Any]  # language -> compiled template
     buttons: tuple[str, ...]  # other entry ids, or "person"
     shorts: dict[str, str] = field(default_factory=dict)  # language -> the owner's button title (<= 20)
+    answer_lines: dict[str, int] = field(default_factory=dict)  # language -> the answer's line in faq.yaml
 
     def question(self, lang: str, default: str) -> str:
         return self.questions.get(lang) or self.questions[default]
@@ -82,14 +83,14 @@ def load_faq(root: Path, languages: tuple[str, ...], problems: list[Problem], co
         phrasings = {}
         for lang, values in _by_language(item.get("phrasings"), languages, default, rel, line, problems).items():
             phrasings[lang] = tuple(str(v) for v in (values or []))
-        answers = {}
+        answers, answer_lines = {}, {}
         answer_node = item.get("answer")
         for lang, source in _by_language(answer_node, languages, default, rel, line, problems).items():
             where = (value_line(answer_node, lang) if isinstance(answer_node, CommentedMap)
                      else value_line(item, "answer"))
             template = compile_text(source, rel, where, SAMPLE)
             if template is not None:
-                answers[lang] = template
+                answers[lang], answer_lines[lang] = template, where
         if default not in answers:
             problems.append(Problem(rel, line, f"FAQ `{entry_id}` needs an answer in {default}"))
             continue
@@ -106,7 +107,7 @@ def load_faq(root: Path, languages: tuple[str, ...], problems: list[Problem], co
         if len(buttons) > 3:
             problems.append(Problem(rel, line_of(item, "buttons"), "at most 3 buttons"))
         button_refs += [(b, line_of(item, "buttons")) for b in buttons]
-        entries.append(Entry(entry_id, questions, phrasings, answers, buttons[:3], shorts))
+        entries.append(Entry(entry_id, questions, phrasings, answers, buttons[:3], shorts, answer_lines))
     for button, line in button_refs:
         if button != "person" and button not in seen:
             problems.append(Problem(rel, line, f"button `{button}` is neither a FAQ id nor `person`"

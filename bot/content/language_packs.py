@@ -36,7 +36,7 @@ DAYS = ("days", "short_days")
 WORDS = ("articles", "order_words", "status_words", "shopping_cues", "fillers", "search_stopwords", "option_words",
          "remove_words")
 PHRASES = ("courtesy",)
-MAPPINGS = ("commands", "numbers", "colours")
+MAPPINGS = ("commands", "numbers", "colours", "facts")
 KEYS = TEXTS + DAYS + WORDS + PHRASES + MAPPINGS + ("add_words",)
 #: Taken from the English pack when a language's pack leaves them out.
 FROM_ENGLISH = ("days", "short_days", "chat_link", "chat_link_product")
@@ -67,6 +67,7 @@ class LanguagePack:
     option_words: frozenset[str] = frozenset()
     remove_words: frozenset[str] = frozenset()  # "remove the red tee" on the cart
     colours: Mapping[str, frozenset[str]] = field(default_factory=dict)  # catalog word -> what customers type
+    facts: Mapping[str, frozenset[str]] = field(default_factory=dict)  # a fact (cash, canary_islands) -> its words
 
 
 def _entries(data: CommentedMap, key: str, rel: str, problems: list[Problem]) -> list[str] | None:
@@ -80,7 +81,8 @@ def _entries(data: CommentedMap, key: str, rel: str, problems: list[Problem]) ->
 def _mapping(data: CommentedMap, key: str, rel: str, problems: list[Problem]) -> dict[str, Any] | None:
     """`commands`, `numbers` or `colours`, checked and normalised."""
     value = data[key]
-    example = {"commands": "{greeting: [hi, hello]}", "numbers": "{two: 2}", "colours": "{red: [rojo, roja]}"}[key]
+    example = {"commands": "{greeting: [hi, hello]}", "numbers": "{two: 2}", "colours": "{red: [rojo, roja]}",
+               "facts": "{cash: [cash, in cash]}"}[key]
     if not isinstance(value, CommentedMap):
         problems.append(Problem(rel, line_of(data, key), f"`{key}` must be a mapping, like {example}"))
         return None
@@ -176,7 +178,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     for key, value in over.items():
         if key == "replace" or key not in base or key in replace or key in TEXTS + DAYS:
             merged[key] = value
-        elif key in ("commands", "colours"):
+        elif key in ("commands", "colours", "facts"):
             merged[key] = {k: base[key].get(k, frozenset()) | value.get(k, frozenset())
                            for k in {**base[key], **value}}
         elif key == "numbers":
@@ -215,7 +217,7 @@ def combine(packs: Iterable[LanguagePack]) -> LanguagePack:
     packs = list(packs)
     values: dict[str, Any] = {}
     for f in fields(LanguagePack):
-        if f.name in ("commands", "colours"):
+        if f.name in ("commands", "colours", "facts"):
             keys = dict.fromkeys(k for p in packs for k in getattr(p, f.name))  # in file order
             values[f.name] = {k: frozenset().union(*(getattr(p, f.name).get(k, ()) for p in packs)) for k in keys}
         elif f.name == "numbers":
