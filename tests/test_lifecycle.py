@@ -495,3 +495,29 @@ def test_a_change_from_another_process_wakes_the_sqlite_sender_at_once(app, app_
         assert time.monotonic() - changed_at < 3
     finally:
         sender.stop()
+
+
+def test_the_sandbox_invoice_tile_opens_the_pdf(app, app_config, client, chat, sender):
+    """Issue 15, item 9: in the sandbox, the invoice's document tile links to the PDF itself."""
+    from bot.app import create_app
+    from bot.models import SandboxMessage
+
+    from .conftest import sandbox_config
+
+    reference = placed(chat)
+    set_status(client, reference, "confirmed")
+    sender.pump()
+    [document] = [m for m in chat.fake.messages_to(chat.number) if m["payload"]["type"] == "document"]
+    with transaction(app.extensions["shopbot.sessions"]) as s:  # what the sandbox's fake Graph API keeps
+        s.add(SandboxMessage(wamid=document["wamid"], recipient=chat.number, payload=document["payload"]))
+    sandbox = create_app(sandbox_config(app_config, "http://127.0.0.1:5000"))
+    try:
+        page = sandbox.test_client()
+        [entry] = [m for m in page.get("/sandbox/api/feed", query_string={"customer": chat.number}).json["messages"]
+                   if m["wamid"] == document["wamid"]]
+        link = entry["payload"]["document"]["link"]
+        pdf = page.get(link)
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+        assert pdf.data == invoice_of(app, reference).pdf
+    finally:
+        sandbox.extensions["shopbot.engine"].dispose()

@@ -146,3 +146,64 @@ def test_sandbox_pages_exist_when_switched_on(app_config):
     assert client.post("/sandbox/api/sign", data=b"{}").json["signature"].startswith("sha256=")
     _close(app)
 
+
+
+
+def _sandbox_on(app_config, port: int):
+    """`shopbot run` on `port`: the sandbox app, its server and its sender thread."""
+    from bot.whatsapp.sender import Sender
+
+    app = create_app(sandbox_config(app_config, f"http://127.0.0.1:{port}"))
+    server = LocalServer(app, port)
+    sender = Sender(app)
+    app.extensions["shopbot.sender"] = sender
+    sender.start()
+    return app, server, sender
+
+
+def _stop(app, server, sender) -> None:
+    sender.stop()
+    server.close()
+    app.extensions["shopbot.engine"].dispose()
+
+
+def test_the_sandbox_feed_survives_a_restart_and_its_numbers_go_on(app_config):
+    """Issue 15, item 9: after `shopbot run` restarts, the page still shows the bot's replies, and a
+    tab left open keeps receiving new ones (the feed's numbers do not start again at 1)."""
+    from bot.sandbox import sign
+
+    from . import payloads as p
+
+    port = free_port()
+
+    def say(app, words: str) -> None:
+        raw = json.dumps(p.text("34600111222", words)).encode()
+        headers = {"Content-Type": "application/json",
+                   "X-Hub-Signature-256": sign(app.config["WHATSAPP_APP_SECRET"], raw)}
+        assert httpx.post(f"http://127.0.0.1:{port}/webhook", content=raw, headers=headers).status_code == 200
+
+    def replies(at_least: int) -> list[dict]:
+        deadline = time.monotonic() + 10
+        while True:
+            feed = httpx.get(f"http://127.0.0.1:{port}/sandbox/api/feed", params={"customer": "34600111222"}).json()
+            found = [m for m in feed["messages"] if m["payload"].get("type")]
+            if len(found) >= at_least or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
+    running = _sandbox_on(app_config, port)
+    try:
+        say(running[0], "hi")
+        before = replies(1)
+    finally:
+        _stop(*running)
+    assert before, "no reply before the restart"
+    running = _sandbox_on(app_config, port)  # `shopbot run` again, on the same database
+    try:
+        assert [m["wamid"] for m in replies(len(before))] == [m["wamid"] for m in before]
+        say(running[0], "menu")
+        after = replies(len(before) + 1)
+        assert len(after) > len(before)
+        assert min(m["seq"] for m in after[len(before):]) > max(m["seq"] for m in before)
+    finally:
+        _stop(*running)

@@ -8,6 +8,7 @@ from bot.models.messages import (
     InboundEvent,
     OutboundMessage,
     OutboundStatus,
+    SandboxMessage,
     SendPace,
     Setting,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "OutboundStatus",
     "Payment",
     "Role",
+    "SandboxMessage",
     "SendPace",
     "Sequence",
     "Setting",

@@ -117,6 +117,22 @@ class OutboundMessage(Base):
     )
 
 
+class SandboxMessage(Base):
+    """A message the sandbox's fake Graph API accepted: the sandbox page's feed, kept across restarts.
+
+    Only the sandbox writes it. `id` is the feed's sequence number, so a page
+    left open through a `shopbot run` restart goes on from where it was.
+    """
+
+    __tablename__ = "sandbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wamid: Mapped[str] = mapped_column(String(255), unique=True)
+    recipient: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class SendPace(Base):
     """When the next send to Meta may leave for one business phone number, shared by every sender.
 

@@ -18,11 +18,11 @@ import threading
 import time
 
 import httpx
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
 from bot.db import transaction
-from bot.models import OutboundMessage
+from bot.models import Invoice, OutboundMessage, SandboxMessage
 from bot.sandbox.fake_graph import FakeGraph
 from bot.whatsapp.message_types import outbound_line
 
@@ -50,16 +50,24 @@ def status_webhook(config: dict, wamid: str, status: str, recipient: str) -> byt
                           "recipient_id": recipient}]}}]}]}).encode()
 
 
-def make_fake_graph(config: dict) -> FakeGraph:
-    """The sandbox's fake Graph API, posting status feedback to our own /webhook.
+def _recipient(payload: dict) -> str:
+    return str(payload.get("to") or payload.get("recipient") or "")
+
+
+def make_fake_graph(app) -> FakeGraph:
+    """The sandbox's fake Graph API: each accepted message kept in `sandbox_message` (the page's
+    feed, which survives a restart), then status feedback posted to our own /webhook.
 
     The address is SANDBOX_URL from the configuration: a request's Host header must not
     choose where this server posts (that would let anyone aim it at another host).
     """
+    config = app.config
     webhook_url = f"{config['SANDBOX_URL']}/webhook"
 
     def feedback(entry: dict) -> None:
-        recipient = entry["payload"].get("to") or entry["payload"].get("recipient")
+        recipient = _recipient(entry["payload"])
+        with transaction(app.extensions["shopbot.sessions"]) as session:
+            session.add(SandboxMessage(wamid=entry["wamid"], recipient=recipient, payload=entry["payload"]))
 
         def post_statuses():
             for status, delay in FEEDBACK_DELAYS:
@@ -79,7 +87,7 @@ def make_fake_graph(config: dict) -> FakeGraph:
 
 def register(app) -> None:
     """Mount the page, its API and the fake Graph API on `app`."""
-    fake = make_fake_graph(app.config)
+    fake = make_fake_graph(app)
     app.extensions["shopbot.fake_graph"] = fake
     app.register_blueprint(bp)
     app.register_blueprint(fake.blueprint("sandbox_graph"), url_prefix="/sandbox/graph")
@@ -107,17 +115,18 @@ def feed():
     customer = request.args.get("customer", "")
     if not customer:
         return jsonify({"error": "customer is required"}), 400
-    sent = current_app.extensions["shopbot.fake_graph"].messages_to(customer)
-    wamids = [m["wamid"] for m in sent]
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        sent = session.scalars(select(SandboxMessage).where(SandboxMessage.recipient == customer)
+                               .order_by(SandboxMessage.id)).all()
+        wamids = [m.wamid for m in sent]
         rows = {r.wamid: r for r in session.scalars(
             select(OutboundMessage).where(OutboundMessage.wamid.in_(wamids)))} if wamids else {}
     messages = []
     for m in sent:
-        row = rows.get(m["wamid"])
+        row = rows.get(m.wamid)
         messages.append({
-            "seq": m["seq"], "wamid": m["wamid"], "payload": m["payload"],
-            "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(m["at"])),
+            "seq": m.id, "wamid": m.wamid, "payload": _with_invoice_link(m.payload, row),
+            "at": m.created_at.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
             "summary": outbound_line(row.body) if row else "",  # what staff read; the page's fallback
             "status": row.status if row else "sent",
             "error": row.error_title if row is not None and row.status in ("failed", "dead") else None,
@@ -129,3 +138,24 @@ def feed():
 def sign_body():
     """Sign a body for pages served outside a secure context (no WebCrypto). Sandbox only."""
     return jsonify({"signature": sign(current_app.config["WHATSAPP_APP_SECRET"], request.get_data())})
+
+
+def _with_invoice_link(payload: dict, row: OutboundMessage | None) -> dict:
+    """An invoice was uploaded to the fake Graph API as bytes it does not keep: the page's document
+    tile links to the invoice itself, so it opens the PDF as the customer's phone would."""
+    invoice_id = row.body.get("invoice_id") if row is not None else None
+    if not invoice_id or payload.get("type") != "document":
+        return payload
+    return {**payload, "document": {**payload.get("document", {}), "link": f"/sandbox/api/invoices/{invoice_id}.pdf"}}
+
+
+@bp.get("/api/invoices/<int:invoice_id>.pdf")
+def invoice_pdf(invoice_id: int):
+    """An invoice's PDF, as the customer received it (the sandbox is this machine's only)."""
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        invoice = session.get(Invoice, invoice_id)
+        pdf = invoice.pdf if invoice is not None else None
+    if pdf is None:
+        return jsonify({"error": "no such invoice"}), 404
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="invoice-{invoice_id}.pdf"'})

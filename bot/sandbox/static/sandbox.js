@@ -730,24 +730,16 @@
     return quote;
   }
 
-  const STATUS_TEXT = {
-    queued: 'queued…',
-    sending: 'queued…',
-    sent: '✓ sent',
-    delivered: '✓✓ delivered',
-    read: '✓✓ read',
-  };
-
+  /**
+   * A customer never sees ticks on the messages they receive, so a reply shows nothing but a
+   * failure (the bot could not send it); data-status still tells tests and curious eyes where it is.
+   */
   function renderStatus(rec) {
     const { status, error } = rec.entry;
     const el = rec.statusEl;
     el.dataset.status = status || 'unknown';
-    if (status === 'failed' || status === 'dead') {
-      // "dead" means the bot gave up retrying; data-status tells the two apart.
-      el.textContent = `⚠ failed: ${error || 'no reason given'}`;
-    } else {
-      el.textContent = STATUS_TEXT[status] || String(status || '');
-    }
+    // "dead" means the bot gave up retrying; data-status tells the two apart.
+    el.textContent = status === 'failed' || status === 'dead' ? `⚠ failed: ${error || 'no reason given'}` : '';
   }
 
   // ---------------------------------------------------------------- payload rendering
