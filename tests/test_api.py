@@ -229,4 +229,4 @@ def test_staff_mark_an_order_paid_from_the_command_line(app, client, runner):
     assert saved.status == "paid" and saved.paid_amount == 650
     result = runner.invoke(args=["order", "set", order["reference"], "pending"])
     assert result.exit_code == 1
-    assert f"order {order['reference']} is paid; cannot set pending (allowed: prepare, refund)" in result.output
+    assert f"order {order['reference']} is paid; it can move to prepared or refunded, not pending" in result.output

@@ -20,10 +20,19 @@ from bot.models import OrderStatus as S
 class IllegalTransition(ShopbotError):
     """The event does not apply to the order's current status."""
 
-    def __init__(self, order: Order, event: str):
+    def __init__(self, order: Order, event: str, target: str | None = None):
+        """`event` is the internal name (ship, pay); the message speaks of statuses only, which is
+        what staff and API clients set: "order SHP-7K3F9 is shipped; it can move to
+        out_for_delivery or delivered, not flying"."""
         self.order, self.event = order, event
-        allowed = ", ".join(sorted(e for (state, e) in TRANSITIONS if state == order.status)) or "none"
-        super().__init__(f"order {order.reference} is {order.status}; cannot {event} (allowed: {allowed})")
+        wanted = target or next((str(new) for (_s, e), new in TRANSITIONS.items() if e == event), event)
+        nexts = sorted({str(new) for (state, _e), new in TRANSITIONS.items() if state == order.status})
+        can = (f"it can move to {', '.join(nexts[:-1])} or {nexts[-1]}" if len(nexts) > 1
+               else f"it can move to {nexts[0]}" if nexts else "it cannot move any more")
+        known = wanted in {str(s) for s in S}
+        super().__init__(f"order {order.reference} is {order.status}; {can}, not {wanted}" if known else
+                         f"`{wanted}` is not an order status (statuses: {', '.join(str(s) for s in S)});"
+                         f" order {order.reference} is {order.status} and {can}")
 
 
 #: (current status, event) -> new status
@@ -147,8 +156,8 @@ def event_for(order: Order, target: str) -> str:
     try:
         wanted = S(target)
     except ValueError:
-        raise IllegalTransition(order, f"set {target}") from None
+        raise IllegalTransition(order, f"set {target}", target) from None
     event = next((e for (state, e), new in TRANSITIONS.items() if state == order.status and new == wanted), None)
     if event is None:
-        raise IllegalTransition(order, f"set {target}")
+        raise IllegalTransition(order, f"set {target}", target)
     return event
