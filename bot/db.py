@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,14 +57,22 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_recycle=300, pool_use_lifo=True)
 
 
-def is_postgres(where: Session | Engine) -> bool:
-    """Whether `where` (a session, or the engine behind one) talks to PostgreSQL.
+def is_postgres(where: Session | Engine | Connection) -> bool:
+    """Whether `where` (a session, an engine or a connection) talks to PostgreSQL.
 
     The one place the dialect is asked: the few statements that differ between the
     two databases (upserts, time zones, percentiles, LISTEN/NOTIFY) branch on this.
     """
     bind = where.get_bind() if isinstance(where, Session) else where
     return bind.dialect.name == "postgresql"
+
+
+@contextmanager
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A connection whose every statement commits by itself: one round trip for a one-statement
+    write (no BEGIN, no COMMIT), for the hot paths that need no more."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

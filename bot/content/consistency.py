@@ -27,18 +27,19 @@ REL = "flows/faq.yaml"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
-def _variables(content: Content, lang: str) -> dict[str, Any]:
-    """What an FAQ answer is rendered with in `lang` (`free_text.faq_variables`, without a customer)."""
+def answer_variables(content: Content, lang: str) -> dict[str, Any]:
+    """What an FAQ answer is rendered with in `lang`, besides `shop` and `customer`: the opening
+    hours (day names of the language's pack), the delivery options with their fees, the payment
+    options. The chat (`free_text.answer`) and the drift check render with the same."""
     options = content.checkout
     hours = content.settings.get("opening_hours") or {}
-    days = content.pack(lang).short_days
+    days = content.pack(lang).short_days  # "Mon", "lun"
 
     def money(minor: int) -> str:
         return order_view.money(content, minor, content.catalog.currency)
 
     return {"hours": "\n".join(f"{label} {hours[key]}" for key, label in zip(DAY_KEYS, days, strict=True)
                                if key in hours),
-            "customer": {"name": ""},
             "delivery": [{"title": d.title, "fee": money(d.fee) if d.fee else content.render("free", lang),
                           "eta": d.eta} for d in options.delivery],
             "payment": [{"title": p.title} for p in options.payment]}
@@ -63,7 +64,7 @@ def faq_drift(content: Content) -> list[Problem]:
     default = content.default_language
     problems = []
     for entry in content.faq.entries:
-        rendered = {lang: template.render(shop=content.shop, **_variables(content, lang))
+        rendered = {lang: template.render(shop=content.shop, customer={"name": ""}, **answer_variables(content, lang))
                     for lang, template in entry.answers.items()}
         base = facts(rendered[default], content.pack(default))
         for lang, text in rendered.items():

@@ -9,8 +9,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from bot.content.problems import Problem, did_you_mean
 from bot.content.yamlfile import line_of, load_yaml, value_line
+from bot.whatsapp.messages import LIMITS
 
-BUTTON_TITLE = 20  # WhatsApp's limit for a reply button's title
+BUTTON_TITLE = LIMITS["button_title"]
 SAMPLE = {"hours": "Mon–Fri 10:00–20:00", "delivery": [{"title": "Madrid", "fee": "€3.90", "eta": "tomorrow"}],
           "payment": [{"title": "Cash on delivery"}]}
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.commerce.opening_hours import DAY_KEYS
+from bot.content.consistency import answer_variables
 from bot.conversation.effects import Handoff, Record
 from bot.conversation.messages import Buttons, List
 from bot.conversation.states import StateName
 from bot.conversation.turn import Result, Turn, buttons, listing, row, text
 from bot.locales.text import normalise
+from bot.whatsapp.messages import LIMITS, shorten
 
 if TYPE_CHECKING:
     from bot.content.language_packs import LanguagePack
@@ -36,17 +37,6 @@ def record(kind: str, detail: str | None = None, body: str | None = None) -> Rec
     return Record(kind, detail, body)
 
 
-def faq_variables(turn: Turn) -> dict[str, Any]:
-    hours = turn.content.settings.get("opening_hours") or {}
-    days = turn.content.pack(turn.lang).short_days  # "Mon", "lun": the customer's language pack
-    lines = [f"{label} {hours[key]}" for key, label in zip(DAY_KEYS, days, strict=True) if key in hours]
-    options = turn.content.checkout
-    delivery = [{"title": d.title, "fee": turn.money(d.fee) if d.fee else turn.text("free"), "eta": d.eta}
-                for d in options.delivery]
-    payment = [{"title": p.title} for p in options.payment]
-    return {"hours": "\n".join(lines), "delivery": delivery, "payment": payment}
-
-
 def answer(turn: Turn, entry_id: str) -> Result:
     """An FAQ answer, with the entry's follow-ups (buttons, or a list when a question is too long)."""
     entry = turn.content.faq.by_id.get(entry_id)
@@ -54,7 +44,7 @@ def answer(turn: Turn, entry_id: str) -> Result:
         return StateName.MENU, [text(turn.text("help_body"))]
     lang, default = turn.lang, turn.content.default_language
     body = entry.answer(lang, default).render(shop=turn.content.shop, customer=turn.customer,
-                                              **faq_variables(turn)).strip()
+                                              **answer_variables(turn.content, lang)).strip()
     options: list[Choice] = []
     for button in entry.buttons:
         if button == "person":
@@ -74,7 +64,6 @@ def did_you_mean(turn: Turn, matches: list[tuple[str, float]]) -> Result:
 
 #: (id, what the choice says in full, the owner's short title or None)
 Choice = tuple[str, str, str | None]
-BUTTON_TITLE, ROW_TITLE, ROW_DESCRIPTION = 20, 24, 72  # WhatsApp's limits
 
 
 def _faq_choice(turn: Turn, entry_id: str) -> Choice:
@@ -88,21 +77,20 @@ def choices(turn: Turn, body: str, options: list[Choice]) -> Buttons | List:
     the question itself); otherwise a list, whose rows show a 24-character title and the whole
     question below it, so no choice is ever cut to "Do you deliver outs…"."""
     labels = [(choice_id, short or full) for choice_id, full, short in options]
-    if len(options) <= 3 and all(len(label) <= BUTTON_TITLE for _id, label in labels):
+    if len(options) <= LIMITS["buttons"] and all(len(label) <= LIMITS["button_title"] for _id, label in labels):
         return buttons(body, labels)
     rows = []
     for choice_id, full, short in options:
-        title = short or _cut(full, ROW_TITLE)
-        rows.append(row(choice_id, title, None if title == full else _cut(full, ROW_DESCRIPTION)))
+        title = short or _cut(full, LIMITS["row_title"])
+        rows.append(row(choice_id, title, None if title == full else _cut(full, LIMITS["row_description"])))
     return listing(body, turn.text("choices_button"), rows)
 
 
 def _cut(words: str, limit: int) -> str:
     """`words` within `limit` characters, cut at a word with "…" when longer."""
-    if len(words) <= limit:
-        return words
-    head = words[:limit - 1].rsplit(" ", 1)[0] if " " in words[:limit - 1] else words[:limit - 1]
-    return head.rstrip(" ,;:") + "…"
+    if len(words) <= limit or " " not in words[:limit - 1]:
+        return shorten(words, limit)  # no word to cut at: on a grapheme boundary
+    return words[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
 def looks_like_shopping(body: str, words: LanguagePack) -> bool:

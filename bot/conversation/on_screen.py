@@ -29,13 +29,17 @@ def _tokens(text: str) -> list[str]:
     return normalise(text).split()
 
 
+def _asking(turn: Turn) -> set[str]:
+    """The words of the add phrases ("i want", "give me"), as tokens."""
+    return {w for phrase in turn.content.words.add_words for w in _tokens(phrase)}
+
+
 def _quantity(turn: Turn, tokens: list[str]) -> tuple[int | None, set[int]]:
     """The one quantity in the message ("2", "x2", "two") and where it is; None if none or several.
 
     A number word after another word is a pronoun ("the blue one"), unless that word asks for it
     ("i want two")."""
-    words = turn.content.words
-    asking = {w for phrase in words.add_words for w in normalise(phrase).split()}
+    words, asking = turn.content.words, _asking(turn)
     found = []
     for i, token in enumerate(tokens):
         bare = token.removeprefix("x") if len(token) > 1 else token
@@ -102,7 +106,7 @@ def _only_these(turn: Turn, tokens: list[str], used: set[int], names: Iterable[s
     option word ("size"), an add or remove word, or a word of the names on screen."""
     words = turn.content.words
     allowed = (words.fillers | words.courtesy | words.option_words | words.articles | words.remove_words
-               | {w for phrase in words.add_words for w in normalise(phrase).split()}
+               | _asking(turn)
                | set(words.numbers) | {"x", "only", "just"} | {singular(w) for name in names for w in _tokens(name)})
     return all(i in used or token in allowed or singular(token) in allowed for i, token in enumerate(tokens))
 
@@ -116,10 +120,9 @@ def on_card(turn: Turn) -> Result | None:
     tokens = _tokens(turn.event.text)
     qty, used = _quantity(turn, tokens)
     chosen, named = options_typed(turn, product, tokens)
-    if (not chosen and qty is None) or not _only_these(turn, tokens, used | named, [product.name, *product.keywords]):
+    # Without an option, a bare quantity is the state's own reading (engine.quantity_on_card).
+    if not chosen or not _only_these(turn, tokens, used | named, [product.name, *product.keywords]):
         return None
-    if not chosen:
-        return None  # a bare quantity: the state's own quantity reading (engine.quantity_on_card) does it
     kept: dict[str, str] = dict(pending.get("chosen") or {})
     *earlier, (last_name, last_value) = chosen.items()
     kept.update(earlier)
@@ -155,16 +158,18 @@ def _line_named(turn: Turn, lines: Sequence[carts.LineView], tokens: list[str],
                used: set[int]) -> carts.LineView | None:
     """The one cart line the words name (its product name, maybe an option like "red"), or the only
     line when no name is typed ("remove it", "just 2"); None when unclear."""
+    def product(line: carts.LineView) -> Product | None:
+        variant = turn.catalog.variant(line.sku)
+        return turn.catalog.product_of(variant) if variant is not None else None
+
     def names(line: carts.LineView) -> list[str]:
         """What the line may be called: its product's name and the owner's keywords for it."""
-        variant = turn.catalog.variant(line.sku)
-        product = turn.catalog.product_of(variant) if variant is not None else None
-        return [line.name, *(product.keywords if product is not None else ())]
+        found = product(line)
+        return [line.name, *(found.keywords if found is not None else ())]
 
     def score(line: carts.LineView) -> tuple[int, set[int]]:
-        variant = turn.catalog.variant(line.sku)
-        product = turn.catalog.product_of(variant) if variant is not None else None
-        chosen, named = options_typed(turn, product, tokens) if product is not None else ({}, set())
+        found = product(line)
+        chosen, named = options_typed(turn, found, tokens) if found is not None else ({}, set())
         name_words = {singular(w) for name in names(line) for w in _tokens(name)}
         hits = {i for i, t in enumerate(tokens) if i not in used and i not in named
                 and any(_close(singular(t), w) for w in name_words)}

@@ -26,7 +26,7 @@ from bot.conversation.effects import EFFECTS, Context
 from bot.conversation.events import Event, EventType, State
 from bot.conversation.messages import Message
 from bot.conversation.states import StateName
-from bot.db import insert_ignore, transaction
+from bot.db import autocommit, insert_ignore, is_postgres, transaction
 from bot.models import EventKind, EventStatus, InboundEvent, utcnow
 from bot.staff import handoffs
 from bot.whatsapp import message_types, outbox
@@ -130,7 +130,7 @@ def _status_in_one_statement(app, u: Update, received_at: datetime) -> bool:
     if u.kind is not EventKind.STATUS or u.problem:
         return False
     engine = app.extensions["shopbot.engine"]
-    if engine.dialect.name != "postgresql":
+    if not is_postgres(engine):
         return False
     logs.note(wamid=message_id(u.external_id))
     t = now()
@@ -140,7 +140,7 @@ def _status_in_one_statement(app, u: Update, received_at: datetime) -> bool:
     params.update(external_id=u.external_id, kind=u.kind.value, field=u.field, subtype=u.subtype, payload=u.payload,
                   received_at=received_at, status=EventStatus.PROCESSED.value, attempts=1, error=None,
                   processed_at=t)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with autocommit(engine) as conn:
         return conn.execute(_advance_and_store(), params).first() is not None
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from bot.conversation.messages import Message, Spec, to_spec
+from bot.db import is_postgres
 from bot.models import UNFINISHED, Customer, OutboundMessage, OutboundStatus
 from bot.whatsapp.message_types import fit
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
 CHANNEL = "shopbot_outbox"  # PostgreSQL NOTIFY channel that wakes senders
 TRACKER_PREFIX = "outbox:"
+#: The unfinished statuses as a SQL list, for the statements written in SQL below.
+_UNFINISHED_SQL = ", ".join(f"'{s.value}'" for s in UNFINISHED)
 #: Meta's customer-service window: free-form messages only within 24 hours of the customer's last message.
 WINDOW = timedelta(hours=24)
 
@@ -48,7 +51,7 @@ def wake_senders(session: Session) -> None:
     New rows need no call: a trigger on `outbound_message` notifies on every
     insert (migration 0009). This is for rows made due again (retry, circuit closed).
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
@@ -120,7 +123,7 @@ def claim(session: Session, limit: int, now: datetime, lease: timedelta,
     statement (`_CLAIM_SQL`): it runs on every dispatch round.
     """
     tolerance = interval * (burst - 1)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         found = session.execute(_claim_in_one_statement(), {
             "due": now, "claim_limit": limit, "tolerance": tolerance, "pace_interval": interval,
             "lease_end": now + lease})
@@ -143,7 +146,6 @@ def claim(session: Session, limit: int, now: datetime, lease: timedelta,
     return claimed
 
 
-_UNFINISHED_SQL = ", ".join(f"'{s.value}'" for s in UNFINISHED)
 #: `claim` on PostgreSQL: the candidates (each customer's oldest unfinished row, due, with the
 #: customer's pace: tat, GCRA's theoretical arrival time), then in the same statement the rows
 #: whose customer is over the burst wait for their turn, the others are claimed and move their
@@ -205,8 +207,7 @@ def mark_sent_many(where: Session | Connection, sent: Sequence[tuple[int, str]],
     connection: on PostgreSQL the batch is one UPDATE over arrays (unnest), so it
     commits as one; SQLite runs it as an executemany in the caller's transaction.
     """
-    dialect = where.get_bind().dialect.name if isinstance(where, Session) else where.dialect.name
-    if dialect == "postgresql":
+    if is_postgres(where):
         where.execute(_mark_sent_statement("unnest"), {"row_ids": [row_id for row_id, _ in sent],
                                                        "wamids": [wamid for _, wamid in sent], "sent_now": now})
     else:
@@ -334,9 +335,9 @@ STATUS_MAP = {
 def _forward_sql() -> str:
     """SQL for "a step forward" (the rule of `apply_status`): out of an unfinished state, or up in
     rank, never out of a failure."""
-    quoted = ", ".join(f"'{s.value}'" for s in UNFINISHED)
     ranks = " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in OutboundStatus)
-    return (f"(status IN ({quoted}) OR (status NOT IN ('{OutboundStatus.FAILED.value}', '{OutboundStatus.DEAD.value}')"
+    failed, dead = OutboundStatus.FAILED.value, OutboundStatus.DEAD.value
+    return (f"(status IN ({_UNFINISHED_SQL}) OR (status NOT IN ('{failed}', '{dead}')"
             f" AND CASE status {ranks} ELSE 0 END < :rank))")
 
 

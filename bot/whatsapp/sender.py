@@ -29,7 +29,7 @@ from pywa import errors as wa_errors
 from sqlalchemy.orm import Session
 
 from bot import logs, metrics
-from bot.db import is_postgres, transaction
+from bot.db import autocommit, is_postgres, transaction
 from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
 from bot.whatsapp import circuit, inbound, outbox, send_pace
 from bot.whatsapp.message_types import deliver
@@ -304,7 +304,7 @@ class Sender:
             t = self.clock()
             engine = self.sessions.kw["bind"]
             if self._circuit_clean and is_postgres(engine):  # the usual case: one statement, one round trip
-                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                with autocommit(engine) as conn:
                     outbox.mark_sent_many(conn, sent, t)
             else:
                 with transaction(self.sessions) as session:
