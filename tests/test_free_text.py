@@ -143,7 +143,7 @@ def test_arabic_round_trips_unchanged_through_webhook_database_and_reply(app, po
     sender.pump()
     replies = [body_text(m) for m in fake_graph.messages_to("966500000001")]
     assert any("سارة" in r for r in replies)  # her name, unchanged, in the Arabic greeting
-    assert any("*Soy candle, fig*" in r for r in replies)  # the candle was found
+    assert any("*شمعة صويا بالتين*" in r for r in replies)  # the candle was found, under its Arabic name
 
 
 def test_every_miss_is_stored_with_its_text_redacted(app, post, sender, fake_graph):

@@ -1,6 +1,9 @@
+from datetime import datetime
+
 import pytest
 
-from bot.commerce.money import MoneyError, format_money, parse
+from bot.commerce.formats import moment, money
+from bot.commerce.money import MoneyError, parse
 
 
 @pytest.mark.parametrize("text,currency,minor", [("12.50", "EUR", 1250), ("12,5", "EUR", 1250), ("7", "EUR", 700),
@@ -17,8 +20,15 @@ def test_parse_refuses(text, currency, message):
         parse(text, currency)
 
 
-def test_format():
-    assert format_money(1250, "EUR") == "€12.50"
-    assert format_money(123456789, "EUR", "{amount} €", ",") == "1\u202f234\u202f567,89 €"
-    assert format_money(1500, "JPY") == "¥1,500"
-    assert format_money(-990, "USD") == "-$9.90"
+@pytest.mark.parametrize("minor,currency,locale,shown", [
+    (1250, "EUR", "en", "€12.50"), (1250, "EUR", "es", "12,50\xa0€"), (123456789, "EUR", "es", "1.234.567,89\xa0€"),
+    (1250, "EUR", "ar", "\u200f12.50\xa0€"), (1500, "JPY", "en", "¥1,500"), (2125, "KWD", "en", "KWD2.125"),
+    (-990, "USD", "en", "-$9.90"), (1250, "EUR", "xx", "€12.50")])
+def test_money_is_written_as_the_locale_writes_it(minor, currency, locale, shown):
+    assert money(minor, currency, locale) == shown
+
+
+@pytest.mark.parametrize("locale,shown", [("en", "Dec 4, 14:19"), ("en_GB", "4 Dec, 14:19"), ("es", "4 dic, 14:19"),
+                                          ("ar", "4 ديسمبر، 14:19")])
+def test_moments_are_written_as_the_locale_writes_them(locale, shown):
+    assert moment(datetime(2026, 12, 4, 14, 19), locale) == shown

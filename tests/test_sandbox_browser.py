@@ -6,6 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from .helpers import page_errors
+from .test_one_language import WORD, english_only_words
 
 
 def test_sandbox_round_trip(live_sandbox, browser, tmp_path):
@@ -148,3 +149,39 @@ def test_sandbox_checkout(live_sandbox, browser, tmp_path):
     payment_page = opened.value
     expect(payment_page.locator("h1")).to_have_text("Payment page")
     assert link.match(payment_page.url)
+
+
+def test_a_spanish_customer_orders_and_asks_in_spanish_only(live_sandbox, browser, shop_dir, tmp_path):
+    """Issue 15: "hola" to a placed order and a status question, and no English word in any reply."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = page_errors(page)
+    page.goto(f"{live_sandbox}/sandbox/")
+
+    def type_in(words: str, replies: int) -> None:
+        page.fill("#composer", words)
+        page.press("#composer", "Enter")
+        _wait_for_reply(page, replies)
+
+    def tap(title: str, replies: int) -> None:
+        _tap_button(page, title)
+        _wait_for_reply(page, replies)
+
+    type_in("hola", 1)
+    type_in("velas", 2)
+    tap("Añadir al carrito", 3)
+    tap("Finalizar compra", 4)
+    tap("Sí", 5)
+    tap("Resto de España", 6)
+    type_in("Calle Mayor 1, 28013 Madrid", 7)
+    tap("Contra reembolso", 8)
+    tap("Sin nota", 9)
+    expect(page.locator(".msg-in").last).to_contain_text("Total: 22,40\xa0€")
+    tap("Confirmar", 10)
+    expect(page.locator(".msg-in").last).to_contain_text("Hemos recibido tu pedido")
+    type_in("¿dónde está mi pedido?", 11)
+    expect(page.locator(".msg-in").last).to_contain_text("Llegada prevista: 2–3 días laborables")
+    page.screenshot(path=str(tmp_path / "spanish.png"), full_page=True)
+    replies = "\n".join(page.locator(".msg-in").all_inner_texts())
+    english = english_only_words(shop_dir)
+    assert sorted({w for w in WORD.findall(replies) if w.casefold() in english}) == []
+    assert errors == []

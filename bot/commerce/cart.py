@@ -88,19 +88,20 @@ class CartView:
     repriced: list[dict]  # the lines to keep, at today's prices
 
 
-def view(lines: list[dict], catalog: Catalog) -> CartView:
-    """The cart at today's catalog prices, noting every price change and item gone."""
+def view(lines: list[dict], catalog: Catalog, lang: str | None = None) -> CartView:
+    """The cart at today's catalog prices, noting every price change and item gone; names in `lang`."""
     shown, changes, gone, kept = [], [], [], []
     for line in lines:
         variant = catalog.variant(line["sku"])
         if variant is None or not variant.active:
-            gone.append(catalog.product_of(variant).name if variant else line["sku"])
+            gone.append(catalog.product_of(variant).name_in(lang) if variant else line["sku"])
             continue
         product = catalog.product_of(variant)
         if variant.price != line["price"]:
-            changes.append(PriceChange(product.name, line["price"], variant.price))
+            changes.append(PriceChange(product.name_in(lang), line["price"], variant.price))
         kept.append(dict(line, price=variant.price))
-        shown.append(LineView(variant.sku, product.name, variant.option_text, line["qty"], variant.price,
+        shown.append(LineView(variant.sku, product.name_in(lang), product.options_in(variant, lang), line["qty"],
+                              variant.price,
                               variant.price * line["qty"]))
     return CartView(tuple(shown), sum(x.total for x in shown), sum(x.qty for x in shown),
                     tuple(changes), tuple(gone), kept)

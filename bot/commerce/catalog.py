@@ -1,10 +1,14 @@
 """The shop's products: categories, products and their sellable variants (SKUs).
 
 Loaded from `catalog/` by `bot.content.catalog_files`; immutable once loaded,
-so every worker can share one instance and a reload swaps it whole.
+so every worker can share one instance and a reload swaps it whole. Names,
+descriptions and option words are the owner's default language; the
+translations they wrote (`name_es`, `options_ar`, ...) are kept beside them and
+picked with the `*_in(lang)` methods, falling back to the default.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -19,10 +23,21 @@ class Category:
     title: str
     emoji: str = ""
     description: str = ""
+    titles: Mapping[str, str] = field(default_factory=dict)  # language -> translated title
+    descriptions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
         return f"{self.emoji} {self.title}".strip()
+
+    def title_in(self, lang: str | None) -> str:
+        return self.titles.get(lang or "") or self.title
+
+    def label_in(self, lang: str | None) -> str:
+        return f"{self.emoji} {self.title_in(lang)}".strip()
+
+    def description_in(self, lang: str | None) -> str:
+        return self.descriptions.get(lang or "") or self.description
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,32 @@ class Product:
     image: str | None
     keywords: tuple[str, ...]
     variants: tuple[Variant, ...]
+    names: Mapping[str, str] = field(default_factory=dict)  # language -> translated name
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+    words: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # language -> option name/value -> its word
+
+    def name_in(self, lang: str | None) -> str:
+        return self.names.get(lang or "") or self.name
+
+    def description_in(self, lang: str | None) -> str:
+        return self.descriptions.get(lang or "") or self.description
+
+    def word_in(self, word: str, lang: str | None) -> str:
+        """An option's name or value ("colour", "White") as the customer's language writes it."""
+        return self.words.get(lang or "", {}).get(word) or word
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        """Its name in every language the owner wrote: what a customer may call it."""
+        return (self.name, *self.names.values())
+
+    def translations_of(self, word: str) -> tuple[str, ...]:
+        """An option word in every language the owner wrote it in ("White" -> "Blanco", "أبيض")."""
+        return tuple(words[word] for words in self.words.values() if word in words)
+
+    def options_in(self, variant: Variant, lang: str | None) -> str:
+        """'M, Blanco': the variant's option values in `lang`."""
+        return ", ".join(self.word_in(value, lang) for _name, value in variant.options)
 
     @cached_property
     def option_names(self) -> tuple[str, ...]:

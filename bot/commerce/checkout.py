@@ -111,7 +111,7 @@ def place_order(ctx: Context, effect: effects.PlaceOrder) -> Outcome:
     data["placed"] = [*data.get("placed", []), order.reference][-20:]
     data["cart"] = []
     data.pop("checkout", None)
-    instructions, link = payment_instructions(content, order)
+    instructions, link = payment_instructions(content, order, turn.lang)
     body = turn.text("order_placed", order=variables, payment="" if link else instructions)
     placed: list[Message] = [buttons(body, [(f"cancel_order:{order.reference}", turn.text("cancel_order_button")),
                                             ("menu", turn.text("back_to_menu"))])]
@@ -171,15 +171,15 @@ def _confirm_website_order(session, content, customer, details, figures: Quote, 
     return order
 
 
-def payment_instructions(content: Content, order: Order) -> tuple[str, str]:
-    """The payment option's instructions for `order`, and its payment page ("" when it has none)."""
+def payment_instructions(content: Content, order: Order, lang: str | None = None) -> tuple[str, str]:
+    """The payment option's instructions for `order` in `lang`, and its payment page ("" when it has none)."""
     option = content.checkout.payment_option(order.payment_method)
     if option is None:
         return "", ""
     link = payment_link(option.link, order.reference, order.total, order.currency) if option.link else ""
-    variables = {"reference": order.reference, "total": order_view.money(content, order.total, order.currency),
+    variables = {"reference": order.reference, "total": order_view.money(content, order.total, order.currency, lang),
                  "name": order.customer_name}
-    return option.instructions.render(shop=content.shop, order=variables, payment_link=link).strip(), link
+    return option.instructions_in(lang).render(shop=content.shop, order=variables, payment_link=link).strip(), link
 
 
 def find_order(ctx: Context, effect: effects.FindOrder) -> Outcome:

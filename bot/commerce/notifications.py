@@ -39,7 +39,7 @@ def template_message(content: Content, order: Order, status: str) -> Template | 
     template = content.notifications.templates.get(status)
     if template is None:
         return None
-    variables = order_view.variables(content, order)
+    variables = order_view.variables(content, order, lang=template.language)
     params = tuple(p.render(shop=content.shop, order=variables).strip() for p in template.params)
     return Template(template.name, template.language, params)
 

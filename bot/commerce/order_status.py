@@ -50,7 +50,7 @@ def answer(ctx: Context, effect: effects.OrderStatus) -> Outcome:
         return Outcome([*unknown, details(session, content, customer, shown[0])])
     rows = tuple(Row(f"track:{o.reference}", o.reference,
                      content.render("order_row", lang, status=order_view.status_label(content, o.status, lang),
-                                    total=order_view.money(content, o.total, o.currency)))
+                                    total=order_view.money(content, o.total, o.currency, lang)))
                  for o in shown[:10])
     title = content.render("choose_order_list", lang)
     return Outcome([*unknown, List(content.render("choose_order", lang, customer=who), title, (Section(title, rows),))])

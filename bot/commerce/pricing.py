@@ -31,8 +31,10 @@ class Quote:
     unknown: tuple[str, ...]  # SKUs no longer sold
 
 
-def quote(catalog: Catalog, options: CheckoutOptions, cart: list[dict], delivery_id: str | None) -> Quote:
-    """Figures for `cart` ([{sku, qty}]) delivered by `delivery_id` (no fee until chosen)."""
+def quote(catalog: Catalog, options: CheckoutOptions, cart: list[dict], delivery_id: str | None,
+          lang: str | None = None) -> Quote:
+    """Figures for `cart` ([{sku, qty}]) delivered by `delivery_id` (no fee until chosen), named in `lang`
+    (orders are written in the shop's default language: leave it out)."""
     lines, unknown = [], []
     for item in cart:
         variant = catalog.variant(item["sku"])
@@ -40,7 +42,8 @@ def quote(catalog: Catalog, options: CheckoutOptions, cart: list[dict], delivery
             unknown.append(item["sku"])
             continue
         product = catalog.product_of(variant)
-        lines.append(QuoteLine(variant.sku, product.name, variant.option_text, item["qty"], variant.price,
+        lines.append(QuoteLine(variant.sku, product.name_in(lang), product.options_in(variant, lang), item["qty"],
+                               variant.price,
                                variant.price * item["qty"]))
     subtotal = sum(line.total for line in lines)
     delivery = options.delivery_option(delivery_id)

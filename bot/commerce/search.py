@@ -84,17 +84,20 @@ class SearchIndex:
                 add("".join(ws), idx, weight)  # "t-shirt" is also "tshirt"
 
         for idx, product in enumerate(self.products):
-            add_phrase(product.name, idx, WEIGHTS["name"])
+            for name in product.all_names:  # "Soy candle, fig" and "Vela de soja, higo"
+                add_phrase(name, idx, WEIGHTS["name"])
             for keyword in product.keywords:
                 add_phrase(keyword, idx, WEIGHTS["keyword"])
             category = catalog.category(product.category)
             if category:
-                add_phrase(category.title, idx, WEIGHTS["category"])
+                for title in (category.title, *category.titles.values()):
+                    add_phrase(title, idx, WEIGHTS["category"])
                 add(category.id, idx, WEIGHTS["category"])
             for variant in product.active_variants:
                 for name, value in variant.options:
-                    self.option_names.update(cached_words(name))
-                    for w in cached_words(value):
+                    self.option_names.update(w for word in (name, *product.translations_of(name))
+                                             for w in cached_words(word))
+                    for w in [w for word in (value, *product.translations_of(value)) for w in cached_words(word)]:
                         for term in [w, *sorted(colours.get(w, ()))]:
                             add(term, idx, WEIGHTS["option"], short_ok=True)  # sizes S, M, L
                             option_terms.setdefault(singular(term), {}).setdefault(idx, set()).add(variant.sku)

@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.content import consistency
 from bot.content.problems import Problem
 from bot.content.shop import Content, build_content
+from bot.content.untranslated import untranslated
 from bot.errors import ContentError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def load_content(root: str | Path) -> tuple[Content, list[Problem]]:
     if errors or content is None:
         raise ContentError(problems)
     _ = content.catalog.search  # build the search index now, not on a customer's first search
-    problems += consistency.faq_drift(content)
+    problems += consistency.faq_drift(content) + untranslated(content)
     return content, [p for p in problems if p.severity == "warning"]
 
 

@@ -24,6 +24,8 @@ CATEGORY_COLUMNS = ("id", "title", "emoji", "description")
 PRODUCT_COLUMNS = ("sku", "product_id", "name", "category", "price", "currency", "description",
                    "image", "stock", "active", "options", "keywords")
 REQUIRED_PRODUCT_COLUMNS = ("sku", "name", "category", "price")
+TRANSLATED_CATEGORY_COLUMNS = ("title", "description")  # title_es, description_ar, ...
+TRANSLATED_PRODUCT_COLUMNS = ("name", "description", "options")
 YES, NO = {"", "yes", "y", "true", "1", "x", "si", "sí"}, {"no", "n", "false", "0"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -50,7 +52,10 @@ def _rows(path: Path, rel: str, problems: list[Problem], known: tuple[str, ...],
         return
     for column in header:
         if column and column not in known:
-            problems.append(Problem(rel, 1, f"unknown column `{column}`{did_you_mean(column, known)}", "warning"))
+            hint = (" (a translation column is the column's name, `_` and one of the languages in "
+                    "flows/settings.yaml)" if re.fullmatch(r"[a-z]+_[a-z]{2,3}", column) else "")
+            problems.append(Problem(rel, 1, f"unknown column `{column}`{did_you_mean(column, known)}{hint}",
+                                    "warning"))
     missing = [column for column in required if column not in header]
     if missing:
         names = ", ".join(f"`{column}`" for column in missing)
@@ -65,11 +70,21 @@ def _rows(path: Path, rel: str, problems: list[Problem], known: tuple[str, ...],
         yield line, {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header) if h}
 
 
-def load_categories(root: Path, problems: list[Problem]) -> list[Category]:
+def _with_translations(columns: tuple[str, ...], translated: tuple[str, ...], languages: tuple[str, ...]):
+    return columns + tuple(f"{column}_{lang}" for lang in languages[1:] for column in translated)
+
+
+def _translations(row: dict, column: str, languages: tuple[str, ...]) -> dict[str, str]:
+    """{lang: value} of the non-empty `column_<lang>` cells of one row."""
+    return {lang: row[f"{column}_{lang}"] for lang in languages[1:] if row.get(f"{column}_{lang}")}
+
+
+def load_categories(root: Path, problems: list[Problem], languages: tuple[str, ...] = ("en",)) -> list[Category]:
     rel = "catalog/categories.csv"
     categories: list[Category] = []
     seen: dict[str, int] = {}
-    for line, row in _rows(root / rel, rel, problems, CATEGORY_COLUMNS, ("id", "title")):
+    known = _with_translations(CATEGORY_COLUMNS, TRANSLATED_CATEGORY_COLUMNS, languages)
+    for line, row in _rows(root / rel, rel, problems, known, ("id", "title")):
         cid, title = row.get("id", ""), row.get("title", "")
         if not cid or not title:
             problems.append(Problem(rel, line, "each category needs an `id` and a `title`"))
@@ -82,7 +97,9 @@ def load_categories(root: Path, problems: list[Problem]) -> list[Category]:
         if len(label) > LIMITS["row_title"]:
             problems.append(Problem(rel, line, f"title is {len(label)} characters with its emoji; "
                                                f"WhatsApp list rows show {LIMITS['row_title']}", "warning"))
-        categories.append(Category(cid, title, row.get("emoji", ""), row.get("description", "")))
+        categories.append(Category(cid, title, row.get("emoji", ""), row.get("description", ""),
+                                   _translations(row, "title", languages),
+                                   _translations(row, "description", languages)))
     return categories
 
 
@@ -124,15 +141,40 @@ def _image(value: str, root: Path, rel: str, line: int, problems: list[Problem])
     return value
 
 
+def _option_words(options: tuple[tuple[str, str], ...], row: dict, languages: tuple[str, ...], rel: str,
+                  line: int, problems: list[Problem]) -> dict[str, dict[str, str]]:
+    """{lang: {default word: its translation}} from `options_<lang>` ("talla=M; color=Blanco"), which
+    gives the row's options in the same order as `options`."""
+    found: dict[str, dict[str, str]] = {}
+    for lang in languages[1:]:
+        text = row.get(f"options_{lang}", "")
+        if not text:
+            continue
+        translated = _options(text, rel, line, problems)
+        if translated is None:
+            continue
+        if len(translated) != len(options):
+            problems.append(Problem(rel, line, f"options_{lang} has {len(translated)} option(s) and options has "
+                                               f"{len(options)}; write the same options in the same order",
+                                    "warning"))
+            continue
+        words = found.setdefault(lang, {})
+        for (name, value), (their_name, their_value) in zip(options, translated, strict=True):
+            words[name], words[value] = their_name, their_value
+    return found
+
+
 def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
-                 words: LanguagePack | None = None) -> Catalog:
-    """Read both files; rows with errors are left out (and reported). `words` are for its search index."""
-    categories = load_categories(root, problems)
+                 words: LanguagePack | None = None, languages: tuple[str, ...] = ("en",)) -> Catalog:
+    """Read both files; rows with errors are left out (and reported). `words` are for its search index;
+    `languages` (the default first) say which translation columns there may be."""
+    categories = load_categories(root, problems, languages)
     category_ids = [c.id for c in categories]
     rel = "catalog/products.csv"
     skus: dict[str, int] = {}
     groups: dict[str, dict] = {}  # product id -> first row's product fields and variants
-    for line, row in _rows(root / rel, rel, problems, PRODUCT_COLUMNS, REQUIRED_PRODUCT_COLUMNS):
+    known = _with_translations(PRODUCT_COLUMNS, TRANSLATED_PRODUCT_COLUMNS, languages)
+    for line, row in _rows(root / rel, rel, problems, known, REQUIRED_PRODUCT_COLUMNS):
         before = len(problems)
         for column in REQUIRED_PRODUCT_COLUMNS:
             if not row.get(column):
@@ -182,7 +224,8 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
         if group is None:
             group = groups[product_id] = {"line": line, "name": name, "category": category,
                                           "description": row.get("description", ""), "image": image,
-                                          "keywords": [], "variants": [], "option_names": None}
+                                          "keywords": [], "variants": [], "option_names": None,
+                                          "names": {}, "descriptions": {}, "words": {}}
         elif group["name"] != name:
             problems.append(Problem(rel, line, f"product `{product_id}` is named \"{group['name']}\" on line "
                                                f"{group['line']}; variants of one product share its name"))
@@ -198,12 +241,16 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
             problems.append(Problem(rel, line, f"same options as SKU `{twin.sku}`; each variant needs its own options"))
             continue
         group["option_names"] = names
+        for key, column in (("names", "name"), ("descriptions", "description")):
+            group[key] = _translations(row, column, languages) | group[key]  # the first row's win
+        for lang, found in _option_words(options, row, languages, rel, line, problems).items():
+            group["words"].setdefault(lang, {}).update(found)
         group["keywords"] += [k.strip() for k in re.split(r"[;|,]", row.get("keywords", "")) if k.strip()]
         group["variants"].append(Variant(sku, product_id, options, price, currency, stock,
                                          active_text not in NO, image or group["image"]))
     products = tuple(
         Product(pid, g["name"], g["category"], g["description"], g["image"],
-                tuple(dict.fromkeys(g["keywords"])), tuple(g["variants"]))
+                tuple(dict.fromkeys(g["keywords"])), tuple(g["variants"]), g["names"], g["descriptions"], g["words"])
         for pid, g in groups.items()
     )
     return Catalog(shop_currency, tuple(categories), products, words)

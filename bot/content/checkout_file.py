@@ -1,9 +1,15 @@
-"""Reading `flows/checkout.yaml`: delivery options, payment options and checkout timings."""
+"""Reading `flows/checkout.yaml`: delivery options, payment options and checkout timings.
+
+A title, an eta and instructions are text in the default language or one per
+language (`title: {en: Madrid city, es: Madrid ciudad}`); the customer's
+language is picked with the `*_in(lang)` methods, falling back to the default.
+"""
 from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from bot.commerce.money import MoneyError, parse
 from bot.content.problems import Problem
-from bot.content.yamlfile import line_of, load_yaml
+from bot.content.yamlfile import line_of, load_yaml, per_language
 from bot.whatsapp.messages import LIMITS
 
 LINK_FIELDS = {"reference", "amount", "amount_minor", "currency"}
@@ -24,6 +30,14 @@ class DeliveryOption:
     fee: int  # minor units
     eta: str
     pickup: bool = False
+    titles: Mapping[str, str] = field(default_factory=dict)  # language -> title
+    etas: Mapping[str, str] = field(default_factory=dict)
+
+    def title_in(self, lang: str | None) -> str:
+        return self.titles.get(lang or "") or self.title
+
+    def eta_in(self, lang: str | None) -> str:
+        return self.etas.get(lang or "") or self.eta
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,14 @@ class PaymentOption:
     title: str
     instructions: Any  # compiled template: order, payment_link
     link: str | None = None  # URL template with {reference} {amount} {amount_minor} {currency}
+    titles: Mapping[str, str] = field(default_factory=dict)  # language -> title
+    translated_instructions: Mapping[str, Any] = field(default_factory=dict)  # language -> compiled template
+
+    def title_in(self, lang: str | None) -> str:
+        return self.titles.get(lang or "") or self.title
+
+    def instructions_in(self, lang: str | None) -> Any:
+        return self.translated_instructions.get(lang or "") or self.instructions
 
 
 @dataclass(frozen=True)
@@ -53,7 +75,15 @@ class CheckoutOptions:
 SAMPLE_ORDER = {"reference": "SHP-7K3F9", "total": "€42.00", "subtotal": "€38.10", "name": "Sam"}
 
 
-def load_checkout(root: Path, env, shop: dict, currency: str, problems: list[Problem], compile_text) -> CheckoutOptions:
+def _texts(item: CommentedMap, key: str, languages: tuple[str, ...], rel: str,
+           problems: list[Problem]) -> dict[str, str]:
+    """{lang: text} of one field written plain or per language."""
+    return {lang: str(v) for lang, v in per_language(item.get(key), languages, rel, line_of(item, key),
+                                                     problems).items()}
+
+
+def load_checkout(root: Path, env, shop: dict, currency: str, problems: list[Problem], compile_text,
+                  languages: tuple[str, ...] = ("en",)) -> CheckoutOptions:
     rel = "flows/checkout.yaml"
     data = load_yaml(root / rel, rel, problems)
     if data is None:
@@ -85,11 +115,14 @@ def load_checkout(root: Path, env, shop: dict, currency: str, problems: list[Pro
         except MoneyError as exc:
             problems.append(Problem(rel, line_of(item, "fee"), str(exc)))
             continue
-        if len(str(item["title"])) > LIMITS["row_title"]:
-            problems.append(Problem(rel, line_of(item, "title"), f"title is {len(str(item['title']))} characters; "
-                                                                  f"WhatsApp list rows show {LIMITS['row_title']}"))
-        delivery.append(DeliveryOption(str(item["id"]), str(item["title"]), fee, str(item.get("eta", "")),
-                                       bool(item.get("pickup", False))))
+        titles, etas = _texts(item, "title", languages, rel, problems), _texts(item, "eta", languages, rel, problems)
+        for title in titles.values():
+            if len(title) > LIMITS["row_title"]:
+                problems.append(Problem(rel, line_of(item, "title"), f"title {title!r} is {len(title)} characters; "
+                                                                      f"WhatsApp list rows show {LIMITS['row_title']}"))
+        default = languages[0]
+        delivery.append(DeliveryOption(str(item["id"]), titles.get(default, ""), fee, etas.get(default, ""),
+                                       bool(item.get("pickup", False)), titles, etas))
     if not delivery:
         problems.append(Problem(rel, line_of(data), "at least one delivery option is needed under `delivery:`"))
 
@@ -108,10 +141,16 @@ def load_checkout(root: Path, env, shop: dict, currency: str, problems: list[Pro
                 problems.append(Problem(rel, line_of(item, "link"),
                                         f"unknown field {{{sorted(fields - LINK_FIELDS)[0]}}} in link; "
                                         f"use {', '.join('{' + f + '}' for f in sorted(LINK_FIELDS))}"))
-        instructions = compile_text(item.get("instructions", ""), rel, line_of(item, "instructions"),
-                                    {"order": SAMPLE_ORDER, "payment_link": "https://pay.example/x"})
-        payment.append(PaymentOption(str(item["id"]), str(item["title"]), instructions,
-                                     str(link) if link else None))
+        sample = {"order": SAMPLE_ORDER, "payment_link": "https://pay.example/x"}
+        instructions = {}
+        for lang, source in _texts(item, "instructions", languages, rel, problems).items():
+            where = item["instructions"]
+            line = line_of(where, lang) if isinstance(where, CommentedMap) else line_of(item, "instructions")
+            instructions[lang] = compile_text(source, rel, line, sample)
+        titles = _texts(item, "title", languages, rel, problems)
+        payment.append(PaymentOption(str(item["id"]), titles.get(languages[0], ""),
+                                     instructions.get(languages[0]) or compile_text("", rel, line, sample),
+                                     str(link) if link else None, titles, instructions))
     if not payment:
         problems.append(Problem(rel, line_of(data), "at least one payment option is needed under `payment:`"))
     return CheckoutOptions(prefix, numbers["remind_after_minutes"], numbers["expire_after_minutes"],

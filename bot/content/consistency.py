@@ -36,13 +36,13 @@ def answer_variables(content: Content, lang: str) -> dict[str, Any]:
     days = content.pack(lang).short_days  # "Mon", "lun"
 
     def money(minor: int) -> str:
-        return order_view.money(content, minor, content.catalog.currency)
+        return order_view.money(content, minor, content.catalog.currency, lang)
 
     return {"hours": "\n".join(f"{label} {hours[key]}" for key, label in zip(DAY_KEYS, days, strict=True)
                                if key in hours),
-            "delivery": [{"title": d.title, "fee": money(d.fee) if d.fee else content.render("free", lang),
-                          "eta": d.eta} for d in options.delivery],
-            "payment": [{"title": p.title} for p in options.payment]}
+            "delivery": [{"title": d.title_in(lang), "fee": money(d.fee) if d.fee else content.render("free", lang),
+                          "eta": d.eta_in(lang)} for d in options.delivery],
+            "payment": [{"title": p.title_in(lang)} for p in options.payment]}
 
 
 def facts(text: str, pack: LanguagePack) -> set[str]:

@@ -17,6 +17,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from ruamel.yaml.comments import CommentedMap
 
+from bot.commerce import formats
 from bot.commerce.catalog import EMPTY, Catalog
 from bot.commerce.money import CURRENCIES
 from bot.content import language_packs as locales
@@ -35,7 +36,7 @@ from bot.content.intents_file import load_intents
 from bot.content.problems import Problem, did_you_mean
 from bot.content.staff_files import HandoffSettings, Replies, load_handoff, load_hours, load_replies
 from bot.content.text_variables import REQUIRED_TEXTS, TEXT_VARIABLES
-from bot.content.yamlfile import line_of, load_yaml, value_line
+from bot.content.yamlfile import line_of, load_yaml, per_language, value_line
 from bot.conversation.matching import Matcher
 from bot.whatsapp.messages import LIMITS
 
@@ -98,6 +99,12 @@ class Content:
     @property
     def default_language(self) -> str:
         return self.languages[0]
+
+    def locale(self, lang: str | None = None) -> str:
+        """The Babel locale that formats money and dates for `lang`: settings' `locales:`
+        (`{en: en_GB}`), else the language's own code."""
+        lang = lang if lang in self.languages else self.default_language
+        return str((self.settings.get("locales") or {}).get(lang) or lang)
 
     def pack(self, lang: str) -> locales.LanguagePack:
         """The language pack for `lang`, or English's (shipped, complete) when the shop has none for it."""
@@ -212,21 +219,6 @@ def _load_texts(root: Path, env, shop: dict, languages: tuple[str, ...], problem
     return result
 
 
-def _per_language(value, languages: tuple[str, ...], rel: str, line: int, problems: list[Problem]) -> dict:
-    """A plain value (the default language) or a mapping {en: ..., es: ...}."""
-    if isinstance(value, CommentedMap):
-        unknown = [k for k in value if k not in languages]
-        for lang in unknown:
-            problems.append(Problem(rel, line_of(value, lang),
-                                    f"unknown language `{lang}`{did_you_mean(str(lang), languages)}; "
-                                    f"languages are set in flows/settings.yaml"))
-        found = {str(k): v for k, v in value.items() if k in languages}
-        if languages[0] not in found:
-            problems.append(Problem(rel, line, f"missing the default language `{languages[0]}`"))
-        return found
-    return {languages[0]: value} if value is not None else {}
-
-
 def _load_menu(root: Path, env, shop: dict, languages: tuple[str, ...],
                problems: list[Problem]) -> tuple[tuple[MenuItem, ...], str | None]:
     rel = "flows/menu.yaml"
@@ -252,13 +244,13 @@ def _load_menu(root: Path, env, shop: dict, languages: tuple[str, ...],
         if item_id in seen:
             problems.append(Problem(rel, line_of(item, "id"), f"duplicate menu id `{item_id}`"))
         seen.add(item_id)
-        titles = {k: str(v) for k, v in _per_language(item["title"], languages, rel, line_of(item, "title"),
+        titles = {k: str(v) for k, v in per_language(item["title"], languages, rel, line_of(item, "title"),
                                                       problems).items()}
         for title in titles.values():
             if len(title) > LIMITS["row_title"]:
                 problems.append(Problem(rel, line_of(item, "title"), f"title is {len(title)} characters; "
                                         f"WhatsApp shows at most {LIMITS['row_title']}"))
-        descriptions = {k: str(v) for k, v in _per_language(item.get("description"), languages, rel,
+        descriptions = {k: str(v) for k, v in per_language(item.get("description"), languages, rel,
                                                             line_of(item, "description"), problems).items()}
         for description in descriptions.values():
             if len(description) > LIMITS["row_description"]:
@@ -271,7 +263,7 @@ def _load_menu(root: Path, env, shop: dict, languages: tuple[str, ...],
                                     f"actions are {', '.join(MENU_ACTIONS)}"))
         replies = {}
         if "reply" in item:
-            for lang, source in _per_language(item["reply"], languages, rel, line_of(item, "reply"), problems).items():
+            for lang, source in per_language(item["reply"], languages, rel, line_of(item, "reply"), problems).items():
                 where = item["reply"] if isinstance(item["reply"], CommentedMap) else item
                 template = _compile(env, source, rel, value_line(where, lang if where is not item else "reply"),
                                     problems, shop)
@@ -284,11 +276,31 @@ def _load_menu(root: Path, env, shop: dict, languages: tuple[str, ...],
     return tuple(items), str(header) if header else None
 
 
+def _check_locales(data: CommentedMap | None, languages: tuple[str, ...], problems: list[Problem]) -> None:
+    """`locales: {en: en_GB}`: a known language each, and a locale CLDR knows."""
+    rel = "flows/settings.yaml"
+    section = data.get("locales") if data is not None else None
+    if section is None:
+        return
+    if not isinstance(section, CommentedMap):
+        problems.append(Problem(rel, line_of(data, "locales"), "locales must map a language to a locale, "
+                                                               "like `en: en_GB`"))
+        return
+    for lang, code in section.items():
+        if lang not in languages:
+            problems.append(Problem(rel, line_of(section, lang), f"unknown language `{lang}`"
+                                                                 f"{did_you_mean(str(lang), languages)} in locales"))
+        elif formats.locale_of(str(code)) is None:
+            problems.append(Problem(rel, line_of(section, lang), f"unknown locale `{code}` for {lang} "
+                                                                 "(write it like en_GB, es_MX or ar_EG)"))
+
+
 def build_content(root: Path, problems: list[Problem]) -> Content | None:
     """Read every owner file under `root`, appending problems; None if unusable."""
     env = _environment()
     shop, settings, settings_data = _load_settings(root, problems)
     languages = tuple(str(x) for x in (settings.get("languages") or [shop.get("default_language") or "en"]))
+    _check_locales(settings_data, languages, problems)
     texts = _load_texts(root, env, shop, languages, problems)
     packs = locales.load_packs(root, languages, problems)
     words = locales.combine(packs.values())
@@ -297,12 +309,13 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     if currency not in CURRENCIES:
         problems.append(Problem("flows/settings.yaml", 1,
                                 f"unknown currency `{currency}`{did_you_mean(currency, CURRENCIES)}"))
-    catalog = load_catalog(root, currency, problems, words)
+    catalog = load_catalog(root, currency, problems, words, languages)
 
     def compile_text(source, rel, line, variables):
         return _compile(env, source, rel, line, problems, shop, variables)
 
-    checkout = load_checkout(root, env, shop, currency if currency in CURRENCIES else "EUR", problems, compile_text)
+    checkout = load_checkout(root, env, shop, currency if currency in CURRENCIES else "EUR", problems, compile_text,
+                             languages)
     carriers = load_carriers(root, problems)
     notifications = load_notifications(root, problems, compile_text)
     invoice = load_invoice(root, problems)
@@ -310,7 +323,7 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     intents = load_intents(root, languages, problems)
     hours = load_hours(settings_data, shop, problems)
     handoff = load_handoff(settings_data, problems)
-    replies = load_replies(root, languages, problems, compile_text, _per_language)
+    replies = load_replies(root, languages, problems, compile_text)
     if any(p.severity == "error" for p in problems):
         return None
     return Content(

@@ -11,7 +11,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from bot.commerce.opening_hours import DAY_KEYS, HoursError, OpeningHours
 from bot.content.problems import Problem, did_you_mean
-from bot.content.yamlfile import line_of, load_yaml
+from bot.content.yamlfile import line_of, load_yaml, per_language
 from bot.locales.text import normalise
 
 SETTINGS = "flows/settings.yaml"
@@ -146,8 +146,7 @@ def load_handoff(data: CommentedMap | None, problems: list[Problem]) -> HandoffS
     )
 
 
-def load_replies(root: Path, languages: tuple[str, ...], problems: list[Problem], compile_text,
-                 per_language) -> Replies:
+def load_replies(root: Path, languages: tuple[str, ...], problems: list[Problem], compile_text) -> Replies:
     """flows/replies.yaml: canned replies (per language) and the templates for a closed window."""
     rel = "flows/replies.yaml"
     if not (root / rel).exists():

@@ -7,7 +7,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from bot.content.problems import Problem
+from bot.content.problems import Problem, did_you_mean
 
 SUPPORTED_VERSION = 1
 
@@ -61,3 +61,18 @@ def load_yaml(path: Path, rel: str, problems: list[Problem]) -> CommentedMap | N
         )
         return None
     return data
+
+
+def per_language(value, languages: tuple[str, ...], rel: str, line: int, problems: list[Problem]) -> dict:
+    """A plain value (the default language) or a mapping {en: ..., es: ...}: {lang: value}."""
+    if isinstance(value, CommentedMap):
+        unknown = [k for k in value if k not in languages]
+        for lang in unknown:
+            problems.append(Problem(rel, line_of(value, lang),
+                                    f"unknown language `{lang}`{did_you_mean(str(lang), languages)}; "
+                                    f"languages are set in flows/settings.yaml"))
+        found = {str(k): v for k, v in value.items() if k in languages}
+        if languages[0] not in found:
+            problems.append(Problem(rel, line, f"missing the default language `{languages[0]}`"))
+        return found
+    return {languages[0]: value} if value is not None else {}

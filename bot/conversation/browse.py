@@ -6,6 +6,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from bot.commerce import formats
 from bot.commerce.catalog import Product, Variant
 from bot.commerce.search import Hit
 from bot.conversation.messages import Button, Image, Products, ProductSection
@@ -27,7 +28,7 @@ def categories(turn: Turn, page: str = "1") -> Result:
 def _categories(turn: Turn, page: str, body: str) -> Result:
     cats = list(turn.catalog.categories)
     shown, page_no, pages = page_of(cats, int(page) if page.isdigit() else 1)
-    rows = [row(f"cat:{c.id}:1", c.label, c.description) for c in shown]
+    rows = [row(f"cat:{c.id}:1", c.label_in(turn.lang), c.description_in(turn.lang)) for c in shown]
     if page_no < pages:
         rows.append(row(f"browse:{page_no + 1}", turn.text("more_row"),
                         turn.text("more_description", page=page_no + 1, pages=pages)))
@@ -35,10 +36,9 @@ def _categories(turn: Turn, page: str, body: str) -> Result:
 
 
 def _option_summary(turn: Turn, product: Product) -> str:
-    parts = []
-    for name in product.option_names:
-        values = turn.option_values(product, name)
-        parts.append(f"{len(values)} {name}s" if len(values) > 1 else values[0][0] if values else "")
+    """'S/M/L · Blanco/Rojo': the values on offer, in the customer's words (no English plurals)."""
+    parts = ["/".join(product.word_in(value, turn.lang) for value, _ok in turn.option_values(product, name))
+             for name in product.option_names]
     return " · ".join(p for p in parts if p)
 
 
@@ -48,7 +48,8 @@ def category(turn: Turn, category_id: str, page: str = "1") -> Result:
     if cat is None:
         return categories(turn)
     products = turn.catalog.in_category(category_id)
-    variables = {"title": cat.title, "emoji": cat.emoji, "count": len(products)}
+    title = cat.title_in(turn.lang)
+    variables = {"title": title, "emoji": cat.emoji, "count": len(products)}
     if not products:
         return BROWSING, [buttons(turn.text("category_empty", category=variables),
                                   [("browse", turn.text("browse_button_short"))])]
@@ -57,18 +58,18 @@ def category(turn: Turn, category_id: str, page: str = "1") -> Result:
     body = turn.text("category_body", category=variables, page=page_no, pages=pages)
     if catalog_id:
         skus = [v.sku for p in products for v in p.active_variants][:30]
-        return BROWSING, [Products(str(catalog_id), cat.title, body, (ProductSection(cat.title, tuple(skus)),))]
+        return BROWSING, [Products(str(catalog_id), title, body, (ProductSection(title, tuple(skus)),))]
     rows = []
     for p in shown:
         low, _high = p.price_range
         description = turn.text("product_row", price=turn.money(low), options=_option_summary(turn, p))
         if not turn.product_in_stock(p):
             description = turn.text("sold_out_mark") + " · " + description
-        rows.append(row(f"product:{p.id}", p.name, description))
+        rows.append(row(f"product:{p.id}", p.name_in(turn.lang), description))
     if page_no < pages:
         rows.append(row(f"cat:{cat.id}:{page_no + 1}", turn.text("more_row"),
                         turn.text("more_description", page=page_no + 1, pages=pages)))
-    return BROWSING, [listing(body, turn.text("category_button"), rows, section=cat.title)]
+    return BROWSING, [listing(body, turn.text("category_button"), rows, section=title)]
 
 
 def stock_line(turn: Turn, variants: Iterable[Variant]) -> str:
@@ -100,10 +101,12 @@ def card(turn: Turn, product_id: str, variant: Variant | None = None) -> Result:
     same = pending.get("id") == product.id
     chosen = dict(variant.options) if variant else (dict(pending.get("chosen") or {}) if same else {})
     turn.data["product"] = {"id": product.id, "chosen": chosen, "qty": pending.get("qty") if same else None}
+    lang = turn.lang
     caption = turn.text("product_caption", product={
-        "name": product.name + (f" ({variant.option_text})" if variant and variant.options else ""),
+        "name": product.name_in(lang) + (f" ({product.options_in(variant, lang)})" if variant and variant.options
+                                         else ""),
         "price": _price_text(turn, product, variant),
-        "description": product.description,
+        "description": product.description_in(lang),
         "stock": stock_line(turn, [variant] if variant else product.variants),
     })
     back = ("cat:" + product.category + ":1", turn.text("back_button"))
@@ -120,8 +123,9 @@ def card(turn: Turn, product_id: str, variant: Variant | None = None) -> Result:
     catalog_id = turn.content.settings.get("whatsapp_catalog_id")
     if catalog_id:
         return PRODUCT, [CatalogItem(str(catalog_id), (variant or product.active_variants[0]).sku, caption),
-                         buttons(turn.text("choose_option", option="/".join(product.option_names),
-                                           product={"name": product.name})
+                         buttons(turn.text("choose_option",
+                                           option="/".join(product.word_in(n, lang) for n in product.option_names),
+                                           product={"name": product.name_in(lang)})
                                  if product.option_names and not variant else turn.text("add_button") + "?", options)]
     image = (variant.image if variant else None) or product.image
     if image:
@@ -149,13 +153,15 @@ def ask_option(turn: Turn, product_id: str) -> Result:
         pending = product.option_names[0]
     turn.data["product"] = state
     values = turn.option_values(product, pending, chosen)
-    sold_out = turn.text("sold_out_mark")
-    body = turn.text("choose_option", option=pending, product={"name": product.name})
+    sold_out, lang = turn.text("sold_out_mark"), turn.lang
+    option, word = product.word_in(pending, lang), product.word_in
+    body = turn.text("choose_option", option=option, product={"name": product.name_in(lang)})
     if len(values) <= 3:
-        opts = [(f"opt:{product.id}:{pending}:{v}", v if ok else f"{v} ({sold_out})") for v, ok in values]
+        opts = [(f"opt:{product.id}:{pending}:{v}", word(v, lang) if ok else f"{word(v, lang)} ({sold_out})")
+                for v, ok in values]
         return PRODUCT, [buttons(body, opts)]
-    rows = [row(f"opt:{product.id}:{pending}:{v}", v, None if ok else sold_out) for v, ok in values]
-    return PRODUCT, [listing(body, turn.text("choose_option_button", option=pending), rows)]
+    rows = [row(f"opt:{product.id}:{pending}:{v}", word(v, lang), None if ok else sold_out) for v, ok in values]
+    return PRODUCT, [listing(body, turn.text("choose_option_button", option=option), rows)]
 
 
 def choose_option(turn: Turn, product_id: str, name: str, value: str) -> Result:
@@ -170,7 +176,8 @@ def choose_option(turn: Turn, product_id: str, name: str, value: str) -> Result:
         return ask_option(turn, product.id)
     variant = product.variant_for(state["chosen"])
     if variant is None or not turn.in_stock(variant):
-        item = product.name + f" ({', '.join(state['chosen'].values())})"
+        words = ", ".join(product.word_in(v, turn.lang) for v in state["chosen"].values())
+        item = f"{product.name_in(turn.lang)} ({words})"
         del state["chosen"][name]
         _state, replies = ask_option(turn, product.id)
         return PRODUCT, [text(turn.text("sold_out", item=item)), *replies]
@@ -178,9 +185,9 @@ def choose_option(turn: Turn, product_id: str, name: str, value: str) -> Result:
 
 
 def suggestions(turn: Turn, query: str) -> str:
-    names = [p.name for p in turn.catalog.products if p.active_variants]
+    names = [p.name_in(turn.lang) for p in turn.catalog.products if p.active_variants]
     found = process.extract(query, names, scorer=fuzz.partial_ratio, score_cutoff=70, limit=2)
-    return " or ".join(f"*{name}*" for name, _score, _ in found)
+    return formats.either([f"*{name}*" for name, _score, _ in found], turn.content.locale(turn.lang))
 
 
 def search_results(turn: Turn, query: str, hits: Sequence[Hit]) -> Result:
@@ -189,15 +196,16 @@ def search_results(turn: Turn, query: str, hits: Sequence[Hit]) -> Result:
     for hit in hits[:10]:
         variant = hit.variant
         if variant is not None and turn.in_stock(variant):
-            rows.append(row(f"add:{variant.sku}", hit.product.name,
-                            f"{turn.money(variant.price)}" + (f" · {variant.option_text}" if variant.options else "")
+            rows.append(row(f"add:{variant.sku}", hit.product.name_in(turn.lang),
+                            f"{turn.money(variant.price)}"
+                            + (f" · {hit.product.options_in(variant, turn.lang)}" if variant.options else "")
                             + " · " + turn.text("add_button")))
         else:
             low, _ = hit.product.price_range
             description = turn.text("product_row", price=turn.money(low), options=_option_summary(turn, hit.product))
             if not turn.product_in_stock(hit.product):
                 description = turn.text("sold_out_mark") + " · " + description
-            rows.append(row(f"product:{hit.product.id}", hit.product.name, description))
+            rows.append(row(f"product:{hit.product.id}", hit.product.name_in(turn.lang), description))
     return SEARCHING, [listing(turn.text("search_results", query=query), turn.text("search_results_button"), rows)]
 
 

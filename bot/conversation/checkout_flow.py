@@ -66,9 +66,9 @@ def _describe(turn: Turn, details: dict[str, Any]) -> dict[str, Any]:
     options = turn.content.checkout
     delivery = options.delivery_option(details.get("delivery"))
     payment = options.payment_option(details.get("payment"))
-    return {"name": details.get("name", ""), "delivery": delivery.title if delivery else "",
+    return {"name": details.get("name", ""), "delivery": delivery.title_in(turn.lang) if delivery else "",
             "address": details.get("address") if delivery and not delivery.pickup else "",
-            "payment": payment.title if payment else ""}
+            "payment": payment.title_in(turn.lang) if payment else ""}
 
 
 def use_last(turn: Turn, choice: str = "last") -> Result:
@@ -98,8 +98,9 @@ def next_step(turn: Turn) -> Result:
     delivery = options.delivery_option(details.get("delivery"))
     if delivery is None:
         details["step"] = "delivery"
-        choices = [(f"delivery:{d.id}", d.title,
-                    turn.text("delivery_row", fee=turn.money(d.fee) if d.fee else turn.text("free"), eta=d.eta))
+        choices = [(f"delivery:{d.id}", d.title_in(turn.lang),
+                    turn.text("delivery_row", fee=turn.money(d.fee) if d.fee else turn.text("free"),
+                              eta=d.eta_in(turn.lang)))
                    for d in options.delivery]
         return CHECKOUT, [_choose(turn, "delivery_prompt", "delivery_list", choices)]
     if not delivery.pickup and not details.get("address"):
@@ -108,7 +109,7 @@ def next_step(turn: Turn) -> Result:
     if options.payment_option(details.get("payment")) is None:
         details["step"] = "payment"
         return CHECKOUT, [_choose(turn, "payment_prompt", "payment_list",
-                                  [(f"payment:{p.id}", p.title, None) for p in options.payment])]
+                                  [(f"payment:{p.id}", p.title_in(turn.lang), None) for p in options.payment])]
     if "note" not in details:
         details["step"] = "note"
         return CHECKOUT, [buttons(turn.text("note_prompt"), [("checkout:no_note", turn.text("no_note_button"))])]
@@ -129,7 +130,7 @@ def _choose(turn: Turn, prompt: str, list_title: str,
 def order_variables(turn: Turn) -> dict[str, Any]:
     """What the summary template shows, from the cart and the answers so far."""
     details, options = _details(turn), turn.content.checkout
-    figures = quote(turn.catalog, options, turn.cart, details.get("delivery"))
+    figures = quote(turn.catalog, options, turn.cart, details.get("delivery"), turn.lang)
     delivery = options.delivery_option(details.get("delivery"))
     payment = options.payment_option(details.get("payment"))
     address = details.get("address")
@@ -142,12 +143,12 @@ def order_variables(turn: Turn) -> dict[str, Any]:
         "lines": [{"qty": x.qty, "name": x.name, "options": x.options, "unit": turn.money(x.unit),
                    "total": turn.money(x.total)} for x in figures.lines],
         "subtotal": turn.money(figures.subtotal),
-        "delivery": delivery.title if delivery else "",
+        "delivery": delivery.title_in(turn.lang) if delivery else "",
         "fee": turn.money(figures.fee) if figures.fee else turn.text("free"),
-        "eta": delivery.eta if delivery else "",
+        "eta": delivery.eta_in(turn.lang) if delivery else "",
         "address": address or "",
         "total": turn.money(figures.total),
-        "payment": payment.title if payment else "",
+        "payment": payment.title_in(turn.lang) if payment else "",
         "note": details.get("note") or "",
     }
 

@@ -225,8 +225,10 @@ def step(content: Content, state: State, event: Event,
     data = copy.deepcopy(state.data)
     if event.profile_name and not data.get("name"):
         data["name"] = event.profile_name
-    if event.type is EventType.TEXT and not data.get("language_locked") and data.get("seen", 0) < 3:
-        detected = content.matcher.language(event.text) if content.matcher else None
+    if event.type is EventType.TEXT and not data.get("language_locked") and content.matcher:
+        # The first messages set the language on any clear sign; later, only a confident one switches it.
+        detected = content.matcher.language(event.text, confident=bool(data.get("language"))
+                                                   and data.get("seen", 0) >= 3)
         if detected:
             data["language"] = detected
     data["seen"] = data.get("seen", 0) + 1

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from bot.content.language_packs import LanguagePack
 
 
+#: Signs of one language (its words; a mark such as "¿" counts two) that switch a known customer's language.
+CONFIDENT = 3
+
+
 class Matcher:
     """Intents and FAQ entries for one loaded shop."""
 
@@ -167,8 +171,10 @@ class Matcher:
         return [(self.entry_ids[i], round(float(best[i]), 1)) for i in top if best[i] > 0]
 
     # -- language ---------------------------------------------------------------------------------
-    def language(self, text: str) -> str | None:
-        """The language a message is written in, when its words say so clearly."""
+    def language(self, text: str, confident: bool = False) -> str | None:
+        """The language a message is written in, when its words say so clearly; `confident` asks
+        for more (three signs of one language, none of another), enough to switch a customer whose
+        language is known: "¿cuánto tarda el envío?" is Spanish, "2 red tees size m" too short to tell."""
         for lang in self.languages:  # a pack's `script`: most letters in Arabic's range mean Arabic
             script = self.scripts.get(lang)
             if script and len(script.findall(text)) >= max(2, len(text.replace(" ", "")) // 3):
@@ -181,7 +187,8 @@ class Matcher:
         for lang, marks in self.marks.items():  # a pack's `marks`: "¿¡ñ" point to Spanish
             if lang in hits and any(mark in text for mark in marks):
                 hits[lang] += 2
-        ranked = sorted(hits.items(), key=lambda kv: -kv[1])
-        if ranked and ranked[0][1] > 0 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
-            return ranked[0][0]
-        return None
+        ranked = [*sorted(hits.items(), key=lambda kv: -kv[1]), ("", 0)]
+        (best, score), (_other, runner_up) = ranked[0], ranked[1]
+        if confident:
+            return best if score >= CONFIDENT and runner_up == 0 else None
+        return best if score > runner_up else None

@@ -61,10 +61,12 @@ def _close(typed: str, word: str) -> bool:
     return OSA.distance(typed, word) <= (2 if len(word) >= 7 else 1)
 
 
-def _spellings(turn: Turn, value: str) -> list[list[str]]:
-    """How a customer may type an option value: itself, and the language packs' words for a colour."""
+def _spellings(turn: Turn, product: Product, value: str) -> list[list[str]]:
+    """How a customer may type an option value: itself, its translations in the catalog, and the
+    language packs' words for a colour."""
     norm = normalise(value)
-    return [norm.split(), *([w] for w in sorted(turn.content.words.colours.get(norm, ())))]
+    translated = [normalise(word).split() for word in product.translations_of(value)]
+    return [norm.split(), *translated, *([w] for w in sorted(turn.content.words.colours.get(norm, ())))]
 
 
 def _find(tokens: list[str], spelling: list[str], taken: set[int]) -> set[int] | None:
@@ -89,7 +91,7 @@ def options_typed(turn: Turn, product: Product, tokens: list[str]) -> tuple[dict
     for name in product.option_names:
         hits = {}
         for value in sorted({dict(v.options)[name] for v in product.active_variants if name in dict(v.options)}):
-            for spelling in _spellings(turn, value):
+            for spelling in _spellings(turn, product, value):
                 span = _find(tokens, spelling, used)
                 if span is not None:
                     hits[value] = span
@@ -121,7 +123,7 @@ def on_card(turn: Turn) -> Result | None:
     qty, used = _quantity(turn, tokens)
     chosen, named = options_typed(turn, product, tokens)
     # Without an option, a bare quantity is the state's own reading (engine.quantity_on_card).
-    if not chosen or not _only_these(turn, tokens, used | named, [product.name, *product.keywords]):
+    if not chosen or not _only_these(turn, tokens, used | named, [*product.all_names, *product.keywords]):
         return None
     kept: dict[str, str] = dict(pending.get("chosen") or {})
     *earlier, (last_name, last_value) = chosen.items()
@@ -142,7 +144,7 @@ def on_cart(turn: Turn) -> Result | None:
     qty, used = _quantity(turn, tokens)
     if not removing and qty is None:
         return None
-    lines = carts.view(turn.cart, turn.catalog).lines
+    lines = carts.view(turn.cart, turn.catalog, turn.lang).lines
     line = _line_named(turn, lines, tokens, used | removing)
     if line is None:
         return None
@@ -165,7 +167,7 @@ def _line_named(turn: Turn, lines: Sequence[carts.LineView], tokens: list[str],
     def names(line: carts.LineView) -> list[str]:
         """What the line may be called: its product's name and the owner's keywords for it."""
         found = product(line)
-        return [line.name, *(found.keywords if found is not None else ())]
+        return [*found.all_names, *found.keywords] if found is not None else [line.name]
 
     def score(line: carts.LineView) -> tuple[int, set[int]]:
         found = product(line)

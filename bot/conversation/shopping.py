@@ -17,8 +17,9 @@ def item_name(turn: Turn, sku: str) -> str:
     variant = turn.catalog.variant(sku)
     if variant is None:
         return sku
-    name = turn.catalog.product_of(variant).name
-    return f"{name} ({variant.option_text})" if variant.options else name
+    product = turn.catalog.product_of(variant)
+    name = product.name_in(turn.lang)
+    return f"{name} ({product.options_in(variant, turn.lang)})" if variant.options else name
 
 
 def _refusal(turn: Turn, exc: carts.CartError) -> str:
@@ -31,7 +32,7 @@ def _refusal(turn: Turn, exc: carts.CartError) -> str:
 
 
 def cart_summary(turn: Turn) -> dict[str, Any]:
-    view = carts.view(turn.cart, turn.catalog)
+    view = carts.view(turn.cart, turn.catalog, turn.lang)
     return {"count": view.count, "subtotal": turn.money(view.subtotal)}
 
 
@@ -61,7 +62,7 @@ def add(turn: Turn, sku: str, qty: str | int | None = None) -> Result:
 
 def show(turn: Turn, notes: list[str] | None = None) -> Result:
     """The cart with its lines, line totals and subtotal, noting price changes."""
-    view = carts.view(turn.cart, turn.catalog)
+    view = carts.view(turn.cart, turn.catalog, turn.lang)
     turn.cart = view.repriced
     notes = list(notes or [])
     notes += [turn.text("price_changed", name=c.name, old=turn.money(c.old), new=turn.money(c.new))
@@ -85,7 +86,7 @@ def cart_buttons(turn: Turn) -> list[tuple[str, str]]:
 
 def edit(turn: Turn) -> Result:
     """Pick a line to change."""
-    view = carts.view(turn.cart, turn.catalog)
+    view = carts.view(turn.cart, turn.catalog, turn.lang)
     if not view.lines:
         return show(turn)
     rows = [row(f"item:{x.sku}", x.name, f"{x.qty} × {turn.money(x.unit)}" + (f" · {x.options}" if x.options else ""))
@@ -96,7 +97,7 @@ def edit(turn: Turn) -> Result:
 
 def item(turn: Turn, sku: str) -> Result:
     """One line, with +1, −1 and Remove; a typed number sets the quantity."""
-    line = next((x for x in carts.view(turn.cart, turn.catalog).lines if x.sku == sku), None)
+    line = next((x for x in carts.view(turn.cart, turn.catalog, turn.lang).lines if x.sku == sku), None)
     if line is None:
         return show(turn)
     turn.data["item"] = sku

@@ -69,7 +69,7 @@ class Turn:
         return self.content.render(key, self.lang, customer=self.customer, **variables)
 
     def money(self, minor: int) -> str:
-        return order_view.money(self.content, minor, self.catalog.currency)
+        return order_view.money(self.content, minor, self.catalog.currency, self.lang)
 
     @property
     def cart(self) -> list[dict[str, Any]]:
