@@ -341,7 +341,8 @@ def order_group():
 @click.option("--carrier", help="carrier id from flows/carriers.yaml (when shipping)")
 @with_appcontext
 def order_set(reference, status, actor, tracking, carrier):
-    """Move an order to STATUS (confirmed, paid, cancelled, ...), if the status table allows it."""
+    """Move an order to STATUS (confirmed, shipped, cancelled, ...) or a payment status (paid,
+    cash_on_delivery, refunded), if the order's tables allow it."""
     from sqlalchemy import select
 
     from bot.commerce import orders
@@ -365,7 +366,7 @@ def order_set(reference, status, actor, tracking, carrier):
             option = {"carrier": "--carrier", "tracking_number": "--tracking"}.get(exc.field, exc.field)
             raise click.UsageError(f"{option}: {exc.message}") from exc
     current_app.extensions["shopbot.wakeup"].set()
-    click.echo(f"{order.reference} is now {order.status}")
+    click.echo(f"{order.reference} is now {order.status} and {order.payment_status}")
 
 
 @order_group.command("held")

@@ -25,6 +25,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_config(connection), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database back to `revision` (each migration's `downgrade`, newest first)."""
+    with engine.begin() as connection:
+        command.downgrade(_config(connection), revision)
+
+
 def revision(engine: Engine, message: str) -> None:
     """Write a new migration from the difference between the models and the database."""
     with engine.begin() as connection:

@@ -79,6 +79,11 @@ def shop_dir(tmp_path) -> Path:
     for name in ("flows", "catalog"):
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, root / name)
+    # Each order update goes out at once, so a test sees it after one pump; the tests of combining
+    # updates (test_order_axes.py) set their own window.
+    notifications = root / "flows" / "notifications.yaml"
+    notifications.write_text(notifications.read_text().replace("combine_within_seconds: 60",
+                                                               "combine_within_seconds: 0"))
     return root
 
 

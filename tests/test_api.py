@@ -161,13 +161,14 @@ def test_a_payment_callback_marks_the_order_paid_once(app, client):
     r = callback(client, body)
     assert r.status_code == 200 and r.json == {"result": "paid", "reference": order["reference"]}
     saved = one_order(app)
-    assert saved.status == "paid" and saved.paid_amount == 1300
+    assert (saved.status, saved.payment_status, saved.paid_amount) == ("confirmed", "paid", 1300)
     assert callback(client, body).json == {"result": "already recorded"}  # a replay
     with transaction(app.extensions["shopbot.sessions"]) as s:
         assert len(s.scalars(select(Payment)).all()) == 1
         history = [(h.from_status, h.to_status, h.actor)
                    for h in s.scalars(select(OrderHistory).order_by(OrderHistory.id))]
-    assert history == [(None, "pending", "api:website"), ("pending", "paid", "payment provider")]
+    assert history == [(None, "pending", "api:website"), ("unpaid", "paid", "payment provider"),
+                       ("pending", "confirmed", "payment provider")]  # the payment confirms it too
 
 
 def test_a_bad_signature_is_refused_and_changes_nothing(app, client):
@@ -224,9 +225,10 @@ def test_shopbot_link_command(runner, tmp_path):
 def test_staff_mark_an_order_paid_from_the_command_line(app, client, runner):
     order = create(client, {"items": [{"sku": "HOM-SOAP"}]}).json
     result = runner.invoke(args=["order", "set", order["reference"], "paid", "--by", "ana"])
-    assert result.exit_code == 0 and result.output.strip() == f"{order['reference']} is now paid"
+    assert result.exit_code == 0 and result.output.strip() == f"{order['reference']} is now confirmed and paid"
     saved = one_order(app)
-    assert saved.status == "paid" and saved.paid_amount == 650
+    assert (saved.status, saved.payment_status, saved.paid_amount) == ("confirmed", "paid", 650)
     result = runner.invoke(args=["order", "set", order["reference"], "pending"])
     assert result.exit_code == 1
-    assert f"order {order['reference']} is paid; it can move to prepared or refunded, not pending" in result.output
+    assert (f"order {order['reference']} is confirmed and paid; it can move to cancelled, prepared or refunded, "
+            "not pending") in result.output

@@ -86,7 +86,7 @@ def test_a_second_payment_provider_plugs_in_and_receives_the_callback(acme_app):
     r = client.post("/api/payments/callback", data=raw, headers={"Acme-Token": PAYMENT_SECRET})
     assert r.status_code == 200 and r.json == {"result": "paid", "reference": reference}
     with transaction(acme_app.extensions["shopbot.sessions"]) as s:
-        assert s.scalars(select(Order.status)).one() == "paid"
+        assert s.execute(select(Order.status, Order.payment_status)).one() == ("confirmed", "paid")
     r = client.post("/api/payments/callback", data=b'{"order": "x"}', headers={"Acme-Token": PAYMENT_SECRET})
     assert r.status_code == 400 and r.json["field"] == "id"
     spec = client.get("/api/openapi.json").json  # the document describes the provider that is on

@@ -12,9 +12,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.commerce import orders
-from bot.commerce.orders import TRANSITIONS, IllegalTransition
+from bot.commerce.orders import FULFILMENT, PAYMENT, IllegalTransition
 from bot.db import transaction
-from bot.models import CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus
+from bot.models import CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus, PaymentStatus
 from bot.whatsapp.inbound import now
 
 from .conftest import API_TOKEN
@@ -22,7 +22,7 @@ from .helpers import at_once, body_text
 from .test_checkout import Chat, checkout_to_summary
 
 TOKEN = {"Authorization": f"Bearer {API_TOKEN}"}
-EVENTS = sorted({e for (_s, e) in TRANSITIONS})
+EVENTS = sorted({e for (_s, e) in FULFILMENT})
 
 
 @pytest.fixture
@@ -49,8 +49,9 @@ def set_status(client, reference, status, **extra):
 # -- the table ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("status,event", list(itertools.product([s.value for s in OrderStatus], EVENTS)))
-def test_every_transition_and_every_illegal_one(status, event):
-    order = Order(id=1, reference="SHP-TEST1", status=status, stock_reserved=False)
+def test_every_step_and_every_refused_one_of_a_paid_order(status, event):
+    order = Order(id=1, reference="SHP-TEST1", status=status, payment_status=PaymentStatus.PAID,
+                  stock_reserved=False)
 
     class Session:
         added: ClassVar[list] = []
@@ -58,13 +59,14 @@ def test_every_transition_and_every_illegal_one(status, event):
         def add(self, row):
             self.added.append(row)
 
-    expected = TRANSITIONS.get((OrderStatus(status), event))
+    expected = FULFILMENT.get((OrderStatus(status), event))
     if expected is None:
         with pytest.raises(IllegalTransition) as exc:
             orders.transition(Session(), order, event, "test", now())
-        assert str(exc.value).startswith(f"order SHP-TEST1 is {status}; it can")
+        assert str(exc.value).startswith(f"order SHP-TEST1 is {status} and paid; it can")
         words = set(re.findall(r"[a-z_]+", str(exc.value)))
-        assert event not in words or event in {str(s) for s in OrderStatus}  # statuses, not event names
+        statuses = {str(s) for s in (*OrderStatus, *PaymentStatus)}
+        assert event not in words or event in statuses  # statuses, not event names
         assert order.status == status
     else:
         assert orders.transition(Session(), order, event, "test", now()) == expected
@@ -72,13 +74,14 @@ def test_every_transition_and_every_illegal_one(status, event):
         assert (history.from_status, history.to_status, history.actor) == (status, expected, "test")
 
 
-def test_the_lifecycle_path_exists():
-    path = [("pending", "confirm"), ("confirmed", "pay"), ("paid", "prepare"), ("prepared", "ship"),
+def test_the_two_axes():
+    path = [("pending", "confirm"), ("confirmed", "prepare"), ("prepared", "ship"),
             ("shipped", "out_for_delivery"), ("out_for_delivery", "deliver")]
-    assert [TRANSITIONS[(OrderStatus(s), e)] for s, e in path] == [
-        "confirmed", "paid", "prepared", "shipped", "out_for_delivery", "delivered"]
-    assert TRANSITIONS[(OrderStatus.CONFIRMED, "cash_on_delivery")] == "cash_on_delivery"
-    assert TRANSITIONS[(OrderStatus.DELIVERED, "refund")] == "refunded"
+    assert [FULFILMENT[(OrderStatus(s), e)] for s, e in path] == [
+        "confirmed", "prepared", "shipped", "out_for_delivery", "delivered"]
+    assert PAYMENT[(PaymentStatus.UNPAID, "pay")] == PAYMENT[(PaymentStatus.CASH_ON_DELIVERY, "collect")] == "paid"
+    assert PAYMENT[(PaymentStatus.PAID, "refund")] == "refunded"
+    assert (PaymentStatus.PAID, "cash_on_delivery") not in PAYMENT  # a paid order is never offered it
 
 
 # -- the customer's updates -----------------------------------------------------------------------
@@ -164,8 +167,8 @@ def test_an_illegal_status_change_is_refused_with_the_current_state(app, client,
     reference = placed(chat)
     r = set_status(client, reference, "delivered")
     assert r.status_code == 409
-    assert r.json["error"] == (f"order {reference} is pending; it can move to cancelled, confirmed or paid,"
-                               " not delivered")  # statuses, never internal event names (issue 15, item 7)
+    assert r.json["error"] == (f"order {reference} is pending and unpaid; it can move to cancelled, "
+                               "cash_on_delivery, confirmed or paid, not delivered")  # statuses, never event names
     r = set_status(client, reference, "flying")
     assert r.status_code in (400, 409)
     assert r.json["error"].startswith("`flying` is not an order status (statuses: pending, confirmed,")

@@ -312,16 +312,18 @@ def buttons_on(page: str) -> list[str]:
 
 def test_the_order_page_offers_exactly_the_allowed_changes(app, owner, post, sender, fake_graph):
     reference = placed_order(app, post, sender, fake_graph)
+    # paid on delivery, as chosen at checkout: it may be confirmed, paid (cash taken early) or cancelled
     assert buttons_on(owner.get(f"/staff/orders/{reference}").text) == ["confirm", "pay", "cancel"]
     owner.post(f"/staff/orders/{reference}/transition", data={"event": "confirm"})
-    assert buttons_on(owner.get(f"/staff/orders/{reference}").text) == ["pay", "cash_on_delivery", "cancel"]
-    r = owner.post(f"/staff/orders/{reference}/transition", data={"event": "deliver"})
-    assert r.status_code == 409 and "no longer applies" in r.text
+    # no "Cash on delivery" step to click: it is ready to prepare, or to ship at once (skip_steps)
+    assert buttons_on(owner.get(f"/staff/orders/{reference}").text) == ["pay", "prepare", "ship", "cancel"]
+    r = owner.post(f"/staff/orders/{reference}/transition", data={"event": "refund"})
+    assert r.status_code == 409 and "does not apply" in r.text
 
 
 def test_shipping_from_the_desk_needs_tracking_and_tells_the_customer(app, owner, post, sender, fake_graph):
     reference = placed_order(app, post, sender, fake_graph)
-    for event in ("confirm", "cash_on_delivery", "prepare"):
+    for event in ("confirm", "prepare"):
         assert owner.post(f"/staff/orders/{reference}/transition", data={"event": event}).status_code == 302
     r = owner.post(f"/staff/orders/{reference}/transition", data={"event": "ship", "carrier": "seur"})
     assert r.status_code == 409 and "Shipping needs the carrier and the tracking number" in r.text
@@ -335,7 +337,7 @@ def test_shipping_from_the_desk_needs_tracking_and_tells_the_customer(app, owner
         history = s.scalars(select(OrderHistory).order_by(OrderHistory.id.desc())).first()
         assert (history.to_status, history.actor) == ("shipped", "staff:ana@shop.example")
     page = owner.get(f"/staff/orders/{reference}").text
-    assert "ES998877" in page and buttons_on(page) == ["out_for_delivery", "deliver"]
+    assert "ES998877" in page and buttons_on(page) == ["pay", "out_for_delivery", "deliver"]  # cash taken early
 
 
 def test_the_desk_filters_searches_and_flags_forgotten_orders(app, owner, post, sender, fake_graph):

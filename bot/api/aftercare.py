@@ -36,12 +36,13 @@ def set_status(reference: str, body: StatusIn):
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         order = _order(session, reference)
         try:
-            event = orders.event_for(order, body.status)
+            orders.apply(session, content, order, orders.event_for(order, body.status), "api", now(),
+                         carrier=body.carrier, tracking_number=body.tracking_number,
+                         note=(body.note or "").strip() or None)
         except orders.IllegalTransition as exc:
             return error(409, str(exc), current=order.status)
-        orders.apply(session, content, order, event, "api", now(), carrier=body.carrier,
-                     tracking_number=body.tracking_number, note=(body.note or "").strip() or None)
-        return jsonify(StatusOut(reference=order.reference, status=order.status).model_dump(mode="json"))
+        return jsonify(StatusOut(reference=order.reference, status=order.status,
+                                 payment_status=order.payment_status).model_dump(mode="json"))
 
 
 @operation("post", "/shipments/events", "A carrier's tracking event (idempotent by carrier and event_id; never "

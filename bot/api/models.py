@@ -122,7 +122,9 @@ class OrderOut(Reply):
     """An order; amounts are integer minor units (cents)."""
 
     reference: str = Field(examples=["SHP-7K3F9"])
-    status: str
+    status: str = Field(description="where it is: pending, confirmed, prepared, shipped, out_for_delivery, "
+                                    "delivered or cancelled")
+    payment_status: str = Field(description="whether it is paid: unpaid, cash_on_delivery, paid or refunded")
     source: str
     currency: str
     subtotal: int
@@ -147,7 +149,8 @@ class CreatedOrderOut(OrderOut):
 # -- after the order ----------------------------------------------------------------------------------
 
 class StatusIn(Body):
-    status: str = Text(32, examples=["confirmed", "shipped"], required=True)
+    status: str = Text(32, examples=["confirmed", "shipped", "paid"], required=True,
+                       description="a status, or a payment status (paid, cash_on_delivery, refunded)")
     carrier: str | None = Text(LENGTH["carrier"], examples=["seur"])
     tracking_number: str | None = Text(LENGTH["tracking_number"])
     note: str | None = Text(500, min_length=0)
@@ -156,6 +159,7 @@ class StatusIn(Body):
 class StatusOut(Reply):
     reference: str
     status: str
+    payment_status: str
 
 
 def _event_time(value: str) -> str:

@@ -29,7 +29,7 @@ from bot.conversation.messages import Message
 from bot.conversation.shopping import item_name, show
 from bot.conversation.states import StateName
 from bot.conversation.turn import Turn, buttons, cta_url, text
-from bot.models import Conversation, Customer, Order, OrderLine, OrderSource, OrderStatus
+from bot.models import Conversation, Customer, Order, OrderLine, OrderSource, OrderStatus, PaymentStatus
 from bot.whatsapp import outbox
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,8 @@ def _create_chat_order(session, content, customer, details, figures: Quote, refe
                   delivery_method=delivery.id, delivery_title=delivery.title, expected_delivery=delivery.eta,
                   address=None if delivery.pickup else details.get("address"), location=details.get("location"),
                   payment_method=details.get("payment"), note=details.get("note") or None,
+                  payment_status=orders.payment_status_at_checkout(
+                      content.checkout.payment_option(details.get("payment"))),
                   currency=figures.currency, subtotal=figures.subtotal, shipping_fee=figures.fee,
                   total=figures.total, customer_confirmed_at=now, created_at=now, updated_at=now)
     reserve_lines(session, figures, now)
@@ -164,6 +166,8 @@ def _confirm_website_order(session, content, customer, details, figures: Quote, 
     order.address = None if delivery.pickup else details.get("address")
     order.location = details.get("location")
     order.payment_method = details.get("payment")
+    if order.payment_status in (PaymentStatus.UNPAID, PaymentStatus.CASH_ON_DELIVERY):  # not paid online already
+        order.payment_status = orders.payment_status_at_checkout(content.checkout.payment_option(order.payment_method))
     order.note = details.get("note") or order.note
     order.subtotal, order.shipping_fee, order.total = figures.subtotal, figures.fee, figures.total
     order.customer_confirmed_at, order.expires_at, order.updated_at = now, None, now

@@ -16,7 +16,7 @@ from bot.conversation.messages import Button, Buttons, List, Row, Section, Text
 from bot.models import Customer, Order, OrderStatus
 
 HISTORY_STEPS = 4
-CLOSED = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+CLOSED = (OrderStatus.DELIVERED, OrderStatus.CANCELLED)
 
 
 def details(session: Session, content: Content, customer: Customer, order: Order) -> Buttons:

@@ -28,8 +28,7 @@ from bot.staff import handoffs
 log = logging.getLogger(__name__)
 
 #: How far along delivery a status is; an event may only move an order forward on this path.
-PROGRESS = {S.PENDING: 0, S.CONFIRMED: 1, S.PAID: 2, S.CASH_ON_DELIVERY: 2, S.PREPARED: 3, S.SHIPPED: 4,
-            S.OUT_FOR_DELIVERY: 5, S.DELIVERED: 6}
+PROGRESS = {status: rank for rank, status in enumerate(orders.CHAIN)}
 #: Events to walk from the order's status to the carrier's (a "delivered" straight after "prepared" ships first).
 PATH = [("ship", S.SHIPPED), ("out_for_delivery", S.OUT_FOR_DELIVERY), ("deliver", S.DELIVERED)]
 
@@ -151,7 +150,7 @@ def _apply_to(session: Session, content: Content, record: CarrierEvent, order: O
     for event_name, step in PATH:
         if PROGRESS[step] <= PROGRESS[current] or PROGRESS[step] > PROGRESS[wanted]:
             continue
-        if (S(order.status), event_name) not in orders.TRANSITIONS:
+        if orders.refusal(order, event_name) is not None:
             if event_name == "out_for_delivery":
                 continue  # straight from shipped to delivered
             return done(Result.NOT_SHIPPABLE)

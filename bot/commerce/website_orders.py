@@ -102,6 +102,7 @@ def create(session: Session, content: Content, items: Sequence[CartItem], now: d
                   delivery_title=delivery_option.title if delivery_option else None,
                   expected_delivery=delivery_option.eta if delivery_option else None,
                   address=(address or "").strip() or None, payment_method=payment_option and payment_option.id,
+                  payment_status=orders.payment_status_at_checkout(payment_option),
                   note=(note or "").strip() or None, currency=figures.currency, subtotal=figures.subtotal,
                   shipping_fee=figures.fee, total=figures.total, created_at=now, updated_at=now,
                   expires_at=now + timedelta(minutes=content.checkout.website_order_expire_after_minutes))
@@ -134,7 +135,8 @@ def prefilled_text(content: Content, order: Order, figures) -> str:
 
 def as_json(order: Order, lines, content: Content) -> dict:
     return {
-        "reference": order.reference, "status": order.status, "source": order.source,
+        "reference": order.reference, "status": order.status, "payment_status": order.payment_status,
+        "source": order.source,
         "currency": order.currency, "subtotal": order.subtotal, "shipping_fee": order.shipping_fee,
         "total": order.total, "customer": {"name": order.customer_name, "phone": order.phone},
         "delivery": order.delivery_method, "payment": order.payment_method,

@@ -11,9 +11,10 @@ from ruamel.yaml.comments import CommentedMap
 
 from bot.content.problems import Problem, did_you_mean
 from bot.content.yamlfile import line_of, load_yaml
-from bot.models import OrderStatus
+from bot.models import OrderStatus, PaymentStatus
 
-STATUSES = tuple(s.value for s in OrderStatus)
+#: What an order can become: its statuses and its payment statuses (customers hear of either).
+STATUSES = tuple(s.value for s in OrderStatus) + tuple(s.value for s in PaymentStatus if s != PaymentStatus.UNPAID)
 TRACKED = ("shipped", "out_for_delivery", "delivered")
 #: A carrier code mapped to this is an incident (damaged, lost, returned): a person takes the customer's chat.
 PROBLEM = "problem"
@@ -44,6 +45,8 @@ class Template:
 class Notifications:
     notify: frozenset[str] = frozenset()
     templates: dict[str, Template] = field(default_factory=dict)
+    #: Changes within this many seconds of the first reach the customer as one message (the latest).
+    combine_within_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,12 @@ def load_notifications(root: Path, problems: list[Problem], compile_text) -> Not
         params = tuple(compile_text(p, rel, line_of(spec["params"], i), {"order": SAMPLE_ORDER})
                        for i, p in enumerate(spec.get("params") or []))
         templates[status] = Template(str(spec["name"]), str(spec.get("language", "en")), params)
-    return Notifications(frozenset(notify), templates)
+    combine = data.get("combine_within_seconds", Notifications.combine_within_seconds)
+    if not isinstance(combine, int) or isinstance(combine, bool) or not 0 <= combine <= 3600:
+        problems.append(Problem(rel, line_of(data, "combine_within_seconds"),
+                                "combine_within_seconds must be a whole number of seconds from 0 to 3600"))
+        combine = Notifications.combine_within_seconds
+    return Notifications(frozenset(notify), templates, combine)
 
 
 def load_invoice(root: Path, problems: list[Problem]) -> InvoiceSettings:

@@ -48,6 +48,7 @@ class PaymentOption:
     link: str | None = None  # URL template with {reference} {amount} {amount_minor} {currency}
     titles: Mapping[str, str] = field(default_factory=dict)  # language -> title
     translated_instructions: Mapping[str, Any] = field(default_factory=dict)  # language -> compiled template
+    on_delivery: bool = False  # paid when the order arrives: the order's payment status says so from the start
 
     def title_in(self, lang: str | None) -> str:
         return self.titles.get(lang or "") or self.title
@@ -150,7 +151,8 @@ def load_checkout(root: Path, env, shop: dict, currency: str, problems: list[Pro
         titles = _texts(item, "title", languages, rel, problems)
         payment.append(PaymentOption(str(item["id"]), titles.get(languages[0], ""),
                                      instructions.get(languages[0]) or compile_text("", rel, line, sample),
-                                     str(link) if link else None, titles, instructions))
+                                     str(link) if link else None, titles, instructions,
+                                     bool(item.get("on_delivery", False))))
     if not payment:
         problems.append(Problem(rel, line_of(data), "at least one payment option is needed under `payment:`"))
     return CheckoutOptions(prefix, numbers["remind_after_minutes"], numbers["expire_after_minutes"],

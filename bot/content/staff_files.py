@@ -31,6 +31,7 @@ class HandoffSettings:
     menu_returns_to_bot: bool = True  # a customer waiting for a person may type "menu" to get the bot back
     alert_numbers: tuple[str, ...] = ()  # staff phones told on WhatsApp when a chat is handed over
     forgotten_after_hours: int = 24  # the order desk flags pending orders older than this
+    skip_steps: bool = False  # staff may set a later status at once (ship a confirmed order); skipped steps recorded
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,14 @@ def load_handoff(data: CommentedMap | None, problems: list[Problem]) -> HandoffS
         problems.append(Problem(SETTINGS, line_of(section, "menu_returns_to_bot"),
                                 "menu_returns_to_bot must be true or false"))
         menu_returns = defaults.menu_returns_to_bot
-    forgotten = defaults.forgotten_after_hours
+    forgotten, skip = defaults.forgotten_after_hours, defaults.skip_steps
     if desk is not None:
         if isinstance(desk, CommentedMap):
             forgotten = _positive(desk, "forgotten_after_hours", forgotten, problems)
+            skip = desk.get("skip_steps", skip)
+            if not isinstance(skip, bool):
+                problems.append(Problem(SETTINGS, line_of(desk, "skip_steps"), "skip_steps must be true or false"))
+                skip = defaults.skip_steps
         else:
             problems.append(Problem(SETTINGS, line_of(data, "order_desk"), "order_desk must be a mapping of settings"))
     return HandoffSettings(
@@ -143,6 +148,7 @@ def load_handoff(data: CommentedMap | None, problems: list[Problem]) -> HandoffS
         menu_returns_to_bot=menu_returns,
         alert_numbers=tuple(phones),
         forgotten_after_hours=forgotten,
+        skip_steps=skip,
     )
 
 

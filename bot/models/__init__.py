@@ -21,6 +21,7 @@ from bot.models.orders import (
     OrderSource,
     OrderStatus,
     Payment,
+    PaymentStatus,
     Sequence,
     StockLevel,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "OutboundMessage",
     "OutboundStatus",
     "Payment",
+    "PaymentStatus",
     "Role",
     "SandboxMessage",
     "SendPace",

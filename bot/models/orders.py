@@ -11,15 +11,23 @@ from bot.models.base import Base, utcnow
 
 
 class OrderStatus(StrEnum):
+    """Where the order is: the fulfilment axis, one step after another."""
+
     PENDING = "pending"
     CONFIRMED = "confirmed"
-    PAID = "paid"
-    CASH_ON_DELIVERY = "cash_on_delivery"
     PREPARED = "prepared"
     SHIPPED = "shipped"
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
+
+
+class PaymentStatus(StrEnum):
+    """Whether it is paid: the payment axis, beside the fulfilment one (as Shopify keeps them)."""
+
+    UNPAID = "unpaid"  # a bank transfer or a payment link not paid yet
+    CASH_ON_DELIVERY = "cash_on_delivery"  # paid when it arrives (or is picked up)
+    PAID = "paid"
     REFUNDED = "refunded"
 
 
@@ -39,6 +47,8 @@ class Order(Base):
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
     status: Mapped[OrderStatus] = mapped_column(String(24), default=OrderStatus.PENDING)
+    payment_status: Mapped[PaymentStatus] = mapped_column(String(24), default=PaymentStatus.UNPAID,
+                                                          server_default=PaymentStatus.UNPAID.value)
     source: Mapped[OrderSource] = mapped_column(String(24), default=OrderSource.CHAT)
     source_tag: Mapped[str | None] = mapped_column(String(64))
     customer_name: Mapped[str | None] = mapped_column(String(256))
@@ -67,9 +77,13 @@ class Order(Base):
     tracking_number: Mapped[str | None] = mapped_column(String(128))
     #: Customer updates waiting for the customer's next message (window closed, no template).
     held_updates: Mapped[int] = mapped_column(Integer, default=0)
+    #: The customer's update for the latest change (a status, or a payment status) waits until then,
+    #: so changes made within the shop's window reach the customer as one message.
+    update_due_at: Mapped[datetime | None]
+    pending_update: Mapped[str | None] = mapped_column(String(24))
 
     __table_args__ = (Index(None, "status", "created_at"), Index(None, "customer_id"), Index(None, "expires_at"),
-                      Index(None, "created_at"))
+                      Index(None, "created_at"), Index(None, "update_due_at"))
 
 
 class OrderLine(Base):
@@ -86,7 +100,8 @@ class OrderLine(Base):
 
 
 class OrderHistory(Base):
-    """One status change of an order: from, to, when and by whom."""
+    """One change of an order, on either axis: from, to, when and by whom. A payment change's
+    statuses are payment statuses (events pay, cash_on_delivery, collect, refund)."""
 
     __tablename__ = "order_history"
 

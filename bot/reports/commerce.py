@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from bot.models import Order, OrderHistory, OrderLine, OrderStatus, OutboundMessage, OutboundStatus
+from bot.models import Order, OrderHistory, OrderLine, OrderStatus, OutboundMessage, OutboundStatus, PaymentStatus
 from bot.reports.period import Period, by_bucket
 from bot.reports.sql import percentiles, seconds_between
 
 #: Orders that are money in (or coming): confirmed or later, not cancelled or refunded.
-SOLD = (OrderStatus.CONFIRMED, OrderStatus.PAID, OrderStatus.CASH_ON_DELIVERY, OrderStatus.PREPARED,
-        OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED)
+SOLD_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.PREPARED, OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY,
+                 OrderStatus.DELIVERED)
+SOLD = and_(Order.status.in_(SOLD_STATUSES), Order.payment_status != PaymentStatus.REFUNDED)
 
 
 def _in(period: Period, column):
@@ -22,14 +23,14 @@ def _in(period: Period, column):
 def totals(session: Session, period: Period) -> dict:
     placed = session.scalar(select(func.count()).where(_in(period, Order.created_at))) or 0
     sold, revenue = session.execute(select(func.count(), func.coalesce(func.sum(Order.total), 0)).where(
-        _in(period, Order.created_at), Order.status.in_(SOLD))).one()
+        _in(period, Order.created_at), SOLD)).one()
     return {"orders_placed": placed, "orders_sold": sold, "revenue": int(revenue),
             "average_order_value": round(revenue / sold) if sold else None}
 
 
 def per_bucket(session: Session, period: Period, size: str) -> dict[str, tuple[int, int]]:
     """label -> (orders placed, revenue of the sold ones), per local day or week."""
-    sold = func.coalesce(func.sum(case((Order.status.in_(SOLD), Order.total), else_=0)), 0)
+    sold = func.coalesce(func.sum(case((SOLD, Order.total), else_=0)), 0)
     return {label: (count, int(revenue)) for label, (count, revenue) in
             by_bucket(session, period, size, Order.created_at, func.count(Order.id), sold).items()}
 
@@ -48,7 +49,7 @@ def best_sellers(session: Session, period: Period, limit: int = 10) -> list[dict
     rows = session.execute(select(OrderLine.sku, func.max(OrderLine.name), func.sum(OrderLine.quantity),
                                   func.sum(OrderLine.total))
                            .join(Order, Order.id == OrderLine.order_id)
-                           .where(_in(period, Order.created_at), Order.status.in_(SOLD))
+                           .where(_in(period, Order.created_at), SOLD)
                            .group_by(OrderLine.sku)
                            .order_by(func.sum(OrderLine.quantity).desc(), OrderLine.sku).limit(limit)).all()
     return [{"sku": sku, "name": name, "units": int(units), "revenue": int(revenue)}

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from bot.commerce import order_view, orders, tracking
 from bot.db import transaction
 from bot.errors import InvalidInput
-from bot.models import Customer, Order, OrderHistory, OrderLine, OrderStatus
+from bot.models import Customer, Order, OrderHistory, OrderLine, OrderStatus, PaymentStatus
 from bot.models import utcnow as now
 from bot.staff import bp
 from bot.web_input import MAX_ID
@@ -37,10 +37,11 @@ def status_name(status: str) -> str:
     return str(status).replace("_", " ").capitalize()
 
 
-def allowed_events(order: Order) -> list[str]:
-    """Exactly the events the status table allows now, in the desk's order."""
-    possible = {event for (status, event) in orders.TRANSITIONS if status == order.status}
-    return [event for event in EVENT_LABELS if event in possible]
+def allowed_events(order: Order, skip_steps: bool = False) -> list[str]:
+    """Exactly the events the two status tables allow now (with `skip_steps`, the later statuses
+    too), in the desk's order."""
+    possible = set(orders.next_statuses(order, skip_steps))
+    return [event for event in EVENT_LABELS if orders.TARGETS_BY_EVENT[event] in possible]
 
 
 def forgotten(order: Order, t: datetime, hours: int) -> bool:
@@ -92,6 +93,8 @@ def desk():
         stmt = stmt.where(Order.status == OrderStatus.PENDING, Order.created_at < cutoff)
     elif status in tuple(OrderStatus):
         stmt = stmt.where(Order.status == status)
+    elif status in tuple(PaymentStatus):
+        stmt = stmt.where(Order.payment_status == status)
     if since:
         stmt = stmt.where(Order.created_at >= since)
     if until:
@@ -112,6 +115,7 @@ def desk():
     return render_template(
         "staff/orders.html", orders=found[:PAGE], more=len(found) > PAGE, page=page, status=status, q=query,
         since=request.args.get("from", ""), until=request.args.get("to", ""), statuses=tuple(OrderStatus),
+        payments=tuple(PaymentStatus),
         forgotten_count=forgotten_count, is_forgotten=lambda o: forgotten(o, t, content.handoff.forgotten_after_hours),
         money=lambda o: order_view.money(content, o.total, o.currency), when=lambda m: order_view.when(content, m),
         status_label=status_name, held_events=held_events, held_count=held_count, carriers=content.carriers)
@@ -130,7 +134,8 @@ def _order_page(reference: str, error: str | None = None, code: int = 200, form:
         customer = s.get(Customer, order.customer_id) if order.customer_id else None
         return render_template(
             "staff/order.html", order=order, lines=lines, history=history, customer=customer,
-            events=allowed_events(order), labels=EVENT_LABELS, carriers=content.carriers, error=error, form=form or {},
+            events=allowed_events(order, content.handoff.skip_steps), labels=EVENT_LABELS, carriers=content.carriers,
+            error=error, form=form or {},
             forgotten=forgotten(order, t, content.handoff.forgotten_after_hours),
             money=lambda minor: order_view.money(content, minor, order.currency),
             when=lambda m: order_view.when(content, m),
@@ -159,17 +164,17 @@ def change_status(reference: str):
             failure = f"Unknown action “{event}”."
         else:
             try:
-                orders.apply(s, content, order, event, f"staff:{g.staff.email}", now(), carrier=carrier,
-                             tracking_number=tracking_number, note=note)
+                new_status = orders.apply(s, content, order, event, f"staff:{g.staff.email}", now(),
+                                          carrier=carrier, tracking_number=tracking_number, note=note)
                 failure = None
             except orders.IllegalTransition:
-                failure = (f"The order is {order.status.replace('_', ' ')} now (someone may have changed it), so "
-                           f"“{EVENT_LABELS[event]}” no longer applies.")
+                failure = (f"The order is {status_name(order.status).lower()} and "
+                           f"{status_name(order.payment_status).lower()} now (someone may have changed it), so "
+                           f"“{EVENT_LABELS[event]}” does not apply.")
             except InvalidInput as exc:
                 missing = exc.field == "tracking_number" and len(tracking_number or "") <= orders.TRACKING_LENGTH
                 failure = ("Shipping needs the carrier and the tracking number." if missing
                            else f"{exc.field}: {exc.message}")
-            new_status = order.status
     if failure:
         return _order_page(reference, error=failure, code=409, form=request.form)
     current_app.extensions["shopbot.wakeup"].set()

@@ -40,7 +40,7 @@ THROTTLING_CODES = {4, 80007, 130429, 131056}
 TRANSIENT_CODES = {131000, 131016, 1, 2}
 ACCOUNT_CODES = {190, 368, 131031}
 WINDOW_CLOSED = 131047
-IDLE_SWEEP_SECONDS = 30.0  # safety net only: normal wake-ups are events, not polling
+IDLE_SWEEP_SECONDS = 10.0  # deadlines (combined order updates, reminders) and a safety net; wake-ups are events
 GATHER_SECONDS = 0.005  # after a wake-up, how long to let more arrive before claiming
 #: After a round that started sends: their outcomes wake the loop sooner; this bounds how late a
 #: row that becomes due meanwhile (a customer's turn, a retry) can be noticed.
@@ -122,8 +122,10 @@ class Sender:
                 self.stopping.wait(GATHER_SECONDS)
 
     def sweep_deadlines(self) -> dict[str, int]:
-        """Checkout reminders and expiries, website orders never confirmed (see bot.checkout), and
-        handed-over chats nobody answered in time (see bot.handoffs)."""
+        """Checkout reminders and expiries, website orders never confirmed (see bot.checkout),
+        handed-over chats nobody answered in time (see bot.handoffs), and order updates whose
+        combining window has passed (see bot.commerce.notifications)."""
+        from bot.commerce import notifications
         from bot.commerce.checkout import sweep_deadlines
         from bot.staff import handoffs
 
@@ -131,6 +133,7 @@ class Sender:
         with transaction(self.sessions) as session:
             counts = sweep_deadlines(session, content, self.clock())
             counts["returned to the bot"] = handoffs.sweep(session, content, self.clock())
+            counts["order updates"] = notifications.send_due(session, content, self.clock())
         if any(counts.values()):
             log.info("deadlines: %s", counts)
             self.wakeup.set()

@@ -57,13 +57,13 @@ def record(session: Session, content: Content, notice: PaymentNotice, now: datet
         handoffs.for_order_problem(session, content, order.customer_id, HandoffReason.PROBLEM_ORDER,
                                    order.reference, now)
         return Recorded(Result.AMOUNT_MISMATCH, order.reference, expected=order.total)
-    if order.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED):
+    if order.status == OrderStatus.CANCELLED or orders.refusal(order, "pay") is not None:
         return Recorded(Result.NOT_PAYABLE, order.reference, status=order.status)
     session.add(Payment(provider_id=notice.payment_id, order_id=order.id, amount=notice.amount_minor,
                         currency=order.currency, source="provider", created_at=now))
+    order.paid_at, order.paid_amount = now, notice.amount_minor
     orders.transition(session, order, "pay", "payment provider", now, note=f"payment {notice.payment_id}",
                       content=content)
-    order.paid_at, order.paid_amount = now, notice.amount_minor
     log.info("order %s paid (payment %s)", order.reference, notice.payment_id)
     return Recorded(Result.PAID, order.reference)
 
