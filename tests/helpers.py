@@ -1,6 +1,9 @@
 """Small readers for assertions: what the fake Graph API got, what the database holds."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from bot.db import transaction
@@ -64,3 +67,12 @@ def page_errors(page) -> list[str]:
     page.on("console", lambda message: errors.append(message.text)
             if "Content Security Policy" in message.text else None)
     return errors
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot to $SHOPBOT_SCREENSHOTS/<name>.png when that is set: the README's
+    pictures in docs/ come from the browser tests (see the README, "Run it, test it")."""
+    folder = os.environ.get("SHOPBOT_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)

@@ -83,10 +83,10 @@ def seed(app) -> None:
                                 total=line_total))
             return o
 
-        a1 = order("A", "SHP-AAAAA", at(16, 23, 45), "delivered",
+        a1 = order("A", "SHP-AAAAA", at(16, 23, 45), "delivered",  # paid on the way: its history says so
                    lines=[("TEE-M", "Tee", 2, 3000), ("MUG", "Mug", 1, 2000)])
         steps = [(None, "pending", "create", at(16, 23, 45)), ("pending", "confirmed", "confirm", at(17, 9)),
-                 ("confirmed", "paid", "pay", at(17, 9, 30)), ("paid", "prepared", "prepare", at(17, 11)),
+                 ("unpaid", "paid", "pay", at(17, 9, 30)), ("confirmed", "prepared", "prepare", at(17, 11)),
                  ("prepared", "shipped", "ship", at(17, 18)), ("shipped", "delivered", "deliver", at(18, 23, 45))]
         for before, after, name, when in steps:
             s.add(OrderHistory(order_id=a1.id, from_status=before, to_status=after, event=name, actor="test", at=when))

@@ -139,8 +139,7 @@ def test_order_updates_reach_a_spanish_customer_in_spanish(app, client, chat, fa
 
 def test_a_locale_per_language_formats_dates_and_money(app, chat, shop_dir):
     settings = shop_dir / "flows" / "settings.yaml"
-    settings.write_text(settings.read_text().replace("languages: [en, es, ar]",
-                                                     "languages: [en, es, ar]\nlocales: {es: es_MX}"))
+    settings.write_text(settings.read_text().replace("  en: en_GB", "  en: en_GB\n  es: es_MX"))
     app.extensions["shopbot.content"].reload()
     chat.say("hola")
     card = body_text(chat.say("velas")[-1])
@@ -149,8 +148,7 @@ def test_a_locale_per_language_formats_dates_and_money(app, chat, shop_dir):
 
 def test_check_names_an_unknown_locale(shop_dir):
     settings = shop_dir / "flows" / "settings.yaml"
-    settings.write_text(settings.read_text().replace("languages: [en, es, ar]",
-                                                     "languages: [en, es, ar]\nlocales: {es: es_XX_nowhere, fr: fr}"))
+    settings.write_text(settings.read_text().replace("  en: en_GB", "  es: es_XX_nowhere\n  fr: fr"))
     result = CliRunner().invoke(cli, ["check", "--dir", str(shop_dir)])
     assert result.exit_code == 1
     assert "unknown locale `es_XX_nowhere` for es (write it like en_GB, es_MX or ar_EG)" in result.stdout

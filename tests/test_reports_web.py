@@ -13,7 +13,7 @@ from bot.db import transaction
 from bot.models import ConversationEvent
 
 from .conftest import StaffClient, make_staff
-from .helpers import page_errors
+from .helpers import page_errors, shot
 from .report_history import NOW, seed
 from .test_checkout import Chat
 
@@ -79,9 +79,7 @@ def test_the_bot_records_each_funnel_step_as_customers_shop(app, post, sender, f
     assert kinds == ["product_view", "cart_add", "checkout_start"]
 
 
-def test_the_reports_page_in_chromium(app_config, browser, tmp_path):
-    import os
-    from pathlib import Path
+def test_the_reports_page_in_chromium(app_config, browser):
 
     from bot.app import create_app
     from bot.sandbox.fake_graph import LocalServer
@@ -111,10 +109,7 @@ def test_the_reports_page_in_chromium(app_config, browser, tmp_path):
             bars = page.locator(".funnel svg.hbar rect")
             first, last = bars.first.bounding_box()["width"], bars.last.bounding_box()["width"]
             assert first > 100 and 0 < last < first  # the funnel's bars, drawn without inline styles
-            folder = os.environ.get("SHOPBOT_SCREENSHOTS")
-            target = Path(folder) if folder else tmp_path
-            target.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(target / "staff-reports.png"), full_page=True)
+            shot(page, "staff-reports")
             assert errors == []
     finally:
         server.close()

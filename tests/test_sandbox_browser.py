@@ -5,11 +5,11 @@ import re
 
 from playwright.sync_api import expect
 
-from .helpers import page_errors
+from .helpers import page_errors, shot
 from .test_one_language import WORD, english_only_words
 
 
-def test_sandbox_round_trip(live_sandbox, browser, tmp_path):
+def test_sandbox_round_trip(live_sandbox, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors = page_errors(page)  # script errors and Content-Security-Policy violations
     page.goto(f"{live_sandbox}/sandbox/")
@@ -33,7 +33,7 @@ def test_sandbox_round_trip(live_sandbox, browser, tmp_path):
 
     # ticks come back as status webhooks: the fake Graph API's sent/delivered, the page's read
     expect(page.locator(".msg-in .status").first).to_have_attribute("data-status", "read", timeout=10_000)
-    page.screenshot(path=str(tmp_path / "sandbox.png"))
+    shot(page, "sandbox")
     assert errors == []
 
 
@@ -69,7 +69,7 @@ def _wait_for_reply(page, count: int) -> None:
     expect(page.locator(".msg-in")).to_have_count(count, timeout=10_000)
 
 
-def test_sandbox_shopping_journey(live_sandbox, browser, tmp_path):
+def test_sandbox_shopping_journey(live_sandbox, browser):
     """Browse, add two products with options, and see the cart's subtotal."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{live_sandbox}/sandbox/")
@@ -104,10 +104,10 @@ def test_sandbox_shopping_journey(live_sandbox, browser, tmp_path):
     expect(cart).to_contain_text("1 × Linen shirt (L, Blue) · €49.00")
     expect(cart).to_contain_text("1 × Organic cotton tee (M, Red) · €19.90")
     expect(cart).to_contain_text("Subtotal: €68.90")
-    page.screenshot(path=str(tmp_path / "cart.png"), full_page=True)
+    shot(page, "sandbox-cart")
 
 
-def test_sandbox_checkout(live_sandbox, browser, tmp_path):
+def test_sandbox_checkout(live_sandbox, browser):
     """Order in the sandbox: cart, checkout questions, summary, Confirm, the reference."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{live_sandbox}/sandbox/")
@@ -140,7 +140,7 @@ def test_sandbox_checkout(live_sandbox, browser, tmp_path):
     expect(button).to_have_text("↗ Pay now")
     link = re.compile(r"^https://pay\.example\.com/lumenloom\?reference=SHP-[A-Z0-9]+&amount=36\.90&currency=EUR$")
     expect(button).to_have_attribute("href", link)
-    page.screenshot(path=str(tmp_path / "checkout.png"), full_page=True)
+    shot(page, "checkout")
     # the button opens the shop's payment page (answered here: tests never reach the internet)
     page.context.route("https://pay.example.com/**", lambda route: route.fulfill(
         body="<h1>Payment page</h1>", content_type="text/html"))
@@ -151,7 +151,7 @@ def test_sandbox_checkout(live_sandbox, browser, tmp_path):
     assert link.match(payment_page.url)
 
 
-def test_a_spanish_customer_orders_and_asks_in_spanish_only(live_sandbox, browser, shop_dir, tmp_path):
+def test_a_spanish_customer_orders_and_asks_in_spanish_only(live_sandbox, browser, shop_dir):
     """Issue 15: "hola" to a placed order and a status question, and no English word in any reply."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = page_errors(page)
@@ -180,7 +180,7 @@ def test_a_spanish_customer_orders_and_asks_in_spanish_only(live_sandbox, browse
     expect(page.locator(".msg-in").last).to_contain_text("Hemos recibido tu pedido")
     type_in("¿dónde está mi pedido?", 11)
     expect(page.locator(".msg-in").last).to_contain_text("Llegada prevista: 2–3 días laborables")
-    page.screenshot(path=str(tmp_path / "spanish.png"), full_page=True)
+    shot(page, "sandbox-spanish")
     replies = "\n".join(page.locator(".msg-in").all_inner_texts())
     english = english_only_words(shop_dir)
     assert sorted({w for w in WORD.findall(replies) if w.casefold() in english}) == []

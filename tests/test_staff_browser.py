@@ -4,8 +4,6 @@ $SHOPBOT_SCREENSHOTS when set (the README's come from there)."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,7 +18,7 @@ from bot.whatsapp.sender import Sender
 
 from . import payloads as p
 from .conftest import STAFF_PASSWORD, make_staff, signature
-from .helpers import body_text, page_errors
+from .helpers import body_text, page_errors, shot
 
 SAM = "34600111222"
 
@@ -54,13 +52,6 @@ def tap(url: str, choice: str, title: str, number: str = SAM) -> None:
                                                               "X-Hub-Signature-256": signature(raw)}).status_code == 200
 
 
-def shot(page, name: str) -> None:
-    folder = os.environ.get("SHOPBOT_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
 def log_in(browser, url: str, email: str = "ana@shop.example", width: int = 1280):
     page = browser.new_page(viewport={"width": width, "height": 860})
     errors = page_errors(page)
@@ -92,13 +83,13 @@ def test_take_over_reply_and_hand_back_in_the_browser(live, browser, fake_graph)
     expect(page.locator("#waiting-badge")).to_have_text("1")
     expect(page.locator("[data-count-for=waiting]")).to_have_text("1")
     expect(row).to_contain_text("asked for a person")
-    say(url, '<img src=x onerror="alert(1)"> is my parcel here?')
-    expect(row.locator(".last")).to_contain_text('<img src=x onerror="alert(1)">', timeout=10_000)
+    say(url, "Is my parcel here? It was due yesterday.")
+    expect(row.locator(".last")).to_contain_text("Is my parcel here?", timeout=10_000)
     shot(page, "staff-inbox")
 
     row.locator("a.who").click()
     expect(page.locator("#assignee")).to_contain_text("Waiting for a person")
-    expect(page.locator("#transcript")).to_contain_text('<img src=x onerror="alert(1)"> is my parcel here?')
+    expect(page.locator("#transcript")).to_contain_text("Is my parcel here? It was due yesterday.")
     page.click("#take-over")
     expect(page.locator("#assignee")).to_contain_text("You have this chat")
 
@@ -132,6 +123,19 @@ def test_take_over_reply_and_hand_back_in_the_browser(live, browser, fake_graph)
             break
         page.wait_for_timeout(100)
     assert body_text(sent[-1]).startswith("You're back with the shop assistant")
+    assert errors == []
+
+
+def test_customer_text_is_shown_as_text_never_as_markup(live, browser):
+    _app, url = live
+    page, errors = log_in(browser, url)  # a dialog (alert) would be recorded as an error
+    say(url, "person")
+    say(url, '<img src=x onerror="alert(1)"> is my parcel here?')
+    row = page.locator(".chat-row", has_text="Sam Rivera")
+    expect(row.locator(".last")).to_contain_text('<img src=x onerror="alert(1)">', timeout=10_000)
+    row.locator("a.who").click()
+    expect(page.locator("#transcript")).to_contain_text('<img src=x onerror="alert(1)"> is my parcel here?')
+    assert page.locator("#transcript img").count() == 0
     assert errors == []
 
 
@@ -189,15 +193,16 @@ def test_ship_an_order_from_the_desk(live, browser, fake_graph):
     shot(page, "staff-orders")
     page.click(f"text={reference}")
     expect(page.locator("#order-status")).to_have_text("Pending")
-    for button in ("#event-confirm", "#event-cash_on_delivery", "#event-prepare"):
-        page.click(button)
-    expect(page.locator("#order-status")).to_have_text("Prepared")
+    expect(page.locator("#payment-status")).to_have_text("Cash on delivery")  # as chosen at checkout
+    page.click("#event-confirm")
+    expect(page.locator("#order-status")).to_have_text("Confirmed")
     page.select_option("#carrier", "seur")
     page.fill("#tracking-number", "ES55544433")
     page.click("#event-ship")
-    expect(page.locator("#order-status")).to_have_text("Shipped")
+    expect(page.locator("#order-status")).to_have_text("Shipped")  # straight from confirmed (skip_steps)
+    expect(page.locator(".history")).to_contain_text("skipped: set straight to shipped")
     expect(page.locator(".history")).to_contain_text("staff:ana@shop.example")
-    shot(page, "staff-order")
+    shot(page, "staff-order-desk")
     for _ in range(50):
         update = body_text(fake_graph.messages_to(SAM)[-1])
         if "ES55544433" in update:

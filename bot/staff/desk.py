@@ -139,7 +139,7 @@ def _order_page(reference: str, error: str | None = None, code: int = 200, form:
             forgotten=forgotten(order, t, content.handoff.forgotten_after_hours),
             money=lambda minor: order_view.money(content, minor, order.currency),
             when=lambda m: order_view.when(content, m),
-            status_label=status_name,
+            status_label=status_name, payment=content.checkout.payment_option(order.payment_method),
             tracking_url=order_view.tracking_url(content, order) if order.tracking_number else None), code
 
 
