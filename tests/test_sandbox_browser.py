@@ -33,6 +33,9 @@ def test_sandbox_round_trip(live_sandbox, browser):
 
     # ticks come back as status webhooks: the fake Graph API's sent/delivered, the page's read
     expect(page.locator(".msg-in .status").first).to_have_attribute("data-status", "read", timeout=10_000)
+    # and the customer's own bubbles turn read: the bot marks each message read after its replies
+    expect(page.locator(".msg-out .ticks").first).to_have_text("✓✓", timeout=10_000)
+    expect(page.locator(".msg-out .ticks").first).to_have_class(re.compile(r"\bread\b"))
     shot(page, "sandbox")
     assert errors == []
 

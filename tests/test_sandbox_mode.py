@@ -22,6 +22,7 @@ from bot.db import make_engine, make_sessionmaker, transaction
 from bot.models import InboundEvent
 from bot.sandbox.fake_graph import LocalServer
 
+from . import payloads
 from .conftest import REPO, free_port, sandbox_config
 
 
@@ -207,3 +208,21 @@ def test_the_sandbox_feed_survives_a_restart_and_its_numbers_go_on(app_config):
         assert min(m["seq"] for m in after[len(before):]) > max(m["seq"] for m in before)
     finally:
         _stop(*running)
+
+
+# -- read receipts (issue 15, item 9: customer bubbles turn read) ------------------------------------
+
+def test_the_bot_marks_each_customer_message_read_after_its_replies(app, post, sender, fake_graph):
+    post(payloads.text("34600111222", "hi", wamid="wamid.customer.hi"))
+    sender.pump()
+    assert [r["payload"] for r in fake_graph.reads] == [
+        {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.customer.hi"}]
+    assert fake_graph.reads[0]["seq"] > fake_graph.messages_to("34600111222")[-1]["seq"]  # replies go first
+
+
+def test_a_message_waiting_for_a_person_is_left_unread_for_them(app, post, sender, fake_graph):
+    post(payloads.text("34600111222", "I want to talk to a person", wamid="wamid.customer.person"))
+    sender.pump()
+    post(payloads.text("34600111222", "hello? anyone?", wamid="wamid.customer.waiting"))
+    sender.pump()
+    assert [r["payload"]["message_id"] for r in fake_graph.reads] == []  # a person from the team reads them

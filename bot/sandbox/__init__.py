@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from sqlalchemy import select
 
 from bot.db import transaction
-from bot.models import Invoice, OutboundMessage, SandboxMessage
+from bot.models import Customer, InboundEvent, Invoice, OutboundMessage, SandboxMessage
 from bot.sandbox.fake_graph import FakeGraph
 from bot.whatsapp.message_types import outbound_line
 
@@ -54,6 +54,14 @@ def _recipient(payload: dict) -> str:
     return str(payload.get("to") or payload.get("recipient") or "")
 
 
+def _reader(session, payload: dict) -> str:
+    """The customer whose message a read receipt marks: the sender of that stored message."""
+    event = session.scalars(select(InboundEvent).where(InboundEvent.external_id == str(payload.get("message_id")))
+                            ).first()
+    customer = session.get(Customer, event.customer_id) if event is not None and event.customer_id else None
+    return customer.wa_id or "" if customer is not None else ""
+
+
 def make_fake_graph(app) -> FakeGraph:
     """The sandbox's fake Graph API: each accepted message kept in `sandbox_message` (the page's
     feed, which survives a restart), then status feedback posted to our own /webhook.
@@ -65,9 +73,13 @@ def make_fake_graph(app) -> FakeGraph:
     webhook_url = f"{config['SANDBOX_URL']}/webhook"
 
     def feedback(entry: dict) -> None:
-        recipient = _recipient(entry["payload"])
+        receipt = entry["payload"].get("status") == "read"
         with transaction(app.extensions["shopbot.sessions"]) as session:
+            # A read receipt names only the customer's message: its sender is the chat it belongs to.
+            recipient = _reader(session, entry["payload"]) if receipt else _recipient(entry["payload"])
             session.add(SandboxMessage(wamid=entry["wamid"], recipient=recipient, payload=entry["payload"]))
+        if receipt:
+            return  # Meta sends no statuses for a read receipt
 
         def post_statuses():
             for status, delay in FEEDBACK_DELAYS:

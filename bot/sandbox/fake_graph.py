@@ -34,7 +34,8 @@ class FakeGraph:
     latency: float = 0.0  # seconds before every answer (the real API takes 100-300 ms)
     on_accept: Callable[[dict], None] | None = None  # called with each accepted message
     accepted: list[dict] = field(default_factory=list)  # messages Meta would deliver
-    attempts: int = 0  # every POST to /messages, including refused ones
+    reads: list[dict] = field(default_factory=list)  # read receipts: customers' messages marked read
+    attempts: int = 0  # every message POSTed to /messages, including refused ones (not read receipts)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -82,20 +83,23 @@ class FakeGraph:
     def reset(self) -> None:
         with self._lock:
             self.accepted.clear()
+            self.reads.clear()
             self._script.clear()
             self._outage = None
             self.attempts = 0
 
     # -- serving ---------------------------------------------------------------
-    def _next_script(self) -> Scripted | None:
+    def _next_script(self, message: bool = True) -> Scripted | None:
+        """The scripted answer for this POST. An outage answers everything; `fail_next` and
+        `delay_next` script messages only, and `attempts` counts messages: read receipts pass by."""
         with self._lock:
-            self.attempts += 1
+            self.attempts += message
             if self._outage is not None:
                 answer, end = self._outage
                 if end is None or time.monotonic() < end:
                     return answer
                 self._outage = None
-            return self._script.popleft() if self._script else None
+            return self._script.popleft() if self._script and message else None
 
     @staticmethod
     def _error(script: Scripted):
@@ -110,21 +114,24 @@ class FakeGraph:
         @bp.post("/v<version>/<phone_id>/messages")
         def messages(version, phone_id):
             payload = request.get_json(force=True)
-            script = self._next_script()
+            receipt = payload.get("status") == "read"  # not a message: Meta answers {"success": true}
+            script = self._next_script(message=not receipt)
             if self.latency:
                 time.sleep(self.latency)
             if script and script.code is not None:
                 return self._error(script)
-            wamid = f"wamid.fake.{uuid.uuid4().hex}"
+            wamid = f"read.fake.{uuid.uuid4().hex}" if receipt else f"wamid.fake.{uuid.uuid4().hex}"
             entry = {"seq": next(self._seq), "wamid": wamid, "phone_id": phone_id, "payload": payload,
                      "at": time.time()}
             with self.changed:
-                self.accepted.append(entry)
+                (self.reads if receipt else self.accepted).append(entry)
                 self.changed.notify_all()
             if self.on_accept:
                 self.on_accept(entry)
             if script and script.delay:
                 time.sleep(script.delay)  # accepted, but the answer comes too late
+            if receipt:
+                return jsonify({"success": True})
             to = payload.get("to") or payload.get("recipient")
             return jsonify({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
                             "messages": [{"id": wamid}]})

@@ -31,6 +31,7 @@ from bot.models import EventKind, EventStatus, InboundEvent, utcnow
 from bot.staff import handoffs
 from bot.whatsapp import message_types, outbox
 from bot.whatsapp.updates import Update, message_id
+from bot.whatsapp.webhook_body import as_object, as_text
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +276,11 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
         conversation.remind_at, conversation.expires_at = checkout.checkout_deadlines(content, t)
     else:
         conversation.remind_at = conversation.expires_at = None
-    outbox.enqueue(session, customer, messages, t, cause=event.external_id, cause_received_at=event.received_at)
+    # The bot has read it (their ticks turn blue), unless a person from the team is to read it.
+    read = as_text(as_object(message).get("id")) if parsed.type is not EventType.SILENT \
+        and conversation.state != StateName.HANDOFF else ""
+    outbox.enqueue(session, customer, messages, t, cause=event.external_id, cause_received_at=event.received_at,
+                   read_receipt=read or None)
 
 
 def _handle_status(app, session: Session, event: InboundEvent, t: datetime) -> None:

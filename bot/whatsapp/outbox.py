@@ -57,7 +57,8 @@ def wake_senders(session: Session) -> None:
 
 def enqueue(session: Session, customer: Customer, messages: Sequence[Message | Spec], now: datetime,
             cause: str | None = None, cause_received_at: datetime | None = None,
-            status: OutboundStatus = OutboundStatus.QUEUED, staff_id: int | None = None) -> list[int]:
+            status: OutboundStatus = OutboundStatus.QUEUED, staff_id: int | None = None,
+            read_receipt: str | None = None) -> list[int]:
     """Queue `messages` for `customer`, fitted to WhatsApp's limits, in order; the new rows' ids.
 
     This is where typed messages become the JSON specs the outbox stores
@@ -65,7 +66,9 @@ def enqueue(session: Session, customer: Customer, messages: Sequence[Message | S
     the parts (Core, no objects: this runs for every message a customer sends).
     On PostgreSQL the insert itself wakes the senders of other processes (a
     trigger, migration 0009). `status` HELD keeps the rows back for the
-    customer's next message; `staff_id` names the person who wrote them.
+    customer's next message; `staff_id` names the person who wrote them. `read_receipt` (the
+    customer's message id) rides on the last part: once that is sent, the sender marks the
+    customer's message read (no row of its own: nothing to pace, retry or count).
     """
     rows = [
         {"customer_id": customer.id, "recipient": customer.recipient, "body": part, "status": status.value,
@@ -73,6 +76,8 @@ def enqueue(session: Session, customer: Customer, messages: Sequence[Message | S
          "cause_received_at": cause_received_at, "staff_id": staff_id}
         for message in messages for part in fit(to_spec(message))
     ]
+    if read_receipt and rows:
+        rows[-1]["body"] = {**cast("dict[str, Any]", rows[-1]["body"]), "read": read_receipt}
     if not rows:
         return []
     table = cast(Table, OutboundMessage.__table__)

@@ -331,7 +331,7 @@ class Sender:
             if body["bytes"] is None:
                 return ("invalid", ValueError(f"invoice {body['invoice_id']} is gone"))
         try:
-            return ("sent", deliver(self.wa, body, recipient, outbox.tracker(row_id), self.config["PUBLIC_URL"]))
+            wamid = deliver(self.wa, body, recipient, outbox.tracker(row_id), self.config["PUBLIC_URL"])
         except wa_errors.WhatsAppError as exc:
             return ("error", exc)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -340,6 +340,17 @@ class Sender:
             return ("timeout", exc)  # may have reached Meta: wait for a status first
         except (ValueError, TypeError, KeyError) as exc:
             return ("invalid", exc)
+        if body.get("read"):
+            self._mark_read(row_id, str(body["read"]))
+        return ("sent", wamid)
+
+    def _mark_read(self, row_id: int, message_id: str) -> None:
+        """The customer's message is answered: mark it read, so their ticks turn blue (and those
+        of earlier messages). Best effort: a receipt lost leaves grey ticks, nothing else."""
+        try:
+            self.wa.mark_message_as_read(message_id)
+        except (wa_errors.WhatsAppError, httpx.HTTPError) as exc:
+            log.info("outbox %s: could not mark %s read: %s", row_id, message_id, exc)
 
     @logs.scoped
     def _record(self, row_id: int, outcome: Outcome) -> None:
