@@ -53,15 +53,35 @@ def test_days_follow_the_shops_timezone(report):
 def test_response_times_count_opening_hours(report):
     assert report["response"]["bot"] == {"p50_seconds": 0.3, "p90_seconds": 1.0}  # staff replies left out
     assert report["response"]["staff"] == {
-        "handoffs": 2, "answered": 2,
+        "handoffs": 2, "answered": 2, "answered_outside_hours": 0,
         "median_minutes": 15.0,  # Monday 19:50 -> Tuesday 10:05 is 10 + 5 open minutes
         "p90_minutes": 40.0, "promise_minutes": 15, "share_within_promise": 0.5}
 
 
+def test_a_handoff_answered_outside_opening_hours_is_counted_apart(app):
+    """Sunday is closed: a chat handed over and answered on Sunday waited "0 open minutes", which
+    must not read as a perfect answer inside the promise (issue 16, item 7)."""
+    from bot.models import Customer, Handoff
+
+    from .report_history import at
+
+    seed(app)
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        customer = s.query(Customer).first()
+        s.add(Handoff(customer_id=customer.id, reason="person", opened_at=at(22, 12), first_response_at=at(22, 12, 5),
+                      closed_at=at(22, 13)))
+    content = app.extensions["shopbot.content"].current()
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        staff = reports.build(s, content, reports.between(*WEEK, "Europe/Madrid"), NOW)["response"]["staff"]
+    assert (staff["handoffs"], staff["answered"], staff["answered_outside_hours"]) == (3, 3, 1)
+    assert (staff["median_minutes"], staff["share_within_promise"]) == (15.0, 0.5)  # as without it
+
+
 def test_bot_resolution_and_handoff_reasons(report):
     assert report["resolution"] == {"conversations": 5, "without_a_person": 3, "share_without_a_person": 0.6,
-                                    "handoff_reasons": [{"reason": "keyword", "count": 1},
-                                                        {"reason": "person", "count": 1}]}
+                                    "handoff_reasons": [
+                                        {"reason": "keyword", "label": "said a watched word", "count": 1},
+                                        {"reason": "person", "label": "asked for a person", "count": 1}]}
 
 
 def test_common_questions(report):
@@ -111,6 +131,9 @@ def test_the_command_prints_the_same_figures(app, runner, report):
     rows = list(csv.reader(io.StringIO(runner.invoke(args=["report", "--from", WEEK[0], "--to", WEEK[1],
                                                           "--format", "csv"]).output)))
     assert rows[0] == ["section", "figure", "value"] and ["commerce", "revenue", "€50.00"] in rows
+    headers = [line for line in text.splitlines() if line and not line.startswith(" ")][1:]
+    assert len(headers) == len(set(headers)) and "COMMERCE" in headers  # each section once
+    assert "asked for a person" in text and "person 1" not in text
 
 
 def test_report_since_counts_back_from_today_in_the_shops_timezone(app, runner):

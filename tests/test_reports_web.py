@@ -106,6 +106,13 @@ def test_the_reports_page_in_chromium(app_config, browser):
             assert page.locator("svg.chart polyline").count() == 2
             box = page.locator("svg.chart").first.bounding_box()
             assert box["width"] > 300 and box["height"] > 80  # drawn at a readable size
+            for chart in page.locator("svg.chart").all():  # every axis label whole and readable
+                frame = chart.bounding_box()
+                for label in chart.locator("text.axis").all():
+                    text = label.bounding_box()
+                    assert text["x"] >= frame["x"] and text["x"] + text["width"] <= frame["x"] + frame["width"]
+                    assert text["height"] >= 11, label.text_content()
+            assert "€50.00" in (page.locator("svg.chart").nth(1).text_content() or "")
             bars = page.locator(".funnel svg.hbar rect")
             first, last = bars.first.bounding_box()["width"], bars.last.bounding_box()["width"]
             assert first > 100 and 0 < last < first  # the funnel's bars, drawn without inline styles

@@ -82,6 +82,17 @@ class HandoffReason(StrEnum):
     STAFF = "staff"  # a staff member took over on their own
 
 
+#: What people read for each reason: the inbox, the reports, the staff alert.
+REASON_LABELS = {
+    HandoffReason.PERSON: "asked for a person",
+    HandoffReason.MISSES: "the bot did not understand",
+    HandoffReason.KEYWORD: "said a watched word",
+    HandoffReason.PAYMENT_FAILED: "a payment failed",
+    HandoffReason.PROBLEM_ORDER: "a problem with an order",
+    HandoffReason.STAFF: "taken over by staff",
+}
+
+
 class Handoff(Base):
     """A conversation handed to a person, from the trigger until it returns to the bot.
 

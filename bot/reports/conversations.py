@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import is_postgres
 from bot.models import ConversationEvent, EventKind, Handoff, InboundEvent, Order, OrderHistory
+from bot.models.staff import REASON_LABELS
 from bot.reports.period import Period, by_bucket
 
 #: The funnel, in order. A customer counts at a step if they reached it or any later one
@@ -103,7 +104,8 @@ def resolution(session: Session, period: Period, conversations: int) -> dict:
     total = conversations
     return {"conversations": total, "without_a_person": total - helped,
             "share_without_a_person": round((total - helped) / total, 4) if total else None,
-            "handoff_reasons": [{"reason": r, "count": c} for r, c in reasons]}
+            "handoff_reasons": [{"reason": r, "label": REASON_LABELS.get(r, str(r).replace("_", " ")), "count": c}
+                                for r, c in reasons]}
 
 
 def top_faq(session: Session, period: Period, content, limit: int = 10) -> list[dict]:

@@ -33,10 +33,10 @@ def rows(report: dict, money) -> list[tuple[str, str, str]]:
     add(("commerce", "revenue", money(c["revenue"])))
     average = c["average_order_value"]
     add(("commerce", "average_order_value", money(average) if average is not None else "—"))
-    for item in c["best_sellers"]:
-        add(("best_sellers", f"{item['sku']} {item['name']}", f"{item['units']} units, {money(item['revenue'])}"))
     add(("commerce", "abandoned_carts", str(c["abandoned"]["carts"])))
     add(("commerce", "abandoned_checkouts", str(c["abandoned"]["checkouts"])))
+    for item in c["best_sellers"]:
+        add(("best_sellers", f"{item['sku']} {item['name']}", f"{item['units']} units, {money(item['revenue'])}"))
     for s in report["sources"]:
         label = s["source"] + (f" [{s['tag']}]" if s["tag"] else "")
         add(("sources", label, f"{s['orders']} orders, {money(s['value'])}"))
@@ -44,6 +44,7 @@ def rows(report: dict, money) -> list[tuple[str, str, str]]:
     add(("response", "bot_reply_p50", _num(bot["p50_seconds"], " s")))
     add(("response", "bot_reply_p90", _num(bot["p90_seconds"], " s")))
     add(("response", "handoffs", f"{staff['handoffs']} ({staff['answered']} answered)"))
+    add(("response", "answered_outside_opening_hours", str(staff["answered_outside_hours"])))
     add(("response", "staff_first_response_median", _num(staff["median_minutes"], " min (opening hours)")))
     add(("response", "staff_first_response_p90", _num(staff["p90_minutes"], " min (opening hours)")))
     add(("response", f"answered_within_{staff['promise_minutes']}_min", _pct(staff["share_within_promise"])))
@@ -51,7 +52,7 @@ def rows(report: dict, money) -> list[tuple[str, str, str]]:
     add(("resolution", "conversations_without_a_person", f"{r['without_a_person']} of {r['conversations']} "
          f"({_pct(r['share_without_a_person'])})"))
     for item in r["handoff_reasons"]:
-        add(("handoff_reasons", item["reason"], str(item["count"])))
+        add(("handoff_reasons", item["label"], str(item["count"])))
     q = report["questions"]
     for item in q["top_faq"]:
         add(("top_faq", item["question"], str(item["count"])))
@@ -65,7 +66,7 @@ def rows(report: dict, money) -> list[tuple[str, str, str]]:
         add(("failed_messages", f"{item['code']} {item['reason']}", str(item["count"])))
     d = o["order_to_delivery"]
     add(("operations", "order_to_delivery", f"median {_num(d['median_hours'], ' h')}, p90 {_num(d['p90_hours'], ' h')} "
-         f"({d['orders']} orders)"))
+         f"({d['orders']} delivered)" if d["orders"] else "no order delivered yet"))
     for day in report["by_day"]:
         add(("by_day", day["period"], f"{day['conversations']} conversations, {day['orders']} orders, "
              f"{money(day['revenue'])}"))
@@ -86,11 +87,9 @@ def as_csv(report: dict, money) -> str:
 def as_text(report: dict, money) -> str:
     p = report["period"]
     lines = [f"shopbot report {p['from']} to {p['to']} ({p['timezone']})"]
-    section = None
+    sections: dict[str, list[str]] = {}  # each section once, in the order it first appears
     for name, figure, value in rows(report, money):
-        if name != section:
-            lines.append("")
-            lines.append(name.replace("_", " ").upper())
-            section = name
-        lines.append(f"  {figure:<44} {value}")
+        sections.setdefault(name, []).append(f"  {figure:<44} {value}")
+    for name, figures in sections.items():
+        lines += ["", name.replace("_", " ").upper(), *figures]
     return "\n".join(lines) + "\n"

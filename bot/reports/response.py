@@ -32,20 +32,26 @@ def staff_first_response(session: Session, period: Period, hours, promise_minute
     """Median and p90 of the first staff reply (opening-hours minutes), and the share within the promise.
 
     A handoff still unanswered counts against the promise once the promised
-    time has passed; one still inside its promised time is left out.
+    time has passed; one still inside its promised time is left out. One
+    answered entirely outside opening hours (no open minute between the
+    handoff and the reply) is counted apart: its "0 minutes" would flatter the
+    figures, and it says something of its own (staff answering after hours).
     """
     rows = session.execute(select(Handoff.opened_at, Handoff.first_response_at).where(
         and_(Handoff.opened_at >= period.start, Handoff.opened_at < period.end))).all()
-    answered, kept, within = [], 0, 0
+    answered, kept, within, after_hours = [], 0, 0, 0
     for opened, first in rows:
         waited = hours.open_seconds(opened, first or now)
+        if first is not None and waited == 0:
+            after_hours += 1
+            continue
         if first is not None:
             answered.append(waited)
         if first is None and waited <= promise_minutes * 60:
             continue
         kept += 1
         within += first is not None and waited <= promise_minutes * 60
-    return {"handoffs": len(rows), "answered": len(answered),
+    return {"handoffs": len(rows), "answered": len(answered) + after_hours, "answered_outside_hours": after_hours,
             "median_minutes": _minutes(nearest_rank(answered, 0.5)),
             "p90_minutes": _minutes(nearest_rank(answered, 0.9)),
             "promise_minutes": promise_minutes, "share_within_promise": round(within / kept, 4) if kept else None}

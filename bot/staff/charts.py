@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 720, 220, 48, 36, 12
+#: The drawing's size in its own units; it is scaled to its card, so a narrower drawing keeps the
+#: text readable (13 units is about 12 px in a half-width card).
+WIDTH, HEIGHT, PAD_BOTTOM, PAD_TOP = 560, 220, 36, 14
+CHAR = 7.6  # the width of one axis character, for a left margin that fits the longest label
 
 
 def _ticks(top: float) -> list[float]:
@@ -24,19 +27,28 @@ def _nice(value: float) -> float:
     return value
 
 
-def _frame(labels: list[str], top: float, fmt, title: str) -> list[str]:
-    inner_w, inner_h = WIDTH - PAD_LEFT - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
+def _count(value: float) -> str:
+    return f"{value:g}"
+
+
+def _left(top: float, fmt) -> float:
+    """The left margin the y-axis labels need ("€150.00" is wider than "2")."""
+    return 14 + CHAR * max(len(fmt(tick)) for tick in _ticks(top))
+
+
+def _frame(labels: list[str], top: float, fmt, title: str, left: float) -> list[str]:
+    inner_w, inner_h = WIDTH - left - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">']
     for tick in _ticks(top):
         y = PAD_TOP + inner_h - inner_h * tick / top
-        parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">'
+        parts.append(f'<line x1="{left:.1f}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<text x="{left - 6:.1f}" y="{y + 4:.1f}" class="axis" text-anchor="end">'
                      f'{escape(fmt(tick))}</text>')
-    every = max(1, len(labels) // 10)
+    every = max(1, -(-len(labels) // 8))  # at most eight dates along the bottom
     step = inner_w / max(1, len(labels))
     for i, label in enumerate(labels):
         if i % every == 0:
-            x = PAD_LEFT + step * (i + 0.5)
+            x = left + step * (i + 0.5)
             parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 14}" class="axis" text-anchor="middle">'
                          f'{escape(label)}</text>')
     return parts
@@ -45,12 +57,13 @@ def _frame(labels: list[str], top: float, fmt, title: str) -> list[str]:
 def bars(labels: list[str], values: list[float], fmt=str, title: str = "") -> Markup:
     """One bar per label (revenue per day)."""
     top = _nice(max(values, default=0))
-    parts = _frame(labels, top, fmt, title)
-    inner_w, inner_h = WIDTH - PAD_LEFT - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
+    left = _left(top, fmt)
+    parts = _frame(labels, top, fmt, title, left)
+    inner_w, inner_h = WIDTH - left - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
     step = inner_w / max(1, len(labels))
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         h = inner_h * value / top
-        x, y = PAD_LEFT + step * i + step * 0.15, PAD_TOP + inner_h - h
+        x, y = left + step * i + step * 0.15, PAD_TOP + inner_h - h
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" class="bar">'
                      f'<title>{escape(label)}: {escape(fmt(value))}</title></rect>')
     parts.append("</svg>")
@@ -60,14 +73,15 @@ def bars(labels: list[str], values: list[float], fmt=str, title: str = "") -> Ma
 def lines(labels: list[str], series: dict[str, list[float]], title: str = "") -> Markup:
     """One line per series (conversations and orders per day), with a legend."""
     top = _nice(max((v for values in series.values() for v in values), default=0))
-    parts = _frame(labels, top, lambda v: f"{v:g}", title)
-    inner_w, inner_h = WIDTH - PAD_LEFT - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
+    left = _left(top, _count)
+    parts = _frame(labels, top, _count, title, left)
+    inner_w, inner_h = WIDTH - left - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
     step = inner_w / max(1, len(labels))
     for n, (name, values) in enumerate(series.items()):
-        points = " ".join(f"{PAD_LEFT + step * (i + 0.5):.1f},{PAD_TOP + inner_h - inner_h * v / top:.1f}"
+        points = " ".join(f"{left + step * (i + 0.5):.1f},{PAD_TOP + inner_h - inner_h * v / top:.1f}"
                           for i, v in enumerate(values))
         parts.append(f'<polyline points="{points}" class="line s{n}"/>')
-        parts.append(f'<rect x="{PAD_LEFT + 10 + n * 150}" y="2" width="12" height="4" class="key s{n}"/>'
-                     f'<text x="{PAD_LEFT + 28 + n * 150}" y="9" class="legend">{escape(name)}</text>')
+        parts.append(f'<rect x="{left + 10 + n * 170:.1f}" y="3" width="14" height="5" class="key s{n}"/>'
+                     f'<text x="{left + 30 + n * 170:.1f}" y="11" class="legend">{escape(name)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -27,20 +27,10 @@ from bot.conversation import states
 from bot.conversation.messages import Text
 from bot.conversation.turn import buttons, text
 from bot.models import Conversation, Customer, Handoff, HandoffReason, StaffMember
+from bot.models.staff import REASON_LABELS
 from bot.whatsapp import outbox
 
 log = logging.getLogger(__name__)
-
-#: What staff read in the inbox for each reason.
-REASON_LABELS = {
-    HandoffReason.PERSON: "asked for a person",
-    HandoffReason.MISSES: "the bot did not understand",
-    HandoffReason.KEYWORD: "said a watched word",
-    HandoffReason.PAYMENT_FAILED: "a payment failed",
-    HandoffReason.PROBLEM_ORDER: "a problem with an order",
-    HandoffReason.STAFF: "taken over by staff",
-}
-
 
 def open_handoff_of(session: Session, customer_id: int, lock: bool = False) -> Handoff | None:
     query = select(Handoff).where(Handoff.customer_id == customer_id, Handoff.closed_at.is_(None))

@@ -12,8 +12,8 @@ from bot.commerce.notifications import window_open
 from bot.db import transaction
 from bot.models import Customer, EventKind, Handoff, HandoffReason, InboundEvent, StaffMember
 from bot.models import utcnow as now
+from bot.models.staff import REASON_LABELS
 from bot.staff import bp
-from bot.staff.handoffs import REASON_LABELS
 from bot.whatsapp.message_types import inbound_line
 from bot.whatsapp.webhook_body import as_object
 
