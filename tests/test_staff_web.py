@@ -177,7 +177,7 @@ def test_a_waiting_chat_is_listed_with_how_long_it_has_waited(app, post, sender,
         Chat(post, sender, fake_graph).say("I have a complaint about my order")
         traveller.shift(timedelta(minutes=7))
         rows = owner.get("/staff/inbox").text
-        assert "Sam Rivera" in rows and "7 min" in rows and "said a watched word: “complaint”" in rows
+        assert "Sam Rivera" in rows and "7 minutes" in rows and "said a watched word: “complaint”" in rows
         assert owner.get("/staff/poll.json").json == {"waiting": 1, "mine": 0, "unassigned": 1}
         assert "Sam Rivera" in owner.get("/staff/inbox?view=unassigned").text
         assert "Sam Rivera" not in owner.get("/staff/inbox?view=mine").text
@@ -357,3 +357,21 @@ def test_the_desk_filters_searches_and_flags_forgotten_orders(app, owner, post, 
     desk = owner.get("/staff/orders").text
     assert "1 pending order waiting too long" in desk and 'class="flag">forgotten' in desk
     assert reference in owner.get("/staff/orders?status=forgotten").text
+
+
+def test_staff_pages_use_the_words_people_use(app, owner, post, sender, fake_graph):
+    """Issue 16, item 6: no internal names (cod, seur, staff:ana@…, handoff, 7 min)."""
+    reference = placed_order(app, post, sender, fake_graph)
+    for event in ("confirm",):
+        owner.post(f"/staff/orders/{reference}/transition", data={"event": event})
+    owner.post(f"/staff/orders/{reference}/transition", data={"event": "ship", "carrier": "seur",
+                                                             "tracking_number": "ES4455"})
+    page = owner.get(f"/staff/orders/{reference}").text
+    assert "Cash on delivery" in page and "<dd>cod" not in page
+    assert "SEUR ES4455" in page and "seur ES4455" not in page
+    history = page[page.index('class="history"'):]
+    assert "Ana" in history and "staff:" not in history and "the customer" in history
+    Chat(post, sender, fake_graph).say("talk to a person")
+    chat_page = owner.get(f"/staff/chats/{customer_id(app)}").text
+    assert "with a person from the team" in chat_page and "<dd>handoff</dd>" not in chat_page
+    assert "<dd>English</dd>" in chat_page and "under a minute" in chat_page

@@ -64,8 +64,20 @@ def _context(s: Session, customer: Customer) -> dict:
         "status_label": status_name,
         "window_open": is_open,
         "window_closes": customer.last_inbound_at + WINDOW if is_open and customer.last_inbound_at else None,
-        "canned": canned, "templates": templates, "state": conversation.state if conversation else "new",
+        "canned": canned, "templates": templates,
+        "state": STATE_WORDS.get(str(conversation.state) if conversation else "new", "talking to the bot"),
+        "language": content.pack(lang).name if customer.language else "not known yet",
     }
+
+
+#: Where the customer is with the bot, as staff say it.
+STATE_WORDS: dict[str, str] = {
+    states.StateName.NEW: "has not written yet", states.StateName.MENU: "talking to the bot",
+    states.StateName.HANDOFF: "with a person from the team", states.StateName.BROWSING: "browsing the catalog",
+    states.StateName.PRODUCT: "looking at a product", states.StateName.SEARCHING: "searching the catalog",
+    states.StateName.CART: "at the cart", states.StateName.CART_ITEM: "changing the cart",
+    states.StateName.CHECKOUT: "checking out",
+}
 
 
 def _no_chat():

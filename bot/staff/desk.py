@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from bot.commerce import order_view, orders, tracking
 from bot.db import transaction
 from bot.errors import InvalidInput
-from bot.models import Customer, Order, OrderHistory, OrderLine, OrderStatus, PaymentStatus
+from bot.models import Customer, Order, OrderHistory, OrderLine, OrderStatus, PaymentStatus, StaffMember
 from bot.models import utcnow as now
 from bot.staff import bp
 from bot.web_input import MAX_ID
@@ -42,6 +42,25 @@ def allowed_events(order: Order, skip_steps: bool = False) -> list[str]:
     too), in the desk's order."""
     possible = set(orders.next_statuses(order, skip_steps))
     return [event for event in EVENT_LABELS if orders.TARGETS_BY_EVENT[event] in possible]
+
+
+def actor_names(session, content, actors: set[str]):
+    """Who made a change, as staff say it: "Ana" for staff:ana@shop, "SEUR" for carrier:seur."""
+    emails = {a.removeprefix("staff:") for a in actors if a.startswith("staff:")}
+    staff = dict(session.execute(select(StaffMember.email, StaffMember.name).where(StaffMember.email.in_(emails)))
+                 .all()) if emails else {}
+    fixed = {"customer": "the customer", "api": "the shop's system", "api:website": "the website",
+             "payment provider": "the payment provider", "system": "shopbot"}
+
+    def name(actor: str) -> str:
+        kind, _, who = actor.partition(":")
+        if kind == "staff":
+            return staff.get(who) or who
+        if kind == "carrier":
+            carrier = content.carriers.get(who)
+            return carrier.name if carrier else who
+        return fixed.get(actor, actor)
+    return name
 
 
 def forgotten(order: Order, t: datetime, hours: int) -> bool:
@@ -140,6 +159,8 @@ def _order_page(reference: str, error: str | None = None, code: int = 200, form:
             money=lambda minor: order_view.money(content, minor, order.currency),
             when=lambda m: order_view.when(content, m),
             status_label=status_name, payment=content.checkout.payment_option(order.payment_method),
+            actor=actor_names(s, content, {h.actor for h in history}),
+            carrier=content.carriers.get(order.carrier or ""),
             tracking_url=order_view.tracking_url(content, order) if order.tracking_number else None), code
 
 

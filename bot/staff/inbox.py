@@ -35,15 +35,23 @@ class InboxRow:
 
 
 def waited(since: datetime | None, t: datetime) -> str:
-    """"4 min", "2 h 05 min", "3 d": how long someone has waited, at a glance."""
+    """"under a minute", "7 minutes", "2 hours 5 minutes", "3 days": how long someone has waited,
+    written as people say it."""
     if since is None:
         return ""
     minutes = max(0, int((t - since).total_seconds() // 60))
+    if minutes < 1:
+        return "under a minute"
     if minutes < 60:
-        return f"{minutes} min"
+        return _count(minutes, "minute")
     if minutes < 24 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{minutes // (24 * 60)} d"
+        hours, rest = divmod(minutes, 60)
+        return _count(hours, "hour") + (f" {_count(rest, 'minute')}" if rest else "")
+    return _count(minutes // (24 * 60), "day")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def counts(session: Session, me: StaffMember) -> dict[str, int]:
