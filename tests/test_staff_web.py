@@ -264,8 +264,35 @@ def test_the_payment_button_shows_in_the_chat_with_its_link(app, owner, post, se
     reference = body_text(summary[-1]).splitlines()[0].removeprefix("🧾 *Order ").removesuffix("*")
     chat.tap(f"confirm:{reference}", "Confirm")
     page = html.unescape(owner.get(f"/staff/chats/{customer_id(app)}").text)
-    assert ("securely on our payment page: tap the button below. We never ask for card numbers in chat.\n"
-            f"[↗ Pay now] https://pay.example.com/lumenloom?reference={reference}&amount=36.90&currency=EUR") in page
+    assert "securely on our payment page: tap the button below. We never ask for card numbers in chat." in page
+    link = f"https://pay.example.com/lumenloom?reference={reference}&amount=36.90&currency=EUR"
+    assert f'<a class="chip link" href="{link}" rel="noopener noreferrer" target="_blank">↗ Pay now</a>' in page
+
+
+def test_the_transcript_draws_whatsapp_messages_not_markup(app, owner, post, sender, fake_graph):
+    """Issue 16, item 2: bold drawn, buttons and list rows as chips, taps as a choice, a product card
+    with its photo and SKU, a location with a map link, a reply quoting the message it answers."""
+    from . import payloads
+
+    chat = Chat(post, sender, fake_graph)
+    chat.say("hi")
+    chat.say("candles")
+    sent = chat.tap("menu", "Main menu")
+    menu_wamid = sent[-1]["wamid"]
+    post(payloads.body(payloads.messages_value(SAM, payloads.message(SAM, "text", {"body": "what about *this*?"}))))
+    reply = payloads.message(SAM, "text", {"body": "and the price?"})
+    reply["context"] = {"from": "15550001234", "id": menu_wamid}
+    post(payloads.body(payloads.messages_value(SAM, reply)))
+    chat.location(40.4168, -3.7038, name="Puerta del Sol")
+    chat.say("talk to a person")
+    page = owner.get(f"/staff/chats/{customer_id(app)}").text
+    assert "Tap <strong>Menu</strong>" in page and "*Menu*" not in page
+    assert '<span class="chip" dir="auto">Add to cart</span>' in page and "[Add to cart]" not in page
+    assert '<div class="tapped" dir="auto">↩ Main menu</div>' in page and "[tapped]" not in page
+    assert '<img class="card-image" src="/catalog/images/soy-candle.png"' in page and "SKU HOM-CAN-FIG" in page
+    assert "what about <strong>this</strong>?" in page  # as the customer's own WhatsApp showed it
+    assert '<blockquote class="quoted" dir="auto">' in page
+    assert "https://www.openstreetmap.org/?mlat=40.4168&amp;mlon=-3.7038" in page and "Puerta del Sol" in page
 
 
 def test_when_the_window_is_closed_only_templates_can_be_sent(app, owner, post, sender, fake_graph):

@@ -94,6 +94,14 @@ def staff_csrf() -> str:
     return csrf_token()
 
 
+@bp.app_template_filter("whatsapp")
+def whatsapp_filter(text: str | None):
+    """A message's text with WhatsApp's formatting drawn (bot.staff.bubbles.whatsapp)."""
+    from bot.staff.bubbles import whatsapp
+
+    return whatsapp(text)
+
+
 def register(app) -> None:
     """Mount the dashboard and set the session cookie's safety flags."""
     from bot.staff import chats, desk, inbox, login, refusals, reports, team  # noqa: F401  (routes register on import)

@@ -6,13 +6,14 @@ text through `message_types`. Texts are returned raw; the templates escape them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import EventKind, InboundEvent, OutboundMessage, OutboundStatus, StaffMember
+from bot.staff import bubbles
 from bot.whatsapp.message_types import in_transcript, inbound_line, outbound_line
 from bot.whatsapp.webhook_body import as_object
 
@@ -37,6 +38,9 @@ class Entry:
     error: str | None = None  # why a send failed, in Meta's words
     message_id: int | None = None  # the outbox row, for outbound messages
     can_retry: bool = False  # we gave up on it (dead): staff may queue it again
+    bubble: bubbles.Bubble = field(default_factory=bubbles.Bubble)  # drawn: WhatsApp marks, chips, media
+    wamid: str = ""  # WhatsApp's id, for the replies that quote it
+    quote: str = ""  # the text of the message this one replies to
 
 
 def entries(session: Session, customer_id: int, customer_name: str, limit: int = 200) -> list[Entry]:
@@ -48,7 +52,8 @@ def entries(session: Session, customer_id: int, customer_name: str, limit: int =
                                .outerjoin(StaffMember, StaffMember.id == OutboundMessage.staff_id)
                                .where(OutboundMessage.customer_id == customer_id)
                                .order_by(OutboundMessage.id.desc()).limit(limit)).all()
-    merged = [Entry(e.received_at, True, inbound_line(as_object(e.payload).get("message")), customer_name)
+    merged = [Entry(e.received_at, True, inbound_line(as_object(e.payload).get("message")), customer_name,
+                    bubble=bubbles.inbound(as_object(e.payload).get("message")), wamid=e.external_id)
               for e in inbound if in_transcript(as_object(e.payload).get("message"))]
     for row, staff_name in outbound:
         status = OutboundStatus(row.status)
@@ -57,6 +62,8 @@ def entries(session: Session, customer_id: int, customer_name: str, limit: int =
         if status in (OutboundStatus.FAILED, OutboundStatus.DEAD):
             error = f"{row.error_title or 'unknown error'}" + (f" ({row.error_code})" if row.error_code else "")
         merged.append(Entry(row.created_at, False, outbound_line(row.body), staff_name or "Bot", word, tick, error,
-                            row.id, status is OutboundStatus.DEAD))
+                            row.id, status is OutboundStatus.DEAD, bubbles.outbound(row.body), row.wamid or ""))
     merged.sort(key=lambda e: (e.at, not e.incoming))
+    texts = {e.wamid: e.bubble.text or e.bubble.tapped or e.text for e in merged if e.wamid}
+    merged = [replace(e, quote=texts.get(e.bubble.replies_to, "")) if e.bubble.replies_to else e for e in merged]
     return merged[-limit:]
