@@ -4,6 +4,7 @@ $SHOPBOT_SCREENSHOTS when set (the README's come from there)."""
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -52,8 +53,8 @@ def tap(url: str, choice: str, title: str, number: str = SAM) -> None:
                                                               "X-Hub-Signature-256": signature(raw)}).status_code == 200
 
 
-def log_in(browser, url: str, email: str = "ana@shop.example", width: int = 1280):
-    page = browser.new_page(viewport={"width": width, "height": 860})
+def log_in(browser, url: str, email: str = "ana@shop.example", width: int = 1280, page=None):
+    page = page or browser.new_page(viewport={"width": width, "height": 860})
     errors = page_errors(page)
     page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.accept()))
     page.goto(f"{url}/staff/")
@@ -136,6 +137,44 @@ def test_customer_text_is_shown_as_text_never_as_markup(live, browser):
     row.locator("a.who").click()
     expect(page.locator("#transcript")).to_contain_text('<img src=x onerror="alert(1)"> is my parcel here?')
     assert page.locator("#transcript img").count() == 0
+    assert errors == []
+
+
+#: The page's notifications, recorded: Chromium headless shows none, so the test reads what was asked.
+RECORD_NOTIFICATIONS = """
+window.__notes = [];
+window.Notification = function (title, options) { window.__notes.push(title); };
+window.Notification.permission = "granted";
+window.Notification.requestPermission = function () { return Promise.resolve("granted"); };
+"""
+
+
+def notified(page, title: str) -> None:
+    """Wait (the page polls every 3 s) until the page raised a notification titled `title`."""
+    for _ in range(100):
+        if title in page.evaluate("() => window.__notes"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no notification {title!r}: {page.evaluate('() => window.__notes')}")
+
+
+def test_browser_notifications_for_a_waiting_chat_and_for_a_reply_to_me(live, browser):
+    """Issue 16, item 5: the title carries the waiting count; a new waiting chat and a customer's
+    answer in a chat assigned to me each raise a browser notification."""
+    _app, url = live
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.add_init_script(RECORD_NOTIFICATIONS)
+    page, errors = log_in(browser, url, page=page)
+    say(url, "I want to talk to a person")
+    notified(page, "A customer is waiting for a person")
+    expect(page).to_have_title(re.compile(r"^\(1\) "))
+    page.locator(".chat-row a.who").click()
+    page.click("#take-over")
+    page.fill("#reply-text", "Hi, Ana here.")
+    page.click("#send-reply")
+    expect(page.locator(".bubble.out.staff").last).to_contain_text("Ana here", timeout=10_000)
+    say(url, "thanks Ana, one more question")
+    notified(page, "A customer answered you")
     assert errors == []
 
 

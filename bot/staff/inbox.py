@@ -59,6 +59,9 @@ def counts(session: Session, me: StaffMember) -> dict[str, int]:
     return {
         "waiting": session.scalar(select(func.count()).where(open_, Handoff.waiting_since.is_not(None))) or 0,
         "mine": session.scalar(select(func.count()).where(open_, Handoff.assigned_to == me.id)) or 0,
+        # my chats whose customer wrote since a person last replied: a reply to notify me of
+        "mine_waiting": session.scalar(select(func.count()).where(
+            open_, Handoff.assigned_to == me.id, Handoff.waiting_since.is_not(None))) or 0,
         "unassigned": session.scalar(select(func.count()).where(open_, Handoff.assigned_to.is_(None))) or 0,
     }
 
@@ -143,6 +146,7 @@ def inbox_rows():
 
 @bp.get("/poll.json")
 def poll():
-    """Counts for the badge on every page; the page plays a sound when `waiting` grows."""
+    """Counts for the badge on every page; the page plays a sound and shows a notification when
+    `waiting` grows, and a notification when `mine_waiting` does (a customer answered me)."""
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         return counts(s, g.staff)

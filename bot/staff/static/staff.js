@@ -23,7 +23,25 @@
     } catch (e) { /* no sound until the page has been clicked once: browsers' rule */ }
   }
 
-  var lastWaiting = null;
+  // Browser notifications, once staff allow them: a new waiting chat, a reply in a chat of mine.
+  function notify(title, body, url) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    try {
+      var note = new Notification(title, {body: body, tag: title});
+      note.onclick = function () { window.focus(); window.location.href = url; };
+    } catch (e) { /* some browsers allow notifications only from a service worker */ }
+  }
+
+  function offerNotifications() {
+    var button = document.getElementById("notify-button");
+    if (!button || !("Notification" in window) || Notification.permission !== "default") return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      Notification.requestPermission().then(function () { button.hidden = true; });
+    });
+  }
+
+  var lastWaiting = null, lastMine = null;
   function pollBadge() {
     var url = document.body.dataset.poll, badge = document.getElementById("waiting-badge");
     if (!url || !badge) return;
@@ -35,8 +53,14 @@
       });
       document.title = document.title.replace(/^\(\d+\) /, "");
       if (counts.waiting) document.title = "(" + counts.waiting + ") " + document.title;
-      if (lastWaiting !== null && counts.waiting > lastWaiting) chime();
-      lastWaiting = counts.waiting;
+      if (lastWaiting !== null && counts.waiting > lastWaiting) {
+        chime();
+        notify("A customer is waiting for a person", counts.waiting + " waiting now", "/staff/inbox");
+      }
+      if (lastMine !== null && counts.mine_waiting > lastMine) {
+        notify("A customer answered you", "A chat of yours has a new message", "/staff/inbox?view=mine");
+      }
+      lastWaiting = counts.waiting; lastMine = counts.mine_waiting;
     }).catch(function () {});
   }
 
@@ -80,7 +104,7 @@
       });
     });
     document.addEventListener("click", function () { if (!audio) { try { audio = new AudioContext(); } catch (e) {} } }, {once: true});
-    pollBadge(); pollChat();
+    offerNotifications(); pollBadge(); pollChat();
     setInterval(function () { pollBadge(); pollInbox(); pollChat(); }, POLL_MS);
   });
 })();
