@@ -267,3 +267,70 @@ def test_settings_and_the_phone_layout(live, browser):
     expect(phone.locator("#take-over")).to_be_visible()
     shot(phone, "staff-chat-phone")
     assert errors == []
+
+
+def wide(page) -> int:
+    """How far the page reaches sideways (more than the viewport means sideways scrolling)."""
+    return page.evaluate("() => document.documentElement.scrollWidth")
+
+
+def test_every_staff_page_fits_a_phone_and_the_composer_stays_in_view(live, browser, fake_graph):
+    """Issue 16: no sideways scrolling at 390 px on any staff page; at 1280×800 the reply box and
+    Send are in view without scrolling the page."""
+    app, url = live
+    say(url, "hi")
+    say(url, "2 candles")
+    say(url, "talk to a person")
+    for i in range(12):  # a long conversation
+        say(url, f"message {i} with some words in it")
+    fake_graph.wait_for(4, timeout=10)
+    desk, errors = log_in(browser, url, page=browser.new_page(viewport={"width": 1280, "height": 800}))
+    desk.locator(".chat-row a.who").first.click()
+    expect(desk.locator("#reply-text")).to_be_in_viewport()
+    send = desk.locator("#send-reply").bounding_box()
+    assert send["y"] + send["height"] <= 800 and desk.evaluate("() => window.scrollY") == 0
+    phone, phone_errors = log_in(browser, url, width=390)
+    pages = ["/staff/inbox", "/staff/inbox?view=all", "/staff/orders", "/staff/reports", "/staff/settings"]
+    phone.locator(".chat-row a.who").first.click()
+    pages.append(phone.url.removeprefix(url))
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        reference = s.scalars(select(Order.reference)).first()
+    if reference:
+        pages.append(f"/staff/orders/{reference}")
+    widths = {}
+    for path in pages:
+        phone.goto(f"{url}{path}")
+        widths[path] = wide(phone)
+    assert {path: w for path, w in widths.items() if w > 390} == {}
+    assert errors == [] and phone_errors == []
+
+
+def test_keyboard_shortcuts(live, browser):
+    _app, url = live
+    for number in ("34600000001", "34600000002"):
+        say(url, "talk to a person", number=number, name=f"Customer {number[-1]}")
+    page, errors = log_in(browser, url)
+    expect(page.locator(".chat-row")).to_have_count(2, timeout=10_000)
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_hidden()
+    page.keyboard.press("j")
+    expect(page.locator(".chat-row.chosen")).to_contain_text("Customer 1")
+    page.keyboard.press("j")
+    expect(page.locator(".chat-row.chosen")).to_contain_text("Customer 2")
+    page.keyboard.press("k")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text("Customer 1")
+    page.keyboard.press("j")  # the next chat, without going back to the list
+    expect(page.locator("h1")).to_contain_text("Customer 2")
+    page.keyboard.press("r")
+    expect(page.locator("#reply-text")).to_be_focused()
+    page.keyboard.type("jk typed here stays text")
+    expect(page.locator("h1")).to_contain_text("Customer 2")
+    page.keyboard.press("Escape")
+    page.keyboard.press("e")
+    expect(page.locator("#assignee")).to_contain_text("The bot is answering")
+    page.keyboard.press("/")
+    expect(page.locator("input[type=search]")).to_be_focused()
+    assert errors == []

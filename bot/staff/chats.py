@@ -64,10 +64,22 @@ def _context(s: Session, customer: Customer) -> dict:
         "status_label": status_name,
         "window_open": is_open,
         "window_closes": customer.last_inbound_at + WINDOW if is_open and customer.last_inbound_at else None,
-        "canned": canned, "templates": templates,
+        "canned": canned, "templates": templates, "neighbours": _neighbours(s, customer.id, t),
         "state": STATE_WORDS.get(str(conversation.state) if conversation else "new", "talking to the bot"),
         "language": content.pack(lang).name if customer.language else "not known yet",
     }
+
+
+def _neighbours(s: Session, customer_id: int, t) -> tuple[int | None, int | None]:
+    """The chats before and after this one in the inbox (waiting first, then the others): `j`/`k`."""
+    from bot.staff.inbox import rows
+
+    ids = list(dict.fromkeys([r.customer_id for r in rows(s, "waiting", g.staff, "", t)]
+                             + [r.customer_id for r in rows(s, "all", g.staff, "", t, limit=50)]))
+    if customer_id not in ids:
+        return None, ids[0] if ids else None
+    i = ids.index(customer_id)
+    return (ids[i - 1] if i else None), (ids[i + 1] if i + 1 < len(ids) else None)
 
 
 #: Where the customer is with the bot, as staff say it.

@@ -68,7 +68,12 @@
     var box = document.querySelector("[data-rows]"), body = document.getElementById("inbox-rows");
     if (!box || !body) return;
     get(box.dataset.rows).then(function (r) { return r.text(); }).then(function (html) {
-      if (body.dataset.html !== html) { body.innerHTML = html; body.dataset.html = html; }
+      if (body.dataset.html !== html) {
+        var chosen = body.querySelector(".chat-row.chosen");  // keep the j/k choice across refreshes
+        body.innerHTML = html; body.dataset.html = html;
+        var again = chosen && body.querySelector('.chat-row[data-customer="' + chosen.dataset.customer + '"]');
+        if (again) again.classList.add("chosen");
+      }
     }).catch(function () {});
   }
 
@@ -91,6 +96,41 @@
     }).catch(function () {});
   }
 
+  // Keyboard shortcuts (? lists them). Typing in a field is never taken for one.
+  function onKey(event) {
+    var target = event.target, tag = (target.tagName || "").toLowerCase();
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable) {
+      if (event.key === "Escape") target.blur();
+      return;
+    }
+    var help = document.getElementById("shortcuts"), page = document.querySelector(".chat-page");
+    var rows = Array.prototype.slice.call(document.querySelectorAll("#inbox-rows .chat-row"));
+    var chosen = rows.findIndex(function (row) { return row.classList.contains("chosen"); });
+    function choose(i) {
+      rows.forEach(function (row) { row.classList.remove("chosen"); });
+      if (rows[i]) { rows[i].classList.add("chosen"); rows[i].scrollIntoView({block: "nearest"}); }
+    }
+    var key = event.key, handled = true;
+    if (key === "?") { help.hidden = !help.hidden; }
+    else if (key === "Escape" && help && !help.hidden) { help.hidden = true; }
+    else if ((key === "j" || key === "k") && rows.length) {
+      choose(Math.max(0, Math.min(rows.length - 1, chosen + (key === "j" ? 1 : -1))));
+    } else if ((key === "j" || key === "k") && page && page.dataset[key === "j" ? "next" : "prev"]) {
+      window.location.href = page.dataset[key === "j" ? "next" : "prev"];
+    } else if (key === "Enter" && chosen >= 0) {
+      window.location.href = rows[chosen].querySelector("a.who").href;
+    } else if (key === "r" && document.getElementById("reply-text")) {
+      document.getElementById("reply-text").focus();
+    } else if (key === "e" && document.getElementById("hand-back")) {
+      document.getElementById("hand-back").click();
+    } else if (key === "/") {
+      var search = document.querySelector("input[type=search]");
+      if (search) search.focus(); else window.location.href = "/staff/inbox?view=all#search";
+    } else { handled = false; }
+    if (handled) event.preventDefault();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var transcript = document.getElementById("transcript");
     if (transcript) transcript.scrollTop = transcript.scrollHeight;
@@ -104,6 +144,11 @@
       });
     });
     document.addEventListener("click", function () { if (!audio) { try { audio = new AudioContext(); } catch (e) {} } }, {once: true});
+    document.addEventListener("keydown", onKey);
+    if (window.location.hash === "#search") {
+      var search = document.querySelector("input[type=search]");
+      if (search) search.focus();
+    }
     offerNotifications(); pollBadge(); pollChat();
     setInterval(function () { pollBadge(); pollInbox(); pollChat(); }, POLL_MS);
   });
