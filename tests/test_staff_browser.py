@@ -334,3 +334,27 @@ def test_keyboard_shortcuts(live, browser):
     page.keyboard.press("/")
     expect(page.locator("input[type=search]")).to_be_focused()
     assert errors == []
+
+
+def test_notes_and_labels_in_the_browser(live, browser, fake_graph):
+    _app, url = live
+    say(url, "talk to a person")
+    say(url, "talk to a person", number="34600000009", name="Luz")
+    page, errors = log_in(browser, url)
+    page.locator(".chat-row", has_text="Sam Rivera").locator("a.who").click()
+    sent = len(fake_graph.accepted)
+    page.click(".note-form summary")
+    page.fill("#note-text", "Called her: wants the blue one")
+    page.click("#add-note")
+    expect(page.locator(".bubble.note")).to_contain_text("Called her: wants the blue one")
+    page.click("#label-vip")
+    expect(page.locator("#label-vip")).to_have_attribute("aria-pressed", "true")
+    assert len(fake_graph.accepted) == sent  # the note went nowhere
+    page.click("text=Inbox")
+    page.click("#tab-all")
+    page.select_option("#label-filter", "vip")
+    page.click("form.search button")
+    expect(page.locator(".chat-row")).to_have_count(1)
+    expect(page.locator(".chat-row")).to_contain_text("Sam Rivera")
+    expect(page.locator(".chat-row .label-vip")).to_have_text("VIP")
+    assert errors == []

@@ -13,7 +13,7 @@ from bot.db import transaction
 from bot.models import Customer, Handoff, Order, OrderHistory, OutboundMessage, StaffMember
 
 from .conftest import STAFF_PASSWORD, StaffClient, csrf_of, make_staff
-from .helpers import body_text
+from .helpers import body_text, count
 from .test_checkout import Chat, checkout_to_summary
 
 SAM = "34600111222"
@@ -402,3 +402,55 @@ def test_staff_pages_use_the_words_people_use(app, owner, post, sender, fake_gra
     chat_page = owner.get(f"/staff/chats/{customer_id(app)}").text
     assert "with a person from the team" in chat_page and "<dd>handoff</dd>" not in chat_page
     assert "<dd>English</dd>" in chat_page and "under a minute" in chat_page
+
+
+# -- notes and labels (issue 16, item 4) -------------------------------------------------------------------------
+
+def test_a_private_note_is_in_the_transcript_and_never_sent(app, owner, post, sender, fake_graph):
+    Chat(post, sender, fake_graph).say("talk to a person")
+    cid = customer_id(app)
+    before = len(fake_graph.accepted)
+    r = owner.post(f"/staff/chats/{cid}/notes", data={"note": "Regular customer, <b>VIP</b> pricing"})
+    assert r.status_code == 302
+    sender.pump()
+    assert len(fake_graph.accepted) == before  # nothing went to WhatsApp
+    assert count(app, OutboundMessage) == before
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert "bubble out staff note" in page and "Regular customer, &lt;b&gt;VIP&lt;/b&gt; pricing" in page
+    assert "Ana" in page[page.index("bubble out staff note"):][:300]
+    assert owner.post(f"/staff/chats/{cid}/notes", data={"note": "x" * 2001}).status_code == 302
+    assert "A note is 1 to 2000 characters." in owner.get(f"/staff/chats/{cid}").text
+
+
+def test_labels_filter_the_inbox_and_count_in_reports(app, owner, post, sender, fake_graph):
+    Chat(post, sender, fake_graph).say("talk to a person")
+    Chat(post, sender, fake_graph, number="34600222333", name="Luz").say("talk to a person")
+    sam = customer_id(app)
+    assert owner.post(f"/staff/chats/{sam}/labels", data={"label": "vip", "on": "1"}).status_code == 302
+    assert 'aria-pressed="true">✓ VIP</button>' in owner.get(f"/staff/chats/{sam}").text
+    inbox = owner.get("/staff/inbox?view=all&label=vip").text
+    assert "Sam Rivera" in inbox and "Luz" not in inbox and 'class="label-chip on label-vip">VIP</span>' in inbox
+    assert "Luz" in owner.get("/staff/inbox?view=all&label=nonsense").text  # an unknown label filters nothing
+    assert ".label-vip { --label: #b54708; }" in owner.get("/staff/labels.css").text
+    assert "Labels</dt><dd id=\"report-labels\">VIP: 1; Wholesale: 0" in owner.get("/staff/reports").text
+    owner.post(f"/staff/chats/{sam}/labels", data={"label": "vip", "on": "0"})
+    assert "Sam Rivera" not in owner.get("/staff/inbox?view=all&label=vip").text
+    r = owner.post(f"/staff/chats/{sam}/labels", data={"label": "made-up", "on": "1"})
+    assert r.status_code == 302 and "Choose one of the labels" in owner.get(f"/staff/chats/{sam}").text
+
+
+def test_a_bad_labels_file_names_its_line(shop_dir):
+    from bot.content import load_content
+    from bot.errors import ContentError
+
+    (shop_dir / "flows" / "labels.yaml").write_text(
+        "version: 1\nlabels:\n  - id: VIP Customers\n    title: VIP\n  - id: ok\n    title: Ok\n    colour: red\n")
+    try:
+        load_content(shop_dir)
+    except ContentError as exc:
+        found = [str(p) for p in exc.problems]
+    else:
+        raise AssertionError("loaded a bad labels file")
+    assert ("flows/labels.yaml:3: label id `VIP Customers` must be lower-case letters, digits, - or _ "
+            "(like vip or wholesale)") in found
+    assert "flows/labels.yaml:7: colour 'red' must be like #f79009" in found

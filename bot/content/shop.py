@@ -34,7 +34,15 @@ from bot.content.checkout_file import CheckoutOptions, load_checkout
 from bot.content.faq_file import load_faq
 from bot.content.intents_file import load_intents
 from bot.content.problems import Problem, did_you_mean
-from bot.content.staff_files import HandoffSettings, Replies, load_handoff, load_hours, load_replies
+from bot.content.staff_files import (
+    HandoffSettings,
+    Label,
+    Replies,
+    load_handoff,
+    load_hours,
+    load_labels,
+    load_replies,
+)
 from bot.content.text_variables import REQUIRED_TEXTS, TEXT_VARIABLES
 from bot.content.yamlfile import line_of, load_yaml, per_language, value_line
 from bot.conversation.matching import Matcher
@@ -93,6 +101,7 @@ class Content:
     hours: Any = None  # bot.opening_hours.OpeningHours, in the shop's timezone
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     replies: Replies = field(default_factory=Replies)
+    labels: tuple[Label, ...] = ()  # the owner's conversation labels (flows/labels.yaml)
     packs: Mapping[str, locales.LanguagePack] = field(default_factory=dict)  # language -> its pack
     words: locales.LanguagePack = field(default_factory=lambda: locales.LanguagePack("*"))  # every pack combined
 
@@ -324,6 +333,7 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     hours = load_hours(settings_data, shop, problems)
     handoff = load_handoff(settings_data, problems)
     replies = load_replies(root, languages, problems, compile_text)
+    labels = load_labels(root, problems)
     if any(p.severity == "error" for p in problems):
         return None
     return Content(
@@ -346,6 +356,7 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
         hours=hours,
         handoff=handoff,
         replies=replies,
+        labels=labels,
         packs=MappingProxyType(packs),
         words=words,
     )

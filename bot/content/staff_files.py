@@ -3,6 +3,7 @@ the order desk's settings (all in `flows/settings.yaml`) and the canned replies
 and templates of `flows/replies.yaml`."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,41 @@ def load_replies(root: Path, languages: tuple[str, ...], problems: list[Problem]
             templates.append(StaffTemplate(str(item["name"]), str(item.get("title") or item["name"]),
                                            str(item.get("language") or languages[0]), params))
     return Replies(tuple(canned), tuple(templates))
+
+
+@dataclass(frozen=True)
+class Label:
+    """A label staff put on conversations (flows/labels.yaml): a filter in the inbox, a line in reports."""
+
+    id: str
+    title: str
+    colour: str = "#667085"
+
+
+def load_labels(root: Path, problems: list[Problem]) -> tuple[Label, ...]:
+    """flows/labels.yaml: `labels: [{id: vip, title: VIP, colour: "#f79009"}]` (optional file)."""
+    rel = "flows/labels.yaml"
+    if not (root / rel).exists():
+        return ()
+    data = load_yaml(root / rel, rel, problems)
+    if data is None:
+        return ()
+    labels: list[Label] = []
+    for index, item in enumerate(data.get("labels") or []):
+        line = line_of(data["labels"], index)
+        if not isinstance(item, CommentedMap) or not item.get("id") or not item.get("title"):
+            problems.append(Problem(rel, line, "each label needs an `id` and a `title`"))
+            continue
+        label_id, colour = str(item["id"]), str(item.get("colour", Label.colour))
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", label_id):
+            problems.append(Problem(rel, line_of(item, "id"), f"label id `{label_id}` must be lower-case letters, "
+                                                              "digits, - or _ (like vip or wholesale)"))
+            continue
+        if any(label.id == label_id for label in labels):
+            problems.append(Problem(rel, line_of(item, "id"), f"duplicate label `{label_id}`"))
+            continue
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+            problems.append(Problem(rel, line_of(item, "colour"), f"colour {colour!r} must be like #f79009"))
+            colour = Label.colour
+        labels.append(Label(label_id, str(item["title"]), colour))
+    return tuple(labels)

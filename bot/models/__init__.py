@@ -26,6 +26,8 @@ from bot.models.orders import (
     StockLevel,
 )
 from bot.models.staff import (
+    ChatLabel,
+    ChatNote,
     Handoff,
     HandoffReason,
     LoginThrottle,
@@ -40,6 +42,8 @@ __all__ = [
     "UNFINISHED",
     "Base",
     "CarrierEvent",
+    "ChatLabel",
+    "ChatNote",
     "Conversation",
     "ConversationEvent",
     "Customer",

@@ -126,3 +126,28 @@ class Handoff(Base):
         Index(None, "return_at"),
         Index(None, "opened_at"),
     )
+
+
+class ChatNote(Base):
+    """A private note staff write in a customer's chat: shown in the transcript, never sent."""
+
+    __tablename__ = "chat_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatLabel(Base):
+    """A label on a customer's conversation (the owner's labels in flows/labels.yaml: vip, wholesale)."""
+
+    __tablename__ = "chat_label"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "label"),)

@@ -54,6 +54,7 @@ def build(session: Session, content, period: Period, now: datetime) -> dict:
                                                    content.handoff.reply_within_minutes, now),
         },
         "resolution": conversations.resolution(session, period, talks),
+        "labels": conversations.labels(session, period, content.labels),
         "questions": {
             "top_faq": conversations.top_faq(session, period, content),
             "unanswered": conversations.unanswered(session, period),

@@ -8,7 +8,7 @@ from sqlalchemy import Date, Select, and_, case, cast, distinct, func, literal, 
 from sqlalchemy.orm import Session
 
 from bot.db import is_postgres
-from bot.models import ConversationEvent, EventKind, Handoff, InboundEvent, Order, OrderHistory
+from bot.models import ChatLabel, ConversationEvent, EventKind, Handoff, InboundEvent, Order, OrderHistory
 from bot.models.staff import REASON_LABELS
 from bot.reports.period import Period, by_bucket
 
@@ -163,3 +163,10 @@ def abandoned(session: Session, period: Period) -> dict:
     return {"carts": count("cart_add", also_not="checkout_start"), "checkouts": count("checkout_start")}
 
 
+def labels(session: Session, period: Period, owner_labels) -> list[dict]:
+    """For each of the owner's labels, the period's conversations that carry it (customers who wrote)."""
+    wrote = (select(InboundEvent.id).where(InboundEvent.customer_id == ChatLabel.customer_id,
+                                           InboundEvent.kind == EventKind.MESSAGE,
+                                           _in(period, InboundEvent.received_at)).exists())
+    counts = dict(session.execute(select(ChatLabel.label, func.count()).where(wrote).group_by(ChatLabel.label)).all())
+    return [{"label": x.id, "title": x.title, "conversations": counts.get(x.id, 0)} for x in owner_labels]

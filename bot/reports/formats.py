@@ -53,6 +53,8 @@ def rows(report: dict, money) -> list[tuple[str, str, str]]:
          f"({_pct(r['share_without_a_person'])})"))
     for item in r["handoff_reasons"]:
         add(("handoff_reasons", item["label"], str(item["count"])))
+    for item in report["labels"]:
+        add(("labels", item["title"], f"{item['conversations']} conversations"))
     q = report["questions"]
     for item in q["top_faq"]:
         add(("top_faq", item["question"], str(item["count"])))

@@ -104,7 +104,16 @@ def whatsapp_filter(text: str | None):
 
 def register(app) -> None:
     """Mount the dashboard and set the session cookie's safety flags."""
-    from bot.staff import chats, desk, inbox, login, refusals, reports, team  # noqa: F401  (routes register on import)
+    from bot.staff import (  # noqa: F401  (routes register on import)
+        chats,
+        desk,
+        inbox,
+        login,
+        refusals,
+        reports,
+        team,
+        teamwork,
+    )
     from bot.web_input import IdConverter
 
     app.url_map.converters["id"] = IdConverter  # <id:...>: a row id in range, or 404

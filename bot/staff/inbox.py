@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.commerce.notifications import window_open
 from bot.db import transaction
-from bot.models import Customer, EventKind, Handoff, HandoffReason, InboundEvent, StaffMember
+from bot.models import ChatLabel, Customer, EventKind, Handoff, HandoffReason, InboundEvent, StaffMember
 from bot.models import utcnow as now
 from bot.models.staff import REASON_LABELS
 from bot.staff import bp
+from bot.staff.teamwork import labels_of
 from bot.whatsapp.message_types import inbound_line
 from bot.whatsapp.webhook_body import as_object
 
@@ -32,6 +33,7 @@ class InboxRow:
     window_open: bool
     last_message: str
     last_at: datetime | None
+    labels: tuple[str, ...] = ()  # the team's labels on the conversation
 
 
 def waited(since: datetime | None, t: datetime) -> str:
@@ -66,8 +68,10 @@ def counts(session: Session, me: StaffMember) -> dict[str, int]:
     }
 
 
-def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, limit: int = 100) -> list[InboxRow]:
-    """The inbox for `view`, longest-waiting first (all chats: most recent first)."""
+def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, limit: int = 100,
+         label: str = "") -> list[InboxRow]:
+    """The inbox for `view`, longest-waiting first (all chats: most recent first); with `label`, only
+    the conversations that carry it."""
     assignee = aliased(StaffMember)
     handoff_join = and_(Handoff.customer_id == Customer.id, Handoff.closed_at.is_(None))
     stmt = (select(Customer, Handoff, assignee.name)
@@ -81,6 +85,8 @@ def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, 
             Handoff.waiting_since.is_(None), Handoff.waiting_since)
     else:
         stmt = stmt.where(Customer.last_inbound_at.is_not(None)).order_by(Customer.last_inbound_at.desc())
+    if label:
+        stmt = stmt.where(Customer.id.in_(select(ChatLabel.customer_id).where(ChatLabel.label == label)))
     query = query.strip()
     if query:
         digits = "".join(ch for ch in query if ch.isdigit())
@@ -91,10 +97,12 @@ def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, 
         stmt = stmt.where(or_(*clauses))
     found = session.execute(stmt.limit(limit)).all()
     last = _last_messages(session, [c.id for c, _h, _n in found])
+    labels = labels_of(session, [c.id for c, _h, _n in found])
     return [InboxRow(customer_id=c.id, name=c.name or "(no name)", phone=c.wa_id or "",
                      reason=reason_label(h), assignee=name, waiting_since=h.waiting_since if h else None,
                      handed_over=h is not None, window_open=window_open(c, t),
-                     last_message=last.get(c.id, ("", None))[0], last_at=last.get(c.id, ("", None))[1])
+                     last_message=last.get(c.id, ("", None))[0], last_at=last.get(c.id, ("", None))[1],
+                     labels=tuple(labels.get(c.id, ())))
             for c, h, name in found]
 
 
@@ -126,22 +134,31 @@ def home():
     return redirect(url_for("staff.inbox"))
 
 
+def _label() -> str:
+    """The label filter asked for, when it is one of the owner's."""
+    wanted = request.args.get("label", "")
+    return wanted if any(x.id == wanted for x in current_app.extensions["shopbot.content"].current().labels) else ""
+
+
 @bp.get("/inbox")
 def inbox():
-    view, query, t = _view(), request.args.get("q", ""), now()
+    view, query, t, label = _view(), request.args.get("q", ""), now(), _label()
+    labels = current_app.extensions["shopbot.content"].current().labels
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        found, numbers = rows(s, view, g.staff, query, t), counts(s, g.staff)
+        found, numbers = rows(s, view, g.staff, query, t, label=label), counts(s, g.staff)
     return render_template("staff/inbox.html", rows=found, view=view, views=VIEWS, q=query, counts=numbers,
-                           t=t, waited=waited)
+                           t=t, waited=waited, labels=labels, label=label, titles={x.id: x.title for x in labels})
 
 
 @bp.get("/inbox/rows")
 def inbox_rows():
     """The inbox table's body, for the page's live refresh."""
-    view, query, t = _view(), request.args.get("q", ""), now()
+    view, query, t, label = _view(), request.args.get("q", ""), now(), _label()
+    labels = current_app.extensions["shopbot.content"].current().labels
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        found = rows(s, view, g.staff, query, t)
-    return render_template("staff/_inbox_rows.html", rows=found, view=view, t=t, waited=waited)
+        found = rows(s, view, g.staff, query, t, label=label)
+    return render_template("staff/_inbox_rows.html", rows=found, view=view, t=t, waited=waited,
+                           titles={x.id: x.title for x in labels})
 
 
 @bp.get("/poll.json")

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import EventKind, InboundEvent, OutboundMessage, OutboundStatus, StaffMember
+from bot.models import ChatNote, EventKind, InboundEvent, OutboundMessage, OutboundStatus, StaffMember
 from bot.staff import bubbles
 from bot.whatsapp.message_types import in_transcript, inbound_line, outbound_line
 from bot.whatsapp.webhook_body import as_object
@@ -36,11 +36,12 @@ class Entry:
     status: str | None = None  # outbound only
     tick: str = ""
     error: str | None = None  # why a send failed, in Meta's words
-    message_id: int | None = None  # the outbox row, for outbound messages
+    message_id: int | None = None  # the outbox row, for outbound messages (or the note's id)
     can_retry: bool = False  # we gave up on it (dead): staff may queue it again
     bubble: bubbles.Bubble = field(default_factory=bubbles.Bubble)  # drawn: WhatsApp marks, chips, media
     wamid: str = ""  # WhatsApp's id, for the replies that quote it
     quote: str = ""  # the text of the message this one replies to
+    note: bool = False  # a private note from the team: shown here, never sent
 
 
 def entries(session: Session, customer_id: int, customer_name: str, limit: int = 200) -> list[Entry]:
@@ -63,6 +64,12 @@ def entries(session: Session, customer_id: int, customer_name: str, limit: int =
             error = f"{row.error_title or 'unknown error'}" + (f" ({row.error_code})" if row.error_code else "")
         merged.append(Entry(row.created_at, False, outbound_line(row.body), staff_name or "Bot", word, tick, error,
                             row.id, status is OutboundStatus.DEAD, bubbles.outbound(row.body), row.wamid or ""))
+    notes = session.execute(select(ChatNote, StaffMember.name)
+                            .outerjoin(StaffMember, StaffMember.id == ChatNote.staff_id)
+                            .where(ChatNote.customer_id == customer_id)
+                            .order_by(ChatNote.id.desc()).limit(limit)).all()
+    merged += [Entry(n.created_at, False, n.text, name or "A colleague", message_id=n.id, note=True,
+                     bubble=bubbles.Bubble(n.text, note="private note")) for n, name in notes]
     merged.sort(key=lambda e: (e.at, not e.incoming))
     texts = {e.wamid: e.bubble.text or e.bubble.tapped or e.text for e in merged if e.wamid}
     merged = [replace(e, quote=texts.get(e.bubble.replies_to, "")) if e.bubble.replies_to else e for e in merged]
