@@ -83,6 +83,7 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "EVENT_SWEEP_AFTER_SECONDS": (float, 120.0),
     "SENDER_THREAD": (bool, False),
     # Staff dashboard
+    "MEDIA_DIR": (str, None),  # customers' photos and voice notes, kept once staff open them (default: instance/media)
     "STAFF_SESSION_MINUTES": (int, 480),
     "STAFF_SESSION_MAX_HOURS": (int, 12),  # a login ends after this long even with activity
     "STAFF_COOKIE_SECURE": (bool, None),  # default: on outside the sandbox (which serves plain http)

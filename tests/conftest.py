@@ -126,6 +126,7 @@ def make_config(database_url: str, graph_url: str, shop_dir) -> dict:
         "PAYMENT_WEBHOOK_SECRET": PAYMENT_SECRET,
         "PUBLIC_URL": "https://shop.example",  # catalog images and staff links are absolute, as live
         "SHOP_DIR": str(shop_dir),
+        "MEDIA_DIR": str(Path(shop_dir).parent / "media"),
         "SECRET_KEY": "test-secret",
         "SEND_TIMEOUT": 2.0,
         "SEND_BACKOFF_BASE": 0.01,

@@ -358,3 +358,36 @@ def test_notes_and_labels_in_the_browser(live, browser, fake_graph):
     expect(page.locator(".chat-row")).to_contain_text("Sam Rivera")
     expect(page.locator(".chat-row .label-vip")).to_have_text("VIP")
     assert errors == []
+
+
+def post_signed(url: str, body: dict) -> None:
+    raw = json.dumps(body).encode()
+    assert httpx.post(f"{url}/webhook", content=raw, headers={"Content-Type": "application/json",
+                                                              "X-Hub-Signature-256": signature(raw)}).status_code == 200
+
+
+def test_a_customers_photo_and_voice_note_in_the_browser(live, browser, fake_graph):
+    from .test_staff_web import PNG
+
+    _app, url = live
+    fake_graph.token = "test-token"
+    fake_graph.media["m.photo"] = (PNG, "image/png")
+    fake_graph.media["m.voice"] = (b"OggS\x00\x02fake-opus", "audio/ogg")
+    say(url, "talk to a person")
+    for kind, media_id in (("image", "m.photo"), ("voice", "m.voice")):
+        post_signed(url, p.body(p.messages_value(SAM, p.message(SAM, kind, {"id": media_id, "mime_type": "x"}))))
+    page, errors = log_in(browser, url)
+    page.locator(".chat-row a.who").first.click()
+    photo = page.locator(".bubble img.media")
+    expect(photo).to_be_visible(timeout=10_000)
+    for _ in range(50):
+        if photo.evaluate("img => img.complete && img.naturalWidth") == 1:
+            break
+        page.wait_for_timeout(100)
+    assert photo.evaluate("img => img.naturalWidth") == 1  # the 1×1 PNG, fetched through /staff/media
+    expect(page.locator(".bubble audio.media")).to_have_count(1)
+    source = page.locator(".bubble audio.media").get_attribute("src")
+    assert page.request.get(f"{url}{source}").body().startswith(b"OggS")
+    logged_out = browser.new_page()
+    assert logged_out.request.get(f"{url}{source}", max_redirects=0).status in (302, 401)
+    assert errors == []

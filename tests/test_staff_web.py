@@ -454,3 +454,48 @@ def test_a_bad_labels_file_names_its_line(shop_dir):
     assert ("flows/labels.yaml:3: label id `VIP Customers` must be lower-case letters, digits, - or _ "
             "(like vip or wholesale)") in found
     assert "flows/labels.yaml:7: colour 'red' must be like #f79009" in found
+
+
+# -- customers' media (issue 16, item 3) ---------------------------------------------------------------------------
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def media_message(post, kind: str, media_id: str, **extra):
+    from . import payloads
+
+    msg = payloads.message(SAM, kind, {"id": media_id, "mime_type": "x", **extra})
+    post(payloads.body(payloads.messages_value(SAM, msg)))
+
+
+def test_a_customers_photo_and_voice_note_are_shown_to_staff_only(app, owner, post, sender, fake_graph):
+    fake_graph.token = "test-token"  # downloads need the access token, as Meta's
+    fake_graph.media["m.photo"] = (PNG, "image/png")
+    fake_graph.media["m.voice"] = (b"OggS\x00\x02fake-opus", "audio/ogg")
+    Chat(post, sender, fake_graph).say("talk to a person")
+    media_message(post, "image", "m.photo", caption="Is this *broken*?")
+    media_message(post, "voice", "m.voice")
+    media_message(post, "document", "m.missing", filename="invoice.pdf")
+    page = owner.get(f"/staff/chats/{customer_id(app)}").text
+    photo, voice, document = re.findall(r'/staff/media/(\d+)', page)[::2][:1] + re.findall(
+        r'<audio class="media" controls preload="none" src="/staff/media/(\d+)"', page) + re.findall(
+        r'href="/staff/media/(\d+)" download>⬇ invoice.pdf', page)
+    assert "Is this <strong>broken</strong>?" in page
+    r = owner.get(f"/staff/media/{photo}")
+    assert (r.status_code, r.mimetype, r.data) == (200, "image/png", PNG)
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    r = owner.get(f"/staff/media/{voice}")
+    assert (r.status_code, r.mimetype) == (200, "audio/ogg")
+    fake_graph.media.clear()  # kept after the first view: Meta's copy is no longer needed
+    assert owner.get(f"/staff/media/{photo}").data == PNG
+    assert owner.get(f"/staff/media/{document}").status_code == 502  # Meta does not know it
+    assert app.test_client().get(f"/staff/media/{photo}").status_code in (302, 401)  # logged out
+
+
+def test_media_of_a_type_staff_should_not_open_is_refused(app, owner, post, sender, fake_graph):
+    fake_graph.media["m.page"] = (b"<script>alert(1)</script>", "text/html")
+    Chat(post, sender, fake_graph).say("talk to a person")
+    media_message(post, "document", "m.page", filename="x.html")
+    event = re.findall(r'/staff/media/(\d+)', owner.get(f"/staff/chats/{customer_id(app)}").text)[0]
+    assert owner.get(f"/staff/media/{event}").status_code == 415

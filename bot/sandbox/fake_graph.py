@@ -7,6 +7,7 @@ sees ticks, fed back to `/webhook` as real signed status webhooks.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 import time
@@ -15,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, jsonify, request, url_for
 from werkzeug.serving import make_server
 
 
@@ -35,6 +36,8 @@ class FakeGraph:
     on_accept: Callable[[dict], None] | None = None  # called with each accepted message
     accepted: list[dict] = field(default_factory=list)  # messages Meta would deliver
     reads: list[dict] = field(default_factory=list)  # read receipts: customers' messages marked read
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media id -> (bytes, MIME type)
+    token: str | None = None  # when set, a media download needs "Authorization: Bearer <token>"
     attempts: int = 0  # every message POSTed to /messages, including refused ones (not read receipts)
 
     def __post_init__(self) -> None:
@@ -84,6 +87,7 @@ class FakeGraph:
         with self._lock:
             self.accepted.clear()
             self.reads.clear()
+            self.media.clear()
             self._script.clear()
             self._outage = None
             self.attempts = 0
@@ -141,7 +145,32 @@ class FakeGraph:
             script = self._next_script()
             if script and script.code is not None and self._outage is not None:
                 return self._error(script)
-            return jsonify({"id": f"media.fake.{uuid.uuid4().hex[:16]}"})
+            media_id = f"media.fake.{uuid.uuid4().hex[:16]}"
+            upload = request.files.get("file")
+            if upload is not None:  # kept, so a test can read back what was uploaded
+                self.media[media_id] = (upload.read(), upload.mimetype or "application/octet-stream")
+            return jsonify({"id": media_id})
+
+        @bp.get("/v<version>/<media_id>")
+        def media_url(version, media_id):
+            """Meta's "retrieve media URL": where to download a media id (valid for 5 minutes)."""
+            if media_id not in self.media:
+                return jsonify({"error": {"message": "Unsupported get request", "type": "GraphMethodException",
+                                          "code": 100, "fbtrace_id": "fake"}}), 400
+            data, mime = self.media[media_id]
+            return jsonify({"messaging_product": "whatsapp", "id": media_id, "mime_type": mime,
+                            "sha256": hashlib.sha256(data).hexdigest(), "file_size": len(data),
+                            "url": url_for(".media_download", media_id=media_id, _external=True)})
+
+        @bp.get("/fake-media/<media_id>")
+        def media_download(media_id):
+            """The download itself: only with the access token, as Meta's lookaside URLs."""
+            if self.token and request.headers.get("Authorization") != f"Bearer {self.token}":
+                return "", 401
+            if media_id not in self.media:
+                return "", 404
+            data, mime = self.media[media_id]
+            return data, 200, {"Content-Type": mime}
 
         return bp
 

@@ -109,6 +109,7 @@ def register(app) -> None:
         desk,
         inbox,
         login,
+        media,
         refusals,
         reports,
         team,

@@ -44,6 +44,8 @@ class Bubble:
     link: tuple[str, str] | None = None  # (label, url): a link button, a map
     note: str = ""  # what kind of message it is, when not plain text ("template order_shipped")
     replies_to: str = ""  # the WhatsApp id of the message it answers (`context`)
+    media: str = ""  # where staff open the customer's photo, voice note, video or document
+    filename: str = ""
 
 
 def outbound(spec) -> Bubble:
@@ -73,8 +75,8 @@ def outbound(spec) -> Bubble:
     return Bubble(text, chips)
 
 
-def inbound(message) -> Bubble:
-    """What the customer sent, from the stored webhook message."""
+def inbound(message, media_url: str = "") -> Bubble:
+    """What the customer sent, from the stored webhook message; `media_url` serves its media."""
     message = as_object(message)
     _entry, body = kind_of(message)
     kind = as_text(message.get("type"))
@@ -92,7 +94,9 @@ def inbound(message) -> Bubble:
     if kind == "reaction":
         return Bubble(as_text(body.get("emoji")), note="reaction", replies_to=as_text(body.get("message_id")))
     if kind in ("image", "video", "audio", "voice", "document", "sticker"):
-        return Bubble(as_text(body.get("caption")) or as_text(body.get("filename")), note=kind, replies_to=quoted)
+        label = {"voice": "voice note", "audio": "audio"}.get(kind, kind)
+        return Bubble(as_text(body.get("caption")), note=label, replies_to=quoted, media=media_url,
+                      filename=as_text(body.get("filename")))
     if kind == "order":
         return Bubble(note="WhatsApp cart", text=_entry.line(message, body).removeprefix("[WhatsApp cart] "))
     return Bubble(_entry.line(message, body))

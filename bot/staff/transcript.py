@@ -54,7 +54,8 @@ def entries(session: Session, customer_id: int, customer_name: str, limit: int =
                                .where(OutboundMessage.customer_id == customer_id)
                                .order_by(OutboundMessage.id.desc()).limit(limit)).all()
     merged = [Entry(e.received_at, True, inbound_line(as_object(e.payload).get("message")), customer_name,
-                    bubble=bubbles.inbound(as_object(e.payload).get("message")), wamid=e.external_id)
+                    bubble=bubbles.inbound(as_object(e.payload).get("message"), f"/staff/media/{e.id}"),
+                    wamid=e.external_id)
               for e in inbound if in_transcript(as_object(e.payload).get("message"))]
     for row, staff_name in outbound:
         status = OutboundStatus(row.status)

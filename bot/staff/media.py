@@ -1,0 +1,99 @@
+"""Customers' photos, voice notes, videos, stickers and documents, for staff to see.
+
+WhatsApp sends a media id, not the file. On first view the file is fetched
+from the Graph API (the id gives a short-lived URL, downloaded with the
+access token), checked for type and size, and kept in MEDIA_DIR (a local
+folder by default), so later views and a Graph API outage do not matter.
+It is served only under /staff, to logged-in staff, with its own type and
+`nosniff`, never as a page.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+import httpx
+from flask import abort, current_app, send_file
+from pywa import errors as wa_errors
+
+from bot.db import transaction
+from bot.models import InboundEvent
+from bot.staff import bp
+from bot.whatsapp.webhook_body import as_object, as_text
+
+log = logging.getLogger(__name__)
+
+#: What staff may be shown, by WhatsApp's MIME types, and the file name's ending.
+ALLOWED = {
+    "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
+    "audio/ogg": ".ogg", "audio/mpeg": ".mp3", "audio/aac": ".aac", "audio/mp4": ".m4a", "audio/amr": ".amr",
+    "video/mp4": ".mp4", "video/3gpp": ".3gp",
+    "application/pdf": ".pdf", "text/plain": ".txt",
+    "application/msword": ".doc", "application/vnd.ms-excel": ".xls",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
+MEDIA_KINDS = ("image", "video", "audio", "voice", "document", "sticker")
+MAX_BYTES = 100 * 2**20  # WhatsApp's largest (documents); images and voice notes are far smaller
+
+
+def media_of(message) -> dict:
+    """The media part of a stored message (its id, MIME type, file name), or {}."""
+    message = as_object(message)
+    kind = as_text(message.get("type"))
+    return as_object(message.get(kind)) if kind in MEDIA_KINDS else {}
+
+
+def _folder() -> Path:
+    folder = Path(current_app.config.get("MEDIA_DIR") or Path(current_app.instance_path) / "media")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _fetch(media_id: str) -> tuple[bytes, str]:
+    """The file and its type from the Graph API; raises ValueError when it may not be kept."""
+    wa = current_app.extensions["shopbot.whatsapp"]
+    found = wa.get_media_url(media_id)
+    mime = (found.mime_type or "").split(";")[0].strip().lower()
+    if mime not in ALLOWED:
+        raise ValueError(f"type {mime or 'unknown'} is not shown")
+    if found.file_size and found.file_size > MAX_BYTES:
+        raise ValueError(f"{found.file_size} bytes is too large")
+    data = wa.get_media_bytes(found.url)
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"{len(data)} bytes is too large")
+    return data, mime
+
+
+@bp.get("/media/<id:event_id>")
+def media(event_id: int):
+    """The media of one inbound message, fetched and kept on first view."""
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        event = s.get(InboundEvent, event_id)
+        part = media_of(as_object(event.payload).get("message")) if event is not None else {}
+    media_id = as_text(part.get("id"))
+    if not media_id or not re.fullmatch(r"[\w.:-]{1,128}", media_id):
+        abort(404)
+    folder = _folder()
+    kept = next(folder.glob(f"{event_id}.*"), None)
+    if kept is None:
+        try:
+            data, mime = _fetch(media_id)
+        except ValueError as exc:
+            log.warning("media of event %s not shown: %s", event_id, exc)
+            abort(415)
+        except (wa_errors.WhatsAppError, httpx.HTTPError) as exc:
+            log.warning("media of event %s could not be fetched: %s", event_id, exc)
+            abort(502)
+        kept = folder / f"{event_id}{ALLOWED[mime]}"
+        kept.write_bytes(data)
+    mime = next((m for m, ending in ALLOWED.items() if ending == kept.suffix), "application/octet-stream")
+    filename = as_text(part.get("filename")) or kept.name
+    download = not mime.startswith(("image/", "audio/", "video/"))
+    response = send_file(io.BytesIO(kept.read_bytes()), mimetype=mime, as_attachment=download,
+                         download_name=filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
