@@ -391,3 +391,26 @@ def test_a_customers_photo_and_voice_note_in_the_browser(live, browser, fake_gra
     logged_out = browser.new_page()
     assert logged_out.request.get(f"{url}{source}", max_redirects=0).status in (302, 401)
     assert errors == []
+
+
+def test_staff_send_a_photo_from_the_browser(live, browser, fake_graph, tmp_path):
+    from .test_staff_web import PNG
+
+    _app, url = live
+    say(url, "talk to a person")
+    page, errors = log_in(browser, url)
+    page.locator(".chat-row a.who").first.click()
+    photo = tmp_path / "parcel.png"
+    photo.write_bytes(PNG)
+    page.click(".attach-form summary")
+    page.set_input_files("#attach-file", str(photo))
+    page.fill("#attach-caption", "Packed and ready")
+    page.click("#send-file")
+    for _ in range(100):
+        sent = [m for m in fake_graph.messages_to(SAM) if m["payload"]["type"] == "image"]
+        if sent:
+            break
+        page.wait_for_timeout(100)
+    assert sent and fake_graph.media[sent[0]["payload"]["image"]["id"]] == (PNG, "image/png")  # media, then message
+    expect(page.locator(".bubble.out.staff img.card-image")).to_be_visible()
+    assert errors == []

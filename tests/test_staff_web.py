@@ -499,3 +499,50 @@ def test_media_of_a_type_staff_should_not_open_is_refused(app, owner, post, send
     media_message(post, "document", "m.page", filename="x.html")
     event = re.findall(r'/staff/media/(\d+)', owner.get(f"/staff/chats/{customer_id(app)}").text)[0]
     assert owner.get(f"/staff/media/{event}").status_code == 415
+
+
+def test_staff_send_a_photo_and_a_document_through_the_graph_apis_media(app, owner, post, sender, fake_graph):
+    import io
+
+    Chat(post, sender, fake_graph).say("talk to a person")
+    cid = customer_id(app)
+    r = owner.post(f"/staff/chats/{cid}/attach", data={"file": (io.BytesIO(PNG), "parcel.png", "image/png"),
+                                                       "caption": "Your parcel, packed"},
+                   content_type="multipart/form-data")
+    assert r.status_code == 302
+    r = owner.post(f"/staff/chats/{cid}/attach", data={"file": (io.BytesIO(b"%PDF-1.4 fake"), "terms.pdf",
+                                                                "application/pdf")},
+                   content_type="multipart/form-data")
+    assert r.status_code == 302
+    sender.pump()
+    uploads = [data for data, _mime in fake_graph.media.values()]
+    assert PNG in uploads and b"%PDF-1.4 fake" in uploads  # uploaded to /media first
+    image, document = fake_graph.messages_to(SAM)[-2:]
+    assert image["payload"]["type"] == "image" and image["payload"]["image"]["caption"] == "Your parcel, packed"
+    assert fake_graph.media[image["payload"]["image"]["id"]] == (PNG, "image/png")  # then sent by its media id
+    assert document["payload"]["document"]["filename"] == "terms.pdf"
+    page = owner.get(f"/staff/chats/{cid}").text
+    shown = re.search(r'<img class="card-image" src="(/staff/media/sent/[0-9a-f]{32}\.png)"', page)
+    assert shown and owner.get(shown.group(1)).data == PNG
+    assert "⬇ terms.pdf" in page
+
+
+def test_a_file_that_whatsapp_would_refuse_is_not_sent(app, owner, post, sender, fake_graph):
+    import io
+
+    Chat(post, sender, fake_graph).say("talk to a person")
+    cid = customer_id(app)
+    before = count(app, OutboundMessage)
+    r = owner.post(f"/staff/chats/{cid}/attach", data={"file": (io.BytesIO(b"MZ..."), "tool.exe",
+                                                                "application/x-msdownload")},
+                   content_type="multipart/form-data")
+    assert r.status_code == 409 and "tool.exe cannot be sent" in r.text
+    boundary = "shopbot-test-boundary"  # a body built here: the test client spools big files unclosed
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{owner.token}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.png\"\r\n"
+            "Content-Type: image/png\r\n\r\n").encode() + b"\x89PNG" + b"0" * (5 * 2**20) + \
+        f"\r\n--{boundary}--\r\n".encode()
+    r = owner.http.post(f"/staff/chats/{cid}/attach", data=body,
+                        content_type=f"multipart/form-data; boundary={boundary}")
+    assert r.status_code == 409 and "huge.png is over WhatsApp&#39;s 5 MB for a photo." in r.text
+    assert count(app, OutboundMessage) == before

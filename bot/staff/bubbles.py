@@ -58,6 +58,11 @@ def outbound(spec) -> Bubble:
     if spec.get("button") and kind == "list":
         chips = (f"☰ {as_text(spec.get('button'))}", *chips)
     text = as_text(spec.get("text") or spec.get("caption"))
+    if spec.get("upload"):  # a file staff sent from the chat
+        sent = f"/staff/media/sent/{quote(as_text(spec.get('upload')))}"
+        if kind == "image":
+            return Bubble(text, image=sent)
+        return Bubble(text, note="document", media=sent, filename=as_text(spec.get("filename")))
     if kind == "image":
         path, url = as_text(spec.get("path")), as_text(spec.get("url"))
         sku = next((b["id"].removeprefix("add:") for b in spec.get("buttons") or []

@@ -9,6 +9,7 @@ response time.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -203,7 +204,8 @@ def _refuse(customer_id: int, message: str, draft: str):
         return render_template("staff/chat.html", draft=draft, refusal=message, **_context(s, customer)), 409
 
 
-def _staff_send(s: Session, customer: Customer, conversation, handoff: Handoff | None, message: Message):
+def _staff_send(s: Session, customer: Customer, conversation, handoff: Handoff | None,
+                message: Message | dict[str, Any]):
     """Queue a staff message; the chat is theirs from now on (the bot stays quiet)."""
     t, me = now(), s.get_one(StaffMember, g.staff.id)
     if handoff is None or handoff.assigned_to is None:
@@ -219,14 +221,14 @@ def _someone_else(s: Session, handoff: Handoff | None) -> str | None:
     return None
 
 
-@bp.post("/chats/<id:customer_id>/reply")
-def reply(customer_id: int):
-    draft = (request.form.get("text") or "").replace("\r\n", "\n").strip()
-    if not draft:
-        return _refuse(customer_id, "Write a reply first.", draft)
-    if len(draft) > MAX_REPLY:
-        return _refuse(customer_id, f"That reply is {len(draft)} characters; WhatsApp takes up to {MAX_REPLY} "
-                                    "here. Shorten it or send it in parts.", draft)
+def refuse(customer_id: int, message: str, draft: str):
+    """The chat again with the reason (a file that cannot be sent, a closed window)."""
+    return _refuse(customer_id, message, draft)
+
+
+def send_from_staff(customer_id: int, message, draft: str = ""):
+    """Queue what staff send (a reply, a file) under the chat's rules: not while a colleague has the
+    chat, and only inside WhatsApp's 24-hour window."""
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer, conversation, handoff = _locked(s, customer_id)
         if customer is None:
@@ -234,7 +236,7 @@ def reply(customer_id: int):
         other = _someone_else(s, handoff)
         closed = not window_open(customer, now())
         if not other and not closed:
-            _staff_send(s, customer, conversation, handoff, text(draft))
+            _staff_send(s, customer, conversation, handoff, message)
     if other:
         return _refuse(customer_id, f"{other} has this chat, so your reply was not sent. Take over first if you "
                                     "should answer.", draft)
@@ -243,6 +245,17 @@ def reply(customer_id: int):
                                     "Your reply was not sent; pick a template below.", draft)
     current_app.extensions["shopbot.wakeup"].set()
     return _back(customer_id)
+
+
+@bp.post("/chats/<id:customer_id>/reply")
+def reply(customer_id: int):
+    draft = (request.form.get("text") or "").replace("\r\n", "\n").strip()
+    if not draft:
+        return _refuse(customer_id, "Write a reply first.", draft)
+    if len(draft) > MAX_REPLY:
+        return _refuse(customer_id, f"That reply is {len(draft)} characters; WhatsApp takes up to {MAX_REPLY} "
+                                    "here. Shorten it or send it in parts.", draft)
+    return send_from_staff(customer_id, text(draft), draft)
 
 
 @bp.post("/chats/<id:customer_id>/messages/<id:message_id>/retry")

@@ -15,12 +15,13 @@ import re
 from pathlib import Path
 
 import httpx
-from flask import abort, current_app, send_file
+from flask import abort, current_app, request, send_file
 from pywa import errors as wa_errors
 
 from bot.db import transaction
 from bot.models import InboundEvent
 from bot.staff import bp
+from bot.whatsapp import media_store
 from bot.whatsapp.webhook_body import as_object, as_text
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,7 @@ def media_of(message) -> dict:
 
 
 def _folder() -> Path:
-    folder = Path(current_app.config.get("MEDIA_DIR") or Path(current_app.instance_path) / "media")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return media_store.folder(current_app.config, current_app.instance_path)
 
 
 def _fetch(media_id: str) -> tuple[bytes, str]:
@@ -97,3 +96,47 @@ def media(event_id: int):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@bp.get("/media/sent/<name>")
+def sent_media(name: str):
+    """A file staff sent, for the transcript (kept in MEDIA_DIR until and after the send)."""
+    try:
+        data = media_store.read_outbound(_folder(), name)
+    except (OSError, ValueError):
+        abort(404)
+    mime = next((m for m, ending in media_store.SENDABLE.items() if name.endswith(ending)), "application/octet-stream")
+    response = send_file(io.BytesIO(data), mimetype=mime, as_attachment=not mime.startswith("image/"),
+                         download_name=name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.post("/chats/<id:customer_id>/attach")
+def attach(customer_id: int):
+    """Send a photo or a document to the customer: kept here, uploaded by the sender with the message.
+    Only inside WhatsApp's 24-hour window, like any free-form message."""
+    from bot.staff import chats
+
+    upload = request.files.get("file")
+    caption = (request.form.get("caption") or "").strip()[:1024]
+    if upload is None or not upload.filename:
+        return chats.refuse(customer_id, "Choose a photo or a document to send.", caption)
+    mime = (upload.mimetype or "").lower()
+    if mime not in media_store.SENDABLE:
+        return chats.refuse(customer_id, f"{upload.filename} cannot be sent: WhatsApp takes JPEG or PNG photos and "
+                                         "PDF, Word, Excel or text documents.", caption)
+    kind = "image" if mime.startswith("image/") else "document"
+    try:
+        data = upload.read(media_store.LIMITS[kind] + 1)
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file
+    if len(data) > media_store.LIMITS[kind]:
+        what = "photo" if kind == "image" else "document"
+        return chats.refuse(customer_id, f"{upload.filename} is over WhatsApp's {media_store.LIMITS[kind] // 2**20} MB "
+                                         f"for a {what}.", caption)
+    name = media_store.keep_outbound(_folder(), data, mime)
+    spec = {"type": kind, "upload": name, "mime": mime, "caption": caption or None,
+            "filename": upload.filename[:240] if kind == "document" else None}
+    return chats.send_from_staff(customer_id, {k: v for k, v in spec.items() if v is not None}, caption)

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from bot import logs, metrics
 from bot.db import autocommit, is_postgres, transaction
 from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
-from bot.whatsapp import circuit, inbound, outbox, send_pace
+from bot.whatsapp import circuit, inbound, media_store, outbox, send_pace
 from bot.whatsapp.message_types import deliver
 
 log = logging.getLogger(__name__)
@@ -324,6 +324,12 @@ class Sender:
                     log.exception("outbox %s: could not record the outcome %s", row_id, outcome[0])
 
     def _attempt(self, row_id: int, recipient: str, body: dict[str, Any]) -> Outcome:
+        if body.get("upload"):  # a file staff sent: uploaded to the Graph API with the message
+            try:
+                body = dict(body, bytes=media_store.read_outbound(
+                    media_store.folder(self.config, self.app.instance_path), body["upload"]))
+            except (OSError, ValueError) as exc:
+                return ("invalid", ValueError(f"the file {body['upload']} is gone: {exc}"))
         if body.get("invoice_id"):  # our own PDF: uploaded with the send
             with transaction(self.sessions) as session:
                 invoice = session.get(Invoice, body["invoice_id"])

@@ -120,6 +120,9 @@ def _send_message(buttons: Callable[[dict], object]) -> Send:
 
 
 def _send_image(wa: WhatsApp, spec: dict, to: str, tracker: str, public_url: str | None) -> str:
+    if spec.get("bytes") is not None:  # a photo staff sent: pywa uploads it, then sends it by its media id
+        return wa.send_image(to=to, image=spec["bytes"], mime_type=spec.get("mime"), caption=spec.get("caption"),
+                             tracker=tracker).id
     if not spec.get("url") and not public_url:
         # no public address for our own images: send the card without its picture
         kind = "buttons" if spec.get("buttons") else "text"
@@ -133,7 +136,7 @@ def _send_document(wa: WhatsApp, spec: dict, to: str, tracker: str, public_url: 
     data = spec.get("bytes")
     return wa.send_document(to=to, document=data if data is not None else (spec.get("media_id") or spec["url"]),
                             filename=spec.get("filename"), caption=spec.get("caption"), tracker=tracker,
-                            mime_type="application/pdf" if data is not None else None).id
+                            mime_type=(spec.get("mime") or "application/pdf") if data is not None else None).id
 
 
 def _send_template(wa: WhatsApp, spec: dict, to: str, tracker: str, public_url: str | None) -> str:
