@@ -546,3 +546,15 @@ def test_a_file_that_whatsapp_would_refuse_is_not_sent(app, owner, post, sender,
                         content_type=f"multipart/form-data; boundary={boundary}")
     assert r.status_code == 409 and "huge.png is over WhatsApp&#39;s 5 MB for a photo." in r.text
     assert count(app, OutboundMessage) == before
+
+
+def test_assigning_with_a_note_and_seeing_who_else_is_viewing(app, owner, colleague, post, sender, fake_graph):
+    Chat(post, sender, fake_graph).say("talk to a person")
+    cid = customer_id(app)
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        luis = s.scalars(select(StaffMember).where(StaffMember.email != "ana@shop.example")).first()
+        luis_id, luis_name = luis.id, luis.name
+    owner.post(f"/staff/chats/{cid}/assign", data={"staff_id": str(luis_id), "note": "She wants a refund"})
+    assert f"Assigned to {luis_name}: She wants a refund" in colleague.get(f"/staff/chats/{cid}").text
+    live = owner.get(f"/staff/chats/{cid}/live.json").json  # Luis opened it a moment ago
+    assert f"👀 {luis_name} is viewing this chat" in live["header"]

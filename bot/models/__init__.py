@@ -28,6 +28,7 @@ from bot.models.orders import (
 from bot.models.staff import (
     ChatLabel,
     ChatNote,
+    ChatViewer,
     Handoff,
     HandoffReason,
     LoginThrottle,
@@ -44,6 +45,7 @@ __all__ = [
     "CarrierEvent",
     "ChatLabel",
     "ChatNote",
+    "ChatViewer",
     "Conversation",
     "ConversationEvent",
     "Customer",

@@ -151,3 +151,13 @@ class ChatLabel(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index(None, "label"),)
+
+
+class ChatViewer(Base):
+    """Who has a chat open, and when their page last said so (presence for colleagues)."""
+
+    __tablename__ = "chat_viewer"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)

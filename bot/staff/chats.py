@@ -22,7 +22,7 @@ from bot.conversation import states
 from bot.conversation.messages import Message, Template
 from bot.conversation.turn import text
 from bot.db import transaction
-from bot.models import Conversation, Customer, Handoff, HandoffReason, Order, OutboundMessage, StaffMember
+from bot.models import ChatNote, Conversation, Customer, Handoff, HandoffReason, Order, OutboundMessage, StaffMember
 from bot.models import utcnow as now
 from bot.staff import bp, handoffs, teamwork
 from bot.staff.desk import status_name
@@ -108,7 +108,9 @@ def chat(customer_id: int):
         customer = _load(s, customer_id)
         if customer is None:
             return _no_chat()
-        return render_template("staff/chat.html", draft="", **_context(s, customer))
+        context = _context(s, customer)
+        context["viewers"] = teamwork.viewing(s, customer.id, g.staff.id, now())
+        return render_template("staff/chat.html", draft="", **context)
 
 
 @bp.get("/chats/<id:customer_id>/live.json")
@@ -119,6 +121,7 @@ def chat_live(customer_id: int):
         if customer is None:
             return {"error": "no such chat"}, 404
         context = _context(s, customer)
+        context["viewers"] = teamwork.viewing(s, customer.id, g.staff.id, now())
         header = render_template("staff/_chat_header.html", **context)
         transcript = render_template("staff/_transcript.html", **context)
     version = hashlib.sha256((header + transcript).encode()).hexdigest()[:16]
@@ -191,6 +194,10 @@ def assign(customer_id: int):
             return _back(customer_id)
         _give_to(s, customer, conversation, handoff, member)
         name = member.name
+        note = (request.form.get("note") or "").strip()[:teamwork.NOTE_LENGTH - 40]
+        if note:  # why it is theirs now, for them to read in the chat
+            s.add(ChatNote(customer_id=customer.id, staff_id=g.staff.id, text=f"Assigned to {name}: {note}",
+                           created_at=now()))
     flash(f"Assigned to {name}.")
     return _back(customer_id)
 

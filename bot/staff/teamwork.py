@@ -1,22 +1,40 @@
-"""What the team keeps about a chat for itself: private notes and labels.
+"""What the team keeps about a chat for itself: private notes, labels, and who is looking at it.
 
 A note is written in the transcript for colleagues and is never sent: it has
 no outbox row, so nothing can deliver it. Labels are the owner's
 (`flows/labels.yaml`): staff put them on a conversation, the inbox filters by
-them and the reports count the conversations that carry each.
+them and the reports count the conversations that carry each. An open chat
+page says every few seconds that its reader is there (`viewing`), so a
+colleague sees "Luis is viewing" before both start typing.
 """
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from flask import Response, current_app, flash, g, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import transaction
-from bot.models import ChatLabel, ChatNote, Customer
+from bot.models import ChatLabel, ChatNote, ChatViewer, Customer, StaffMember
 from bot.models import utcnow as now
 from bot.staff import bp
 
 NOTE_LENGTH = ChatNote.text.type.length
+VIEWING_SECONDS = 10  # the page polls every 3 s: unseen for longer means the colleague left
+
+
+def viewing(session: Session, customer_id: int, me: int, t: datetime) -> list[str]:
+    """Record that staff member `me` has this chat open now; the names of the others who have."""
+    row = session.get(ChatViewer, (customer_id, me))
+    if row is None:
+        session.add(ChatViewer(customer_id=customer_id, staff_id=me, seen_at=t))
+    else:
+        row.seen_at = t
+    return list(session.scalars(select(StaffMember.name).join(ChatViewer, ChatViewer.staff_id == StaffMember.id)
+                                .where(ChatViewer.customer_id == customer_id, ChatViewer.staff_id != me,
+                                       ChatViewer.seen_at > t - timedelta(seconds=VIEWING_SECONDS))
+                                .order_by(StaffMember.name)))
 
 
 def labels_of(session: Session, customer_ids: list[int]) -> dict[int, list[str]]:

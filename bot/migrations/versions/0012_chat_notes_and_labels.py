@@ -1,4 +1,4 @@
-"""private notes and labels on chats (staff inbox teamwork)
+"""private notes, labels and viewers of chats (staff inbox teamwork)
 
 Revision ID: 0012
 Revises: 0011
@@ -39,9 +39,19 @@ def upgrade() -> None:
     with op.batch_alter_table('chat_note', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_chat_note_customer_id'), ['customer_id'], unique=False)
 
+    op.create_table('chat_viewer',
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_chat_viewer_customer_id_customer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff_member.id'], name=op.f('fk_chat_viewer_staff_id_staff_member'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('customer_id', 'staff_id', name=op.f('pk_chat_viewer'))
+    )
+
 
 
 def downgrade() -> None:
+    op.drop_table('chat_viewer')
     with op.batch_alter_table('chat_note', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_chat_note_customer_id'))
 
