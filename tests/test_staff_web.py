@@ -558,3 +558,25 @@ def test_assigning_with_a_note_and_seeing_who_else_is_viewing(app, owner, collea
     assert f"Assigned to {luis_name}: She wants a refund" in colleague.get(f"/staff/chats/{cid}").text
     live = owner.get(f"/staff/chats/{cid}/live.json").json  # Luis opened it a moment ago
     assert f"👀 {luis_name} is viewing this chat" in live["header"]
+
+
+def test_staff_share_a_product_an_order_and_a_payment_link(app, owner, post, sender, fake_graph):
+    chat = Chat(post, sender, fake_graph)
+    summary = checkout_to_summary(chat, payment="Card (secure link)")
+    reference = body_text(summary[-1]).splitlines()[0].removeprefix("🧾 *Order ").removesuffix("*")
+    chat.tap(f"confirm:{reference}", "Confirm")
+    chat.say("talk to a person")
+    cid = customer_id(app)
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert '<option value="product:soy-candle">Soy candle, fig</option>' in page
+    assert f'<option value="pay:{reference}">Pay {reference}</option>' in page
+    for choice in ("product:soy-candle", f"order:{reference}", f"pay:{reference}"):
+        assert owner.post(f"/staff/chats/{cid}/share", data={"share": choice}).status_code == 302
+    sender.pump()
+    card, details, pay = fake_graph.messages_to(SAM)[-3:]
+    assert body_text(card).startswith("*Soy candle, fig*\n€16.50")  # the bot's own card
+    assert body_text(details).startswith(f"📦 *Order {reference}*")
+    assert pay["payload"]["interactive"]["type"] == "cta_url"
+    assert reference in pay["payload"]["interactive"]["action"]["parameters"]["url"]
+    r = owner.post(f"/staff/chats/{cid}/share", data={"share": "order:SHP-NOTMINE"})
+    assert r.status_code == 409 and "Choose a product or one of this customer" in r.text

@@ -112,6 +112,7 @@ def register(app) -> None:
         media,
         refusals,
         reports,
+        share,
         team,
         teamwork,
     )

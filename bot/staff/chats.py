@@ -24,7 +24,7 @@ from bot.conversation.turn import text
 from bot.db import transaction
 from bot.models import ChatNote, Conversation, Customer, Handoff, HandoffReason, Order, OutboundMessage, StaffMember
 from bot.models import utcnow as now
-from bot.staff import bp, handoffs, teamwork
+from bot.staff import bp, handoffs, share, teamwork
 from bot.staff.desk import status_name
 from bot.staff.inbox import reason_label, waited
 from bot.staff.transcript import entries
@@ -67,6 +67,7 @@ def _context(s: Session, customer: Customer) -> dict:
         "window_closes": customer.last_inbound_at + WINDOW if is_open and customer.last_inbound_at else None,
         "canned": canned, "templates": templates, "neighbours": _neighbours(s, customer.id, t),
         "labels": content.labels, "chat_labels": teamwork.labels_of(s, [customer.id]).get(customer.id, []),
+        "share": share.choices(s, content, customer),
         "state": STATE_WORDS.get(str(conversation.state) if conversation else "new", "talking to the bot"),
         "language": content.pack(lang).name if customer.language else "not known yet",
     }
