@@ -116,4 +116,5 @@ def test_a_malformed_location_does_not_break_the_inbox_or_the_chat(app, post, se
     with transaction(app.extensions["shopbot.sessions"]) as s:
         eve = s.scalars(select(Customer.id).where(Customer.wa_id == EVE)).one()
     r = owner.get(f"/staff/chats/{eve}")
-    assert r.status_code == 200 and "[location]" in r.text
+    assert r.status_code == 200 and '<div class="kind">location</div>' in r.text
+    assert "mlat=None" not in r.text  # no map link to nowhere

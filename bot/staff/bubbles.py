@@ -94,6 +94,8 @@ def inbound(message, media_url: str = "") -> Bubble:
     if kind == "location":
         lat, lng = body.get("latitude"), body.get("longitude")
         place = ", ".join(as_text(body[k]) for k in ("name", "address") if body.get(k))
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lng)):
+            return Bubble(place or "a location WhatsApp sent without its position", note="location")
         link = ("Open the map", f"https://www.openstreetmap.org/?mlat={lat}&mlon={lng}#map=17/{lat}/{lng}")
         return Bubble(place or f"{lat}, {lng}", link=link, note="location")
     if kind == "reaction":
