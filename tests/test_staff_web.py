@@ -580,3 +580,11 @@ def test_staff_share_a_product_an_order_and_a_payment_link(app, owner, post, sen
     assert reference in pay["payload"]["interactive"]["action"]["parameters"]["url"]
     r = owner.post(f"/staff/chats/{cid}/share", data={"share": "order:SHP-NOTMINE"})
     assert r.status_code == 409 and "Choose a product or one of this customer" in r.text
+
+
+def test_the_inbox_searches_what_customers_wrote(app, owner, post, sender, fake_graph):
+    Chat(post, sender, fake_graph).say("is my parcel lost? talk to a person")
+    Chat(post, sender, fake_graph, number="34600222333", name="Luz").say("talk to a person")
+    found = owner.get("/staff/inbox?view=all&q=PARCEL").text
+    assert "Sam Rivera" in found and "Luz" not in found
+    assert "Luz" in owner.get("/staff/inbox?view=all&q=luz").text  # names still

@@ -94,6 +94,10 @@ def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, 
         clauses = [func.lower(Customer.name).like(like)]
         if len(digits) >= 3:
             clauses.append(Customer.wa_id.like(f"%{digits}%"))
+        if len(query) >= 3:  # what customers wrote: "parcel" finds the chat that asked about one
+            said = func.lower(InboundEvent.payload["message"]["text"]["body"].as_string())
+            clauses.append(Customer.id.in_(select(InboundEvent.customer_id).where(
+                InboundEvent.kind == EventKind.MESSAGE, said.like(like))))
         stmt = stmt.where(or_(*clauses))
     found = session.execute(stmt.limit(limit)).all()
     last = _last_messages(session, [c.id for c, _h, _n in found])
