@@ -414,3 +414,28 @@ def test_staff_send_a_photo_from_the_browser(live, browser, fake_graph, tmp_path
     assert sent and fake_graph.media[sent[0]["payload"]["image"]["id"]] == (PNG, "image/png")  # media, then message
     expect(page.locator(".bubble.out.staff img.card-image")).to_be_visible()
     assert errors == []
+
+
+def test_three_panes_switch_chats_without_a_page_load(live, browser):
+    """Issue 16, item 1: the chats | the open chat | the customer; a click in the list swaps the
+    open chat in place (the page's own state survives), and Back goes to the chat before."""
+    _app, url = live
+    for number in ("34600000001", "34600000002"):
+        say(url, "talk to a person", number=number, name=f"Customer {number[-1]}")
+    page, errors = log_in(browser, url, page=browser.new_page(viewport={"width": 1400, "height": 860}))
+    page.locator(".chat-row", has_text="Customer 1").locator("a.who").click()
+    expect(page.locator(".chat-list .pane-chat")).to_have_count(2)
+    for pane in (".chat-list", ".conversation", ".customer-side"):
+        expect(page.locator(pane)).to_be_visible()
+    page.evaluate("() => { window.__stayed = true; }")
+    page.locator(".pane-chat", has_text="Customer 2").click()
+    expect(page.locator(".chat-head h1")).to_contain_text("Customer 2")
+    expect(page.locator(".pane-chat.on")).to_contain_text("Customer 2")
+    assert page.evaluate("() => window.__stayed") is True  # no page load
+    page.fill("#reply-text", "Hello from Ana")  # the swapped chat works: its composer, its live refresh
+    page.click("#send-reply")
+    expect(page.locator(".bubble.out.staff").last).to_contain_text("Hello from Ana", timeout=10_000)
+    page.go_back()
+    page.go_back()
+    expect(page.locator(".chat-head h1")).to_contain_text("Customer 1")
+    assert errors == []

@@ -56,6 +56,7 @@ def _context(s: Session, customer: Customer) -> dict:
     templates = [(tpl.name, tpl.title, [p.render(shop=content.shop, **who).strip() for p in tpl.params])
                  for tpl in content.replies.templates]
     is_open = window_open(customer, t)
+    listed = _chat_list(s, t)
     return {
         "customer": customer, "handoff": handoff, "assignee": assignee, "team": team, "t": t,
         "reason": reason_label(handoff), "waited": waited,
@@ -65,7 +66,7 @@ def _context(s: Session, customer: Customer) -> dict:
         "status_label": status_name,
         "window_open": is_open,
         "window_closes": customer.last_inbound_at + WINDOW if is_open and customer.last_inbound_at else None,
-        "canned": canned, "templates": templates, "neighbours": _neighbours(s, customer.id, t),
+        "canned": canned, "templates": templates, "chat_list": listed, "neighbours": _neighbours(listed, customer.id),
         "labels": content.labels, "chat_labels": teamwork.labels_of(s, [customer.id]).get(customer.id, []),
         "share": share.choices(s, content, customer),
         "state": STATE_WORDS.get(str(conversation.state) if conversation else "new", "talking to the bot"),
@@ -73,12 +74,19 @@ def _context(s: Session, customer: Customer) -> dict:
     }
 
 
-def _neighbours(s: Session, customer_id: int, t) -> tuple[int | None, int | None]:
-    """The chats before and after this one in the inbox (waiting first, then the others): `j`/`k`."""
+def _chat_list(s: Session, t) -> list:
+    """The chats beside the open one (the first pane): those waiting first, then the others."""
     from bot.staff.inbox import rows
 
-    ids = list(dict.fromkeys([r.customer_id for r in rows(s, "waiting", g.staff, "", t)]
-                             + [r.customer_id for r in rows(s, "all", g.staff, "", t, limit=50)]))
+    listed: dict[int, Any] = {}
+    for row in [*rows(s, "waiting", g.staff, "", t), *rows(s, "all", g.staff, "", t, limit=50)]:
+        listed.setdefault(row.customer_id, row)
+    return list(listed.values())
+
+
+def _neighbours(listed: list, customer_id: int) -> tuple[int | None, int | None]:
+    """The chats before and after this one in that list: `j`/`k`."""
+    ids = [row.customer_id for row in listed]
     if customer_id not in ids:
         return None, ids[0] if ids else None
     i = ids.index(customer_id)

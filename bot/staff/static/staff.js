@@ -117,7 +117,7 @@
     else if ((key === "j" || key === "k") && rows.length) {
       choose(Math.max(0, Math.min(rows.length - 1, chosen + (key === "j" ? 1 : -1))));
     } else if ((key === "j" || key === "k") && page && page.dataset[key === "j" ? "next" : "prev"]) {
-      window.location.href = page.dataset[key === "j" ? "next" : "prev"];
+      openChat(page.dataset[key === "j" ? "next" : "prev"], true);
     } else if (key === "Enter" && chosen >= 0) {
       window.location.href = rows[chosen].querySelector("a.who").href;
     } else if (key === "r" && document.getElementById("reply-text")) {
@@ -131,17 +131,50 @@
     if (handled) event.preventDefault();
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    var transcript = document.getElementById("transcript");
+  // What an open chat needs once its HTML is in the page (on load, and after switching chats).
+  function bindChat(root) {
+    var transcript = root.querySelector("#transcript");
     if (transcript) transcript.scrollTop = transcript.scrollHeight;
-    var canned = document.getElementById("canned"), reply = document.getElementById("reply-text");
+    var canned = root.querySelector("#canned"), reply = root.querySelector("#reply-text");
     if (canned && reply) canned.addEventListener("change", function () {
       if (canned.value) { reply.value = canned.value; reply.focus(); canned.value = ""; }
     });
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    root.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
         if (!window.confirm(form.dataset.confirm)) event.preventDefault();
       });
+    });
+  }
+
+  // Switching chats without a page load: the chat list pane, j/k and the browser's back button
+  // swap the open chat in place (any failure falls back to an ordinary page load).
+  function openChat(href, push) {
+    fetch(href, {credentials: "same-origin", headers: {"Accept": "text/html"}}).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.text();
+    }).then(function (html) {
+      var page = new DOMParser().parseFromString(html, "text/html");
+      var next = page.querySelector(".chat-page"), current = document.querySelector(".chat-page");
+      if (!next || !current) { window.location.href = href; return; }
+      current.replaceWith(next);
+      document.title = page.title;
+      chatVersion = null;
+      if (push) window.history.pushState({chat: href}, "", href);
+      bindChat(next);
+      pollChat();
+    }).catch(function () { window.location.href = href; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    bindChat(document);
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a.pane-chat");
+      if (!link || event.button || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      openChat(link.href, true);
+    });
+    window.addEventListener("popstate", function () {
+      if (document.querySelector(".chat-page")) openChat(window.location.href, false);
     });
     document.addEventListener("click", function () { if (!audio) { try { audio = new AudioContext(); } catch (e) {} } }, {once: true});
     document.addEventListener("keydown", onKey);
