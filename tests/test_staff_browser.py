@@ -301,7 +301,10 @@ def test_every_staff_page_fits_a_phone_and_the_composer_stays_in_view(live, brow
     for path in pages:
         phone.goto(f"{url}{path}")
         widths[path] = wide(phone)
-    assert {path: w for path, w in widths.items() if w > 390} == {}
+    wider = phone.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > 391).slice(0, 5)
+        .map(el => el.tagName + '.' + el.className + '#' + el.id)""")
+    assert {path: w for path, w in widths.items() if w > 390} == {}, wider
     assert errors == [] and phone_errors == []
 
 

@@ -178,7 +178,7 @@ def test_a_waiting_chat_is_listed_with_how_long_it_has_waited(app, post, sender,
         traveller.shift(timedelta(minutes=7))
         rows = owner.get("/staff/inbox").text
         assert "Sam Rivera" in rows and "7 minutes" in rows and "said a watched word: “complaint”" in rows
-        assert owner.get("/staff/poll.json").json == {"waiting": 1, "mine": 0, "unassigned": 1}
+        assert owner.get("/staff/poll.json").json == {"waiting": 1, "mine": 0, "unassigned": 1, "mine_waiting": 0}
         assert "Sam Rivera" in owner.get("/staff/inbox?view=unassigned").text
         assert "Sam Rivera" not in owner.get("/staff/inbox?view=mine").text
         assert "Sam Rivera" in owner.get("/staff/inbox?view=all&q=600111").text
