@@ -588,3 +588,16 @@ def test_the_inbox_searches_what_customers_wrote(app, owner, post, sender, fake_
     found = owner.get("/staff/inbox?view=all&q=PARCEL").text
     assert "Sam Rivera" in found and "Luz" not in found
     assert "Luz" in owner.get("/staff/inbox?view=all&q=luz").text  # names still
+
+
+def test_the_inbox_counts_a_waiting_customers_unanswered_messages(app, owner, post, sender, fake_graph):
+    chat = Chat(post, sender, fake_graph)
+    chat.say("talk to a person")
+    chat.say("hello?")
+    chat.say("anyone there?")
+    rows = owner.get("/staff/inbox/rows?view=waiting").text
+    # "talk to a person" got the bot's answer (a person will reply); the two after it wait for a person
+    assert '<span class="unread" title="unanswered messages">2</span>' in rows
+    cid = customer_id(app)
+    owner.post(f"/staff/chats/{cid}/reply", data={"text": "Hi, Ana here"})
+    assert 'class="unread"' not in owner.get("/staff/inbox/rows?view=all").text  # answered

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, g, redirect, render_template, request, url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.commerce.notifications import window_open
@@ -34,6 +34,7 @@ class InboxRow:
     last_message: str
     last_at: datetime | None
     labels: tuple[str, ...] = ()  # the team's labels on the conversation
+    unread: int = 0  # the customer's messages since they began waiting for a reply
 
 
 def waited(since: datetime | None, t: datetime) -> str:
@@ -102,11 +103,12 @@ def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, 
     found = session.execute(stmt.limit(limit)).all()
     last = _last_messages(session, [c.id for c, _h, _n in found])
     labels = labels_of(session, [c.id for c, _h, _n in found])
+    unread = _unread(session, {c.id: h.waiting_since for c, h, _n in found if h is not None and h.waiting_since})
     return [InboxRow(customer_id=c.id, name=c.name or "(no name)", phone=c.wa_id or "",
                      reason=reason_label(h), assignee=name, waiting_since=h.waiting_since if h else None,
                      handed_over=h is not None, window_open=window_open(c, t),
                      last_message=last.get(c.id, ("", None))[0], last_at=last.get(c.id, ("", None))[1],
-                     labels=tuple(labels.get(c.id, ())))
+                     labels=tuple(labels.get(c.id, ())), unread=unread.get(c.id, 0))
             for c, h, name in found]
 
 
@@ -115,6 +117,17 @@ def reason_label(handoff: Handoff | None) -> str | None:
         return None
     label = REASON_LABELS[HandoffReason(handoff.reason)]
     return f"{label}: “{handoff.detail}”" if handoff.reason == HandoffReason.KEYWORD and handoff.detail else label
+
+
+def _unread(session: Session, waiting: dict[int, datetime]) -> dict[int, int]:
+    """customer id -> their messages since they started waiting for a reply (nobody answered them yet)."""
+    if not waiting:
+        return {}
+    since = case(*((InboundEvent.customer_id == cid, at) for cid, at in waiting.items()))
+    found = session.execute(select(InboundEvent.customer_id, func.count()).where(
+        InboundEvent.customer_id.in_(list(waiting)), InboundEvent.kind == EventKind.MESSAGE,
+        InboundEvent.received_at >= since).group_by(InboundEvent.customer_id)).all()
+    return {cid: n for cid, n in found if cid is not None}
 
 
 def _last_messages(session: Session, customer_ids: list[int]) -> dict[int, tuple[str, datetime]]:
