@@ -165,6 +165,8 @@
     }).catch(function () { window.location.href = href; });
   }
 
+  document.addEventListener("keydown", onKey);  // at once: a key pressed while the page loads still counts
+
   document.addEventListener("DOMContentLoaded", function () {
     bindChat(document);
     document.addEventListener("click", function (event) {
@@ -177,7 +179,6 @@
       if (document.querySelector(".chat-page")) openChat(window.location.href, false);
     });
     document.addEventListener("click", function () { if (!audio) { try { audio = new AudioContext(); } catch (e) {} } }, {once: true});
-    document.addEventListener("keydown", onKey);
     if (window.location.hash === "#search") {
       var search = document.querySelector("input[type=search]");
       if (search) search.focus();
