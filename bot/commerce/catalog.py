@@ -26,10 +26,6 @@ class Category:
     titles: Mapping[str, str] = field(default_factory=dict)  # language -> translated title
     descriptions: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def label(self) -> str:
-        return f"{self.emoji} {self.title}".strip()
-
     def title_in(self, lang: str | None) -> str:
         return self.titles.get(lang or "") or self.title
 
@@ -56,10 +52,6 @@ class Variant:
     @property
     def in_stock(self) -> bool:
         return self.active and (self.stock is None or self.stock > 0)
-
-    @property
-    def option_text(self) -> str:
-        return ", ".join(value for _name, value in self.options)
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,10 @@ def _content():
     return current_app.extensions["shopbot.content"].current()
 
 
-def _context(s: Session, customer: Customer) -> dict:
-    """Everything the chat page shows, read in one transaction."""
+def _context(s: Session, customer: Customer, page: bool = True) -> dict:
+    """Everything the chat page shows, read in one transaction; the live refresh (`page=False`)
+    redraws only the header and the transcript, so it skips the chat list and the share menu.
+    Either way it records that this staff member has the chat open (`teamwork.viewing`)."""
     content, t = _content(), now()
     handoff = handoffs.open_handoff_of(s, customer.id)
     team = s.scalars(select(StaffMember).where(StaffMember.active).order_by(StaffMember.name)).all()
@@ -56,7 +58,7 @@ def _context(s: Session, customer: Customer) -> dict:
     templates = [(tpl.name, tpl.title, [p.render(shop=content.shop, **who).strip() for p in tpl.params])
                  for tpl in content.replies.templates]
     is_open = window_open(customer, t)
-    listed = _chat_list(s, t)
+    listed = _chat_list(s, t) if page else []
     return {
         "customer": customer, "handoff": handoff, "assignee": assignee, "team": team, "t": t,
         "reason": reason_label(handoff), "waited": waited,
@@ -68,7 +70,8 @@ def _context(s: Session, customer: Customer) -> dict:
         "window_closes": customer.last_inbound_at + WINDOW if is_open and customer.last_inbound_at else None,
         "canned": canned, "templates": templates, "chat_list": listed, "neighbours": _neighbours(listed, customer.id),
         "labels": content.labels, "chat_labels": teamwork.labels_of(s, [customer.id]).get(customer.id, []),
-        "share": share.choices(s, content, customer),
+        "share": share.choices(s, content, customer) if page else {},
+        "viewers": teamwork.viewing(s, customer.id, g.staff.id, t),
         "state": STATE_WORDS.get(str(conversation.state) if conversation else "new", "talking to the bot"),
         "language": content.pack(lang).name if customer.language else "not known yet",
     }
@@ -103,7 +106,7 @@ STATE_WORDS: dict[str, str] = {
 }
 
 
-def _no_chat():
+def no_chat():
     return render_template("staff/error.html", title="No such chat", message="This customer does not exist."), 404
 
 
@@ -116,10 +119,8 @@ def chat(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer = _load(s, customer_id)
         if customer is None:
-            return _no_chat()
-        context = _context(s, customer)
-        context["viewers"] = teamwork.viewing(s, customer.id, g.staff.id, now())
-        return render_template("staff/chat.html", draft="", **context)
+            return no_chat()
+        return render_template("staff/chat.html", draft="", **_context(s, customer))
 
 
 @bp.get("/chats/<id:customer_id>/live.json")
@@ -129,8 +130,7 @@ def chat_live(customer_id: int):
         customer = _load(s, customer_id)
         if customer is None:
             return {"error": "no such chat"}, 404
-        context = _context(s, customer)
-        context["viewers"] = teamwork.viewing(s, customer.id, g.staff.id, now())
+        context = _context(s, customer, page=False)
         header = render_template("staff/_chat_header.html", **context)
         transcript = render_template("staff/_transcript.html", **context)
     version = hashlib.sha256((header + transcript).encode()).hexdigest()[:16]
@@ -173,7 +173,7 @@ def take_over(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer, conversation, handoff = _locked(s, customer_id)
         if customer is None:
-            return _no_chat()
+            return no_chat()
         _give_to(s, customer, conversation, handoff, s.get_one(StaffMember, g.staff.id))
     flash("You have this chat now; the bot stays quiet until you hand it back.")
     return _back(customer_id)
@@ -211,12 +211,12 @@ def assign(customer_id: int):
     return _back(customer_id)
 
 
-def _refuse(customer_id: int, message: str, draft: str):
+def refuse(customer_id: int, message: str, draft: str):
     """Show the chat again with the reason and the staff member's draft kept in the box."""
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer = _load(s, customer_id)
         if customer is None:
-            return _no_chat()
+            return no_chat()
         return render_template("staff/chat.html", draft=draft, refusal=message, **_context(s, customer)), 409
 
 
@@ -237,27 +237,22 @@ def _someone_else(s: Session, handoff: Handoff | None) -> str | None:
     return None
 
 
-def refuse(customer_id: int, message: str, draft: str):
-    """The chat again with the reason (a file that cannot be sent, a closed window)."""
-    return _refuse(customer_id, message, draft)
-
-
 def send_from_staff(customer_id: int, message, draft: str = ""):
     """Queue what staff send (a reply, a file) under the chat's rules: not while a colleague has the
     chat, and only inside WhatsApp's 24-hour window."""
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer, conversation, handoff = _locked(s, customer_id)
         if customer is None:
-            return _no_chat()
+            return no_chat()
         other = _someone_else(s, handoff)
         closed = not window_open(customer, now())
         if not other and not closed:
             _staff_send(s, customer, conversation, handoff, message)
     if other:
-        return _refuse(customer_id, f"{other} has this chat, so your reply was not sent. Take over first if you "
+        return refuse(customer_id, f"{other} has this chat, so your reply was not sent. Take over first if you "
                                     "should answer.", draft)
     if closed:
-        return _refuse(customer_id, "The 24-hour window is closed, so WhatsApp only accepts an approved template. "
+        return refuse(customer_id, "The 24-hour window is closed, so WhatsApp only accepts an approved template. "
                                     "Your reply was not sent; pick a template below.", draft)
     current_app.extensions["shopbot.wakeup"].set()
     return _back(customer_id)
@@ -267,9 +262,9 @@ def send_from_staff(customer_id: int, message, draft: str = ""):
 def reply(customer_id: int):
     draft = (request.form.get("text") or "").replace("\r\n", "\n").strip()
     if not draft:
-        return _refuse(customer_id, "Write a reply first.", draft)
+        return refuse(customer_id, "Write a reply first.", draft)
     if len(draft) > MAX_REPLY:
-        return _refuse(customer_id, f"That reply is {len(draft)} characters; WhatsApp takes up to {MAX_REPLY} "
+        return refuse(customer_id, f"That reply is {len(draft)} characters; WhatsApp takes up to {MAX_REPLY} "
                                     "here. Shorten it or send it in parts.", draft)
     return send_from_staff(customer_id, text(draft), draft)
 
@@ -296,18 +291,18 @@ def send_template(customer_id: int):
     content = _content()
     chosen = next((tpl for tpl in content.replies.templates if tpl.name == request.form.get("name")), None)
     if chosen is None:
-        return _refuse(customer_id, "Choose one of the templates in the list.", "")
+        return refuse(customer_id, "Choose one of the templates in the list.", "")
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         customer, conversation, handoff = _locked(s, customer_id)
         if customer is None:
-            return _no_chat()
+            return no_chat()
         other = _someone_else(s, handoff)
         if not other:
             who = {"customer": {"name": customer.name or ""}, "staff": {"name": g.staff.name, "email": g.staff.email}}
             params = tuple(p.render(shop=content.shop, **who).strip() for p in chosen.params)
             _staff_send(s, customer, conversation, handoff, Template(chosen.name, chosen.language, params))
     if other:
-        return _refuse(customer_id, f"{other} has this chat, so the template was not sent. Take over first.", "")
+        return refuse(customer_id, f"{other} has this chat, so the template was not sent. Take over first.", "")
     current_app.extensions["shopbot.wakeup"].set()
     flash(f"Template “{chosen.title}” queued.")
     return _back(customer_id)

@@ -88,11 +88,17 @@ def media(event_id: int):
             abort(502)
         kept = folder / f"{event_id}{ALLOWED[mime]}"
         kept.write_bytes(data)
-    mime = next((m for m, ending in ALLOWED.items() if ending == kept.suffix), "application/octet-stream")
-    filename = as_text(part.get("filename")) or kept.name
-    download = not mime.startswith(("image/", "audio/", "video/"))
-    response = send_file(io.BytesIO(kept.read_bytes()), mimetype=mime, as_attachment=download,
-                         download_name=filename, max_age=0)
+    else:
+        data = kept.read_bytes()
+    return _serve(data, kept.suffix, ALLOWED, as_text(part.get("filename")) or kept.name)
+
+
+def _serve(data: bytes, ending: str, types: dict[str, str], filename: str):
+    """A kept file, typed by its ending; pictures, sound and video play in the page, the rest
+    downloads; never sniffed or run as a page."""
+    mime = next((m for m, end in types.items() if end == ending), "application/octet-stream")
+    response = send_file(io.BytesIO(data), mimetype=mime, download_name=filename, max_age=0,
+                         as_attachment=not mime.startswith(("image/", "audio/", "video/")))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -105,12 +111,7 @@ def sent_media(name: str):
         data = media_store.read_outbound(_folder(), name)
     except (OSError, ValueError):
         abort(404)
-    mime = next((m for m, ending in media_store.SENDABLE.items() if name.endswith(ending)), "application/octet-stream")
-    response = send_file(io.BytesIO(data), mimetype=mime, as_attachment=not mime.startswith("image/"),
-                         download_name=name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return _serve(data, "." + name.rpartition(".")[2], media_store.SENDABLE, name)
 
 
 @bp.post("/chats/<id:customer_id>/attach")

@@ -31,12 +31,6 @@ def _link(content, order: Order) -> str:
     return checkout.payment_instructions(content, order)[1] if option and option.link else ""
 
 
-def _no_customer():
-    from flask import render_template
-
-    return render_template("staff/error.html", title="No such chat", message="This customer does not exist."), 404
-
-
 @bp.post("/chats/<id:customer_id>/share")
 def share(customer_id: int):
     from bot.staff import chats
@@ -47,7 +41,7 @@ def share(customer_id: int):
     with transaction(current_app.extensions["shopbot.sessions"]) as s:  # built here; sent (or refused) after
         customer = s.get(Customer, customer_id)
         if customer is None:
-            return _no_customer()
+            return chats.no_chat()
         conversation = s.get(Conversation, customer_id)
         data = copy.deepcopy(conversation.data) if conversation else {}
         turn = Turn(content, data, Event(EventType.SILENT, profile_name=customer.name, phone=customer.wa_id))
