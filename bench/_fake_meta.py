@@ -207,6 +207,7 @@ class FakeGraph:
         self.status_steps = status_steps or (("sent", status_delay),)
         self.windows: list[tuple[float, float, str]] = []
         self.sends: list[Send] = []
+        self.receipts = 0  # read receipts answered (not sends: no wamid, no status webhooks)
         self.by_recipient: dict[str | None, list[Send]] = {}
         self.uploads = 0
         self.lock = threading.Lock()
@@ -274,6 +275,13 @@ class FakeGraph:
             payload = json.loads(raw)
         except ValueError:
             return self._answer(h, 400, {"error": {"message": "Invalid JSON", "code": 100, "type": "OAuthException"}})
+        if payload.get("status") == "read" and "message_id" in payload:
+            # A read receipt (the customer's ticks turn blue) is not a message: Meta answers
+            # {"success": true}, with no wamid and no status webhooks to follow.
+            with self.lock:
+                self.receipts += 1
+            self.stopping.wait(self.latency)
+            return self._answer(h, 200, {"success": True})
         mode = self.mode_at(arrived)
         send = Send(arrived, mode, payload.get("biz_opaque_callback_data"),
                     payload.get("to") or payload.get("recipient"), None, h.client_address[1], payload)

@@ -27,7 +27,7 @@ from bot.conversation.events import Event, EventType, State
 from bot.conversation.messages import Message
 from bot.conversation.states import StateName
 from bot.db import autocommit, insert_ignore, is_postgres, transaction
-from bot.models import EventKind, EventStatus, InboundEvent, utcnow
+from bot.models import EventKind, EventStatus, InboundEvent, OutboundMessage, utcnow
 from bot.staff import handoffs
 from bot.whatsapp import message_types, outbox
 from bot.whatsapp.updates import Update, message_id
@@ -109,17 +109,21 @@ def _advance_and_store() -> Any:
     statement.
 
     `WITH moved AS (UPDATE outbound_message ... step forward) INSERT INTO inbound_event SELECT ...
-    FROM outbound_message WHERE wamid = ...`: the event is stored when the wamid is ours, whether
-    the status moved the row (a step forward) or not (a step back, or the same status again: the
+    FROM moved, or outbound_message WHERE wamid = ...`: the event is stored when the status moved
+    a row of ours (found by wamid or, before the sender wrote the wamid down, by tracker) or the
+    wamid is ours and the status is no step forward (a step back, or the same status again: the
     sender marks a row sent when Meta accepts it), which is what `apply_status` would decide too.
+    The UPDATE's change is not visible to the statement's own SELECT, hence `moved` first.
     In autocommit that is one round trip instead of four (BEGIN, UPDATE, INSERT, COMMIT) for the
     most common webhook of all: every reply brings a sent, a delivered and a read."""
     table = cast(Table, InboundEvent.__table__)
     columns = [name for name in _EVENT_COLUMNS if name != "customer_id"]
     sql = (f"WITH moved AS ({outbox.ADVANCE_SQL}) INSERT INTO inbound_event ({', '.join(columns)}, customer_id)"
-           f" SELECT {', '.join(':' + name for name in columns)}, customer_id FROM outbound_message"
-           " WHERE wamid = :by_wamid LIMIT 1 ON CONFLICT DO NOTHING RETURNING id")
+           f" SELECT {', '.join(':' + name for name in columns)}, customer_id FROM"
+           " (SELECT customer_id FROM moved UNION ALL SELECT customer_id FROM outbound_message"
+           " WHERE wamid = :by_wamid) AS ours LIMIT 1 ON CONFLICT DO NOTHING RETURNING id")
     return text(sql).bindparams(bindparam("now", type_=table.c.processed_at.type),
+                                bindparam("by_tracker", type_=cast(Table, OutboundMessage.__table__).c.id.type),
                                 *(bindparam(name, type_=table.c[name].type) for name in columns))
 
 

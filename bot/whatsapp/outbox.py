@@ -346,18 +346,23 @@ def _forward_sql() -> str:
             f" AND CASE status {ranks} ELSE 0 END < :rank))")
 
 
-#: UPDATE a row to a later delivery status, by wamid, only forwards; it runs for every sent,
-#: delivered and read webhook. Plain SQL, because PostgreSQL also runs it as a CTE of the event's
-#: INSERT (inbound.py), which SQLAlchemy's compiler cannot nest.
-ADVANCE_SQL = ("UPDATE outbound_message SET status = :new_status, status_at = :now"
-               f" WHERE wamid = :by_wamid AND {_forward_sql()} RETURNING id, customer_id")
+#: UPDATE a row to a later delivery status, only forwards; it runs for every sent, delivered and
+#: read webhook. The row is found by wamid, or by our tracker while it has none yet: Meta's `sent`
+#: often arrives before the sender has written down the wamid Meta answered, and the row then
+#: learns it here (as `apply_status` would). Plain SQL, because PostgreSQL also runs it as a CTE of
+#: the event's INSERT (inbound.py), which SQLAlchemy's compiler cannot nest.
+ADVANCE_SQL = ("UPDATE outbound_message SET status = :new_status, status_at = :now,"
+               " wamid = COALESCE(wamid, :by_wamid), sent_at = COALESCE(sent_at, :now)"
+               " WHERE (wamid = :by_wamid OR (id = :by_tracker AND wamid IS NULL))"
+               f" AND {_forward_sql()} RETURNING id, customer_id")
 
 
 @functools.cache
 def advance_statement() -> Any:
     """`ADVANCE_SQL` as a statement, its time converted as the column converts it."""
     table = cast(Table, OutboundMessage.__table__)
-    return text(ADVANCE_SQL).bindparams(bindparam("now", type_=table.c.status_at.type))
+    return text(ADVANCE_SQL).bindparams(bindparam("now", type_=table.c.status_at.type),
+                                        bindparam("by_tracker", type_=table.c.id.type))
 
 
 def advance(session: Session, status: dict[str, Any], now: datetime) -> int | None:
@@ -378,7 +383,17 @@ def advance_params(status: dict[str, Any], now: datetime) -> dict[str, Any] | No
     wamid = status.get("id")
     if new is None or new is OutboundStatus.FAILED or not isinstance(wamid, str):
         return None
-    return {"by_wamid": wamid, "rank": new.rank, "new_status": new.value, "now": now}
+    return {"by_wamid": wamid, "by_tracker": tracked_row(status), "rank": new.rank, "new_status": new.value,
+            "now": now}
+
+
+def tracked_row(status: dict[str, Any]) -> int | None:
+    """The outbox row a status webhook names by our tracker (`biz_opaque_callback_data`), if any."""
+    opaque = status.get("biz_opaque_callback_data")
+    if not isinstance(opaque, str) or not opaque.startswith(TRACKER_PREFIX):
+        return None
+    number = opaque[len(TRACKER_PREFIX):]
+    return int(number) if number.isdigit() and len(number) < 10 else None
 
 
 def apply_status(session: Session, status: dict[str, Any], now: datetime) -> OutboundMessage | None:
@@ -395,9 +410,9 @@ def apply_status(session: Session, status: dict[str, Any], now: datetime) -> Out
     wamid = status.get("id")
     row = session.scalars(select(OutboundMessage).where(OutboundMessage.wamid == wamid)
                           .with_for_update()).first() if wamid else None
-    opaque = status.get("biz_opaque_callback_data") or ""
-    if row is None and opaque.startswith(TRACKER_PREFIX) and opaque[len(TRACKER_PREFIX):].isdigit():
-        row = session.get(OutboundMessage, int(opaque[len(TRACKER_PREFIX):]), with_for_update=True)
+    tracked = tracked_row(status)
+    if row is None and tracked is not None:
+        row = session.get(OutboundMessage, tracked, with_for_update=True)
         if row is not None and row.wamid is None:
             row.wamid = wamid
             row.sent_at = row.sent_at or now

@@ -262,10 +262,13 @@ class Sender:
             outcome = ("invalid", exc)
         with self._idle:
             self._done.append((row_id, outcome))
-            if self._recording:
-                return  # the thread writing a batch now takes this one too
-            self._recording = True
-        self._record_waiting()
+            recording, self._recording = self._recording, True
+        if not recording:  # else the thread writing a batch now takes this one too
+            self._record_waiting()
+        if outcome[0] == "sent" and body.get("read"):
+            # After the outcome is on its way to the database: the receipt's round trip must not
+            # hold up the record of the reply, nor the customer's next one behind it.
+            self._mark_read(row_id, str(body["read"]))
 
     def _wait_for_slot(self, at: float) -> None:
         """Sleep until the slot at `at`. Threads that wake late together (the process stalled) are
@@ -346,8 +349,6 @@ class Sender:
             return ("timeout", exc)  # may have reached Meta: wait for a status first
         except (ValueError, TypeError, KeyError) as exc:
             return ("invalid", exc)
-        if body.get("read"):
-            self._mark_read(row_id, str(body["read"]))
         return ("sent", wamid)
 
     def _mark_read(self, row_id: int, message_id: str) -> None:
