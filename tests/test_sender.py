@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+from bot.whatsapp.sender import Sender
+
 from . import payloads as p
 from .helpers import body_text, outbox_rows
 
@@ -119,6 +121,25 @@ def test_each_customers_messages_go_out_in_order(app, post, sender, fake_graph):
     rows = [r for r in outbox_rows(app) if r.recipient == SAM]
     assert [m["wamid"] for m in to_sam] == [r.wamid for r in rows]
     assert [m["seq"] for m in to_sam] == sorted(m["seq"] for m in to_sam)
+
+
+def test_a_slow_read_receipt_never_holds_the_next_reply(app, post, fake_graph):
+    """Receipts leave beside the sends: one send thread, receipts taking a second each, and the
+    second customer's reply still goes out at once."""
+    app.config["SEND_CONCURRENCY"] = 1
+    sender = app.extensions["shopbot.sender"] = Sender(app)
+    fake_graph.receipt_latency = 1.0
+    post(p.text(SAM, "hi"))
+    post(p.text("34600000009", "hi"))
+    expected = len(outbox_rows(app))
+    started = time.monotonic()
+    sender.start()
+    assert len(fake_graph.wait_for(expected, timeout=5)) == expected
+    assert time.monotonic() - started < 0.8  # not a second per receipt
+    with fake_graph.changed:
+        fake_graph.changed.wait_for(lambda: len(fake_graph.reads) == 2, timeout=5)
+    assert {r["payload"]["message_id"] for r in fake_graph.reads} == {
+        r.body["read"] for r in outbox_rows(app) if "read" in r.body}
 
 
 def test_a_customers_burst_is_paced(app, post, sender, fake_graph):

@@ -33,6 +33,7 @@ class Scripted:
 @dataclass
 class FakeGraph:
     latency: float = 0.0  # seconds before every answer (the real API takes 100-300 ms)
+    receipt_latency: float = 0.0  # and before a read receipt's answer, on top
     on_accept: Callable[[dict], None] | None = None  # called with each accepted message
     accepted: list[dict] = field(default_factory=list)  # messages Meta would deliver
     reads: list[dict] = field(default_factory=list)  # read receipts: customers' messages marked read
@@ -91,6 +92,7 @@ class FakeGraph:
             self._script.clear()
             self._outage = None
             self.attempts = 0
+            self.receipt_latency = 0.0
 
     # -- serving ---------------------------------------------------------------
     def _next_script(self, message: bool = True) -> Scripted | None:
@@ -135,6 +137,7 @@ class FakeGraph:
             if script and script.delay:
                 time.sleep(script.delay)  # accepted, but the answer comes too late
             if receipt:
+                time.sleep(self.receipt_latency)
                 return jsonify({"success": True})
             to = payload.get("to") or payload.get("recipient")
             return jsonify({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],

@@ -74,11 +74,15 @@ class Sender:
         self.wa = app.extensions["shopbot.whatsapp"]
         self.wakeup: threading.Event = app.extensions["shopbot.wakeup"]
         self.pool = ThreadPoolExecutor(max_workers=self.config["SEND_CONCURRENCY"], thread_name_prefix="send")
+        # Read receipts leave from threads of their own: a receipt's round trip to the Graph API must
+        # not keep a send thread (and so the next reply) waiting.
+        self.receipts = ThreadPoolExecutor(max_workers=self.config["SEND_CONCURRENCY"], thread_name_prefix="receipt")
         self.pace = send_pace.make(self.config)
         self.gate = send_pace.local_gate(self.config)
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self._inflight = 0
+        self._receipts_inflight = 0  # read receipts not answered yet (waited for by `wait_idle`, not paced)
         self._idle = threading.Condition()
         self._done: list[tuple[int, Outcome]] = []  # outcomes waiting to be recorded
         self._recording = False  # a send thread is writing a batch of outcomes now
@@ -101,6 +105,7 @@ class Sender:
         for t in self.threads:
             t.join(timeout=5)
         self.pool.shutdown(wait=True)
+        self.receipts.shutdown(wait=True)
 
     def run(self) -> None:
         """Dispatch until stopped; also sweeps events a killed process left unhandled."""
@@ -237,7 +242,7 @@ class Sender:
 
     def wait_idle(self, timeout: float) -> None:
         with self._idle:
-            self._idle.wait_for(lambda: self._inflight == 0, timeout=max(timeout, 0))
+            self._idle.wait_for(lambda: self._inflight == self._receipts_inflight == 0, timeout=max(timeout, 0))
 
     def _free_slots(self) -> int:
         with self._idle:
@@ -266,9 +271,9 @@ class Sender:
         if not recording:  # else the thread writing a batch now takes this one too
             self._record_waiting()
         if outcome[0] == "sent" and body.get("read"):
-            # After the outcome is on its way to the database: the receipt's round trip must not
-            # hold up the record of the reply, nor the customer's next one behind it.
-            self._mark_read(row_id, str(body["read"]))
+            with self._idle:
+                self._receipts_inflight += 1
+            self.receipts.submit(self._mark_read, row_id, str(body["read"]))
 
     def _wait_for_slot(self, at: float) -> None:
         """Sleep until the slot at `at`. Threads that wake late together (the process stalled) are
@@ -358,6 +363,12 @@ class Sender:
             self.wa.mark_message_as_read(message_id)
         except (wa_errors.WhatsAppError, httpx.HTTPError) as exc:
             log.info("outbox %s: could not mark %s read: %s", row_id, message_id, exc)
+        except Exception:  # a thread of the receipts pool: nobody else would see it
+            log.exception("outbox %s: unexpected error while marking %s read", row_id, message_id)
+        finally:
+            with self._idle:
+                self._receipts_inflight -= 1
+                self._idle.notify_all()
 
     @logs.scoped
     def _record(self, row_id: int, outcome: Outcome) -> None:
