@@ -97,11 +97,12 @@ def _claim_statement() -> Any:
     blocked = exists().where(and_(
         earlier.customer_id == OutboundMessage.customer_id,
         earlier.id < OutboundMessage.id,
+        earlier.sent_at.is_(None),  # the partial index of the queue (unfinished rows are all unsent)
         earlier.status.in_(UNFINISHED),
     ))
     return (select(OutboundMessage)
-            .where(OutboundMessage.status.in_(UNFINISHED), OutboundMessage.next_attempt_at <= bindparam("due"),
-                   ~blocked)
+            .where(OutboundMessage.sent_at.is_(None), OutboundMessage.status.in_(UNFINISHED),
+                   OutboundMessage.next_attempt_at <= bindparam("due"), ~blocked)
             .order_by(OutboundMessage.id)
             .limit(bindparam("claim_limit", type_=Integer))
             .with_for_update(skip_locked=True))
@@ -152,16 +153,17 @@ def claim(session: Session, limit: int, now: datetime, lease: timedelta,
 
 
 #: `claim` on PostgreSQL: the candidates (each customer's oldest unfinished row, due, with the
-#: customer's pace: tat, GCRA's theoretical arrival time), then in the same statement the rows
+#: customer's pace: tat, GCRA's theoretical arrival time; `sent_at IS NULL` lets both scans use
+#: the partial indexes of the queue, migration 0013), then in the same statement the rows
 #: whose customer is over the burst wait for their turn, the others are claimed and move their
 #: customer's pace on. Each customer has at most one candidate, so no row is updated twice.
 _CLAIM_SQL = f"""
 WITH candidate AS (
     SELECT o.id, o.customer_id, GREATEST(COALESCE(c.pace_at, :due), :due) AS tat
     FROM outbound_message o JOIN customer c ON c.id = o.customer_id
-    WHERE o.status IN ({_UNFINISHED_SQL}) AND o.next_attempt_at <= :due
-      AND NOT EXISTS (SELECT 1 FROM outbound_message e
-                      WHERE e.customer_id = o.customer_id AND e.id < o.id AND e.status IN ({_UNFINISHED_SQL}))
+    WHERE o.sent_at IS NULL AND o.status IN ({_UNFINISHED_SQL}) AND o.next_attempt_at <= :due
+      AND NOT EXISTS (SELECT 1 FROM outbound_message e WHERE e.customer_id = o.customer_id AND e.id < o.id
+                      AND e.sent_at IS NULL AND e.status IN ({_UNFINISHED_SQL}))
     ORDER BY o.id LIMIT :claim_limit
     FOR UPDATE OF o SKIP LOCKED
 ), waiting AS (
@@ -191,7 +193,7 @@ def _claim_in_one_statement() -> Any:
 def next_due(session: Session) -> datetime | None:
     """When the earliest waiting row becomes due, so the sender can sleep until then."""
     return session.scalar(select(func.min(OutboundMessage.next_attempt_at))
-                          .where(OutboundMessage.status.in_(UNFINISHED)))
+                          .where(OutboundMessage.sent_at.is_(None), OutboundMessage.status.in_(UNFINISHED)))
 
 
 def mark_sent(row: OutboundMessage, wamid: str, now: datetime) -> None:
