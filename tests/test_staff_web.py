@@ -601,3 +601,34 @@ def test_the_inbox_counts_a_waiting_customers_unanswered_messages(app, owner, po
     cid = customer_id(app)
     owner.post(f"/staff/chats/{cid}/reply", data={"text": "Hi, Ana here"})
     assert 'class="unread"' not in owner.get("/staff/inbox/rows?view=all").text  # answered
+
+
+def test_the_inbox_filters_by_where_the_chat_is_and_by_the_latest_order(app, owner, post, sender, fake_graph):
+    """Issue 16, item 1: a status filter beside the views, the labels and the search, combinable."""
+    reference = placed_order(app, post, sender, fake_graph)  # Sam: an order to confirm, then asks for a person
+    Chat(post, sender, fake_graph).say("talk to a person")
+    Chat(post, sender, fake_graph, number="34600222333", name="Luz").say("talk to a person")
+    owner.post(f"/staff/chats/{customer_id(app, '34600222333')}/reply", data={"text": "Hi Luz, Ana here"})
+    Chat(post, sender, fake_graph, number="34600333444", name="Max").say("hi")
+
+    def shown(**args) -> list[str]:
+        page = owner.get("/staff/inbox", query_string={"view": "all", **args}).text
+        return [name for name in ("Sam Rivera", "Luz", "Max") if f">{name}</a>" in page]
+
+    assert shown() == ["Sam Rivera", "Luz", "Max"]
+    assert shown(status="waiting") == ["Sam Rivera"]
+    assert shown(status="answered") == ["Luz"]
+    assert shown(status="bot") == ["Max"]
+    assert shown(status="order:pending") == ["Sam Rivera"]
+    assert shown(status="order:pending", q="luz") == [] and shown(status="answered", q="luz") == ["Luz"]
+    assert shown(status="waiting", label="vip") == []  # Sam carries no label yet
+    owner.post(f"/staff/chats/{customer_id(app)}/labels", data={"label": "vip", "on": "1"})
+    assert shown(status="waiting", label="vip") == ["Sam Rivera"]
+    owner.post(f"/staff/orders/{reference}/transition", data={"event": "confirm"})
+    assert shown(status="order:pending") == [] and shown(status="order:confirmed") == ["Sam Rivera"]
+    assert shown(status="nonsense") == ["Sam Rivera", "Luz", "Max"]  # an unknown status filters nothing
+    page = owner.get("/staff/inbox?view=mine&status=answered").text
+    assert '<option value="order:shipped">Order shipped</option>' in page
+    assert '<option value="answered" selected>With the team, answered</option>' in page
+    assert "status=answered" in page[page.index('id="tab-all"') - 200:page.index('id="tab-all"')]  # kept on tabs
+    assert "Luz" in owner.get("/staff/inbox/rows?view=all&status=answered").text
