@@ -730,3 +730,55 @@ def test_file_sizes_read_as_people_say_them():
 
     assert [file_size(n) for n in (None, 1, 820, 120 * 1024, 2_500_000)] == ["", "1 byte", "820 bytes", "120 KB",
                                                                             "2.4 MB"]
+
+
+def test_staff_share_the_carts_checkout_link_and_the_bot_takes_the_checkout(app, owner, post, sender, fake_graph):
+    """Issue 16, item 4: the customer's cart, in their language, with a Checkout button opening a wa.me
+    link; the text it sends gives the chat back to the bot, which starts the checkout of that cart."""
+    from urllib.parse import quote
+
+    from bot.models import Conversation
+
+    chat = Chat(post, sender, fake_graph)
+    chat.say("hola")
+    chat.tap("lang:es", "Español")
+    chat.say("2 velas")
+    chat.say("quiero hablar con una persona")
+    cid = customer_id(app)
+    assert handoff_of(app, cid).closed_at is None
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert '<option value="checkout:">Checkout link for the cart (€33.00)</option>' in page
+    assert owner.post(f"/staff/chats/{cid}/share", data={"share": "checkout:"}).status_code == 302
+    sender.pump()
+    sent = fake_graph.messages_to(SAM)[-1]["payload"]["interactive"]
+    assert sent["type"] == "cta_url" and sent["body"]["text"].startswith("🛒 *Tu carrito*")
+    assert "2 × Vela de soja, higo" in sent["body"]["text"]
+    assert sent["action"]["parameters"]["display_text"] == "Finalizar compra"
+    prefilled = "¡Hola, Lumen & Loom! Quiero finalizar la compra de mi carrito. [checkout]"
+    assert sent["action"]["parameters"]["url"] == f"https://wa.me/15550001234?text={quote(prefilled)}"
+    assert "↗ Finalizar compra" in owner.get(f"/staff/chats/{cid}").text
+
+    asked = chat.say(prefilled)  # what the link puts in the customer's WhatsApp, sent
+    assert handoff_of(app, cid).closed_at is not None  # the bot has the chat again, for the checkout
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        assert s.get(Conversation, cid).state == "checkout"
+    assert body_text(asked[-1]) == "¿Ponemos el pedido a nombre de *Sam Rivera*?"  # the checkout, in Spanish
+
+
+def test_the_checkout_link_needs_a_cart_and_the_24_hour_window(app, owner, post, sender, fake_graph):
+    from bot.models import Conversation
+
+    chat = Chat(post, sender, fake_graph)
+    chat.say("talk to a person")
+    cid = customer_id(app)
+    assert 'value="checkout:"' not in owner.get(f"/staff/chats/{cid}").text  # nothing in the cart
+    r = owner.post(f"/staff/chats/{cid}/share", data={"share": "checkout:"})
+    assert r.status_code == 409 and "The cart is empty, so there is nothing to check out." in r.text
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        conversation = s.get(Conversation, cid)
+        conversation.data = {**conversation.data, "cart": [{"sku": "HOM-CAN-FIG", "qty": 1, "price": 1650}]}
+        s.get(Customer, cid).last_inbound_at -= timedelta(hours=25)
+    before = count(app, OutboundMessage)
+    r = owner.post(f"/staff/chats/{cid}/share", data={"share": "checkout:"})
+    assert r.status_code == 409 and "The 24-hour window is closed" in r.text
+    assert count(app, OutboundMessage) == before

@@ -71,7 +71,7 @@ def _context(s: Session, customer: Customer, page: bool = True) -> dict:
         "window_closes": customer.last_inbound_at + WINDOW if is_open and customer.last_inbound_at else None,
         "canned": canned, "templates": templates, "chat_list": listed, "neighbours": _neighbours(listed, customer.id),
         "labels": content.labels, "chat_labels": teamwork.labels_of(s, [customer.id]).get(customer.id, []),
-        "share": share.choices(s, content, customer) if page else {},
+        "share": share.choices(s, content, customer, len(cart.lines)) if page else {},
         "viewers": teamwork.viewing(s, customer.id, g.staff.id, t),
         "state": STATE_WORDS.get(str(conversation.state) if conversation else "new", "talking to the bot"),
         "language": content.pack(lang).name if customer.language else "not known yet",
