@@ -444,3 +444,134 @@ def test_three_panes_switch_chats_without_a_page_load(live, browser):
     page.go_back()
     expect(page.locator(".chat-head h1")).to_contain_text("Customer 1")
     assert errors == []
+
+
+def wait_until(page, check, what: str, tries: int = 100):
+    """Poll `check()` every 100 ms (the sender and the page's live refresh run on their own)."""
+    for _ in range(tries):
+        found = check()
+        if found:
+            return found
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_every_kind_of_message_is_drawn_as_a_person_would_see_it(live, browser, fake_graph, tmp_path):
+    """Issue 16, item 6: one chat holding every kind the transcript draws, in Chromium: text with
+    WhatsApp markup, the bot's buttons and list as chips, a tap, a product card, order cards, a
+    location, a reaction badge, a quoted reply, a photo, a voice note, an audio file, a video, a
+    document with its size, a sticker, a private note, and a photo and a document staff sent."""
+    from bot.models import Conversation
+
+    from .test_staff_web import PNG
+
+    app, url = live
+    fake_graph.token = "test-token"
+    fake_graph.media.update({"m.photo": (PNG, "image/png"), "m.voice": (b"OggS\x00\x02voice", "audio/ogg"),
+                             "m.song": (b"ID3\x03song", "audio/mpeg"), "m.clip": (b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
+                             "m.pdf": (b"%PDF-1.4 " + b"x" * 12_279, "application/pdf"),
+                             "m.sticker": (PNG, "image/webp")})
+    say(url, "hi")  # the menu: a list
+    menu = wait_until(page := browser.new_page(), lambda: fake_graph.messages_to(SAM), "the menu sent")[0]["wamid"]
+    page.close()
+    say(url, "candles")  # a product card with its photo, SKU and buttons
+    for choice, title in (("add:HOM-CAN-FIG", "Add to cart"), ("checkout", "Checkout"), ("checkout:name_ok", "Yes"),
+                          ("delivery:pickup", "Pickup at the shop"), ("payment:cod", "Cash on delivery"),
+                          ("checkout:no_note", "No note")):
+        tap(url, choice, title)
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        reference = s.scalars(select(Conversation)).one().data["checkout"]["ref"]
+    tap(url, f"confirm:{reference}", "Confirm")  # the summary and the "placed" message: order cards
+    say(url, "is it *really* _handmade_? ~cheap~ no")
+    post_signed(url, p.body(p.messages_value(SAM, p.message(SAM, "text", {"body": "and this one?"},
+                                                            context={"from": "15550001234", "id": menu}))))
+    post_signed(url, p.body(p.messages_value(SAM, p.message(
+        SAM, "location", {"latitude": 40.4168, "longitude": -3.7038, "name": "Puerta del Sol"}))))
+    say(url, "talk to a person")
+    for kind, media_id, extra in (("image", "m.photo", {"caption": "the *box* arrived"}), ("voice", "m.voice", {}),
+                                  ("audio", "m.song", {}), ("video", "m.clip", {}), ("sticker", "m.sticker", {}),
+                                  ("document", "m.pdf", {"filename": "invoice.pdf"})):
+        post_signed(url, p.body(p.messages_value(SAM, p.message(SAM, kind, {"id": media_id, "mime_type": "x",
+                                                                           **extra}))))
+    post_signed(url, p.body(p.messages_value(SAM, p.message(SAM, "reaction", {"message_id": menu, "emoji": "❤️"}))))
+
+    page, errors = log_in(browser, url)
+    page.locator(".chat-row a.who").first.click()
+    page.click("#take-over")
+    page.click(".note-form summary")
+    page.fill("#note-text", "Wants it *gift wrapped*")
+    page.click("#add-note")
+    photo, terms = tmp_path / "parcel.png", tmp_path / "terms.pdf"
+    photo.write_bytes(PNG)
+    terms.write_bytes(b"%PDF-1.4 terms")
+    for file, caption in ((photo, "Packed"), (terms, "")):
+        page.click(".attach-form summary")
+        page.set_input_files("#attach-file", str(file))
+        page.fill("#attach-caption", caption)
+        page.click("#send-file")
+        expect(page.locator(".chat-head h1")).to_contain_text("Sam Rivera")
+    page.click(".share-form summary")
+    page.select_option("#share-choice", f"order:{reference}")
+    page.click("#send-share")
+
+    chat = page.locator("#transcript")
+    bubble = chat.locator(".bubble")
+    # text with WhatsApp's marks drawn, never shown
+    said = bubble.filter(has_text="is it really")
+    expect(said.locator("strong")).to_have_text("really")
+    expect(said.locator("em")).to_have_text("handmade")
+    expect(said.locator("del")).to_have_text("cheap")
+    # the bot's list and buttons as chips, the customer's taps as their choice
+    expect(bubble.filter(has=page.locator(".chip", has_text="☰")).first).to_be_visible()
+    expect(chat.locator(".tapped", has_text="↩ Add to cart")).to_be_visible()
+    # the product card: its photo (loaded), its SKU, its buttons
+    card = bubble.filter(has=page.locator(".sku", has_text="SKU HOM-CAN-FIG")).first
+    expect(card.locator("img.card-image")).to_be_visible()
+    wait_until(page, lambda: card.locator("img.card-image").evaluate("img => img.complete && img.naturalWidth > 0"),
+               "the product photo loaded")
+    expect(card.locator(".chip", has_text="Add to cart")).to_be_visible()
+    # order cards: the summary, the "placed" message and the summary staff shared
+    orders = chat.locator(".order-card")
+    expect(orders).to_have_count(3, timeout=10_000)
+    for i in range(3):
+        expect(orders.nth(i)).to_be_visible()
+        expect(orders.nth(i)).to_contain_text(f"Order {reference}")
+        expect(orders.nth(i).locator(".order-lines li")).to_have_text(re.compile(r"1 × Soy candle, fig\s+€16\.50"))
+        expect(orders.nth(i).locator(".order-total")).to_contain_text("Total €16.50")
+        expect(orders.nth(i).locator(".status")).to_have_text("Pending")
+    # a location with its map link, a reply quoting the bot's menu, the customer's reaction on that menu
+    expect(chat.locator("a.chip.link", has_text="Open the map")).to_be_visible()
+    expect(bubble.filter(has_text="and this one?").locator("blockquote.quoted")).to_be_visible()
+    reacted = bubble.filter(has=page.locator(".reaction"))
+    expect(reacted).to_have_count(1)
+    expect(reacted.locator(".reaction")).to_have_text("❤️")
+    expect(reacted.locator(".reaction")).to_be_visible()
+    expect(reacted).to_contain_text("☰")  # on the menu it reacts to, not a bubble of its own
+    # the customer's media: a photo (loaded), a voice note, an audio file, a video, a sticker, a document
+    image = bubble.filter(has_text="the box arrived").locator("img.media")
+    expect(image).to_be_visible()
+    wait_until(page, lambda: image.evaluate("img => img.complete && img.naturalWidth === 1"), "the photo loaded")
+    expect(bubble.filter(has_text="the box arrived").locator("strong")).to_have_text("box")
+    expect(chat.locator("audio.media")).to_have_count(2)
+    for player in chat.locator("audio.media").all():
+        expect(player).to_be_visible()
+    expect(chat.locator("video.media")).to_be_visible()
+    expect(chat.locator("img.media[alt='sticker from the customer']")).to_be_visible()
+    invoice = chat.locator("a.file", has_text="invoice.pdf")
+    expect(invoice).to_have_text("⬇ invoice.pdf · 12 KB", timeout=10_000)  # fetched by the page, then its size
+    assert invoice.get_attribute("download") is not None
+    # the team's note, and what staff sent
+    expect(chat.locator(".bubble.note .text strong")).to_have_text("gift wrapped")  # marks drawn in notes too
+    expect(chat.locator(".bubble.out.staff img.card-image")).to_be_visible()
+    expect(chat.locator(".bubble.out.staff a.file")).to_have_text("⬇ terms.pdf · 14 bytes")
+    # nothing shown as markup or as a code
+    shown = chat.inner_text()
+    for raw in ("*really*", "_handmade_", "*Order", "[tapped]", "[Add to cart]", "*box*", "*gift", "<", "reaction"):
+        assert raw not in shown, raw
+    shot(page, "staff-chat-every-kind")
+    phone, _ = log_in(browser, url, width=390)
+    phone.goto(page.url)
+    expect(phone.locator(".order-card").first).to_be_visible()
+    assert wide(phone) <= 390
+    shot(phone, "staff-chat-every-kind-phone")
+    assert errors == []

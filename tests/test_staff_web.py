@@ -480,7 +480,7 @@ def test_a_customers_photo_and_voice_note_are_shown_to_staff_only(app, owner, po
     page = owner.get(f"/staff/chats/{customer_id(app)}").text
     photo, voice, document = re.findall(r'/staff/media/(\d+)', page)[::2][:1] + re.findall(
         r'<audio class="media" controls preload="none" src="/staff/media/(\d+)"', page) + re.findall(
-        r'href="/staff/media/(\d+)" download>⬇ invoice.pdf', page)
+        r'href="/staff/media/(\d+)" download data-size-unknown>⬇ <span dir="auto">invoice.pdf', page)
     assert "Is this <strong>broken</strong>?" in page
     r = owner.get(f"/staff/media/{photo}")
     assert (r.status_code, r.mimetype, r.data) == (200, "image/png", PNG)
@@ -524,7 +524,7 @@ def test_staff_send_a_photo_and_a_document_through_the_graph_apis_media(app, own
     page = owner.get(f"/staff/chats/{cid}").text
     shown = re.search(r'<img class="card-image" src="(/staff/media/sent/[0-9a-f]{32}\.png)"', page)
     assert shown and owner.get(shown.group(1)).data == PNG
-    assert "⬇ terms.pdf" in page
+    assert '⬇ <span dir="auto">terms.pdf</span>' in page
 
 
 def test_a_file_that_whatsapp_would_refuse_is_not_sent(app, owner, post, sender, fake_graph):
@@ -601,3 +601,184 @@ def test_the_inbox_counts_a_waiting_customers_unanswered_messages(app, owner, po
     cid = customer_id(app)
     owner.post(f"/staff/chats/{cid}/reply", data={"text": "Hi, Ana here"})
     assert 'class="unread"' not in owner.get("/staff/inbox/rows?view=all").text  # answered
+
+
+def test_the_inbox_filters_by_where_the_chat_is_and_by_the_latest_order(app, owner, post, sender, fake_graph):
+    """Issue 16, item 1: a status filter beside the views, the labels and the search, combinable."""
+    reference = placed_order(app, post, sender, fake_graph)  # Sam: an order to confirm, then asks for a person
+    Chat(post, sender, fake_graph).say("talk to a person")
+    Chat(post, sender, fake_graph, number="34600222333", name="Luz").say("talk to a person")
+    owner.post(f"/staff/chats/{customer_id(app, '34600222333')}/reply", data={"text": "Hi Luz, Ana here"})
+    Chat(post, sender, fake_graph, number="34600333444", name="Max").say("hi")
+
+    def shown(**args) -> list[str]:
+        page = owner.get("/staff/inbox", query_string={"view": "all", **args}).text
+        return [name for name in ("Sam Rivera", "Luz", "Max") if f">{name}</a>" in page]
+
+    assert shown() == ["Sam Rivera", "Luz", "Max"]
+    assert shown(status="waiting") == ["Sam Rivera"]
+    assert shown(status="answered") == ["Luz"]
+    assert shown(status="bot") == ["Max"]
+    assert shown(status="order:pending") == ["Sam Rivera"]
+    assert shown(status="order:pending", q="luz") == [] and shown(status="answered", q="luz") == ["Luz"]
+    assert shown(status="waiting", label="vip") == []  # Sam carries no label yet
+    owner.post(f"/staff/chats/{customer_id(app)}/labels", data={"label": "vip", "on": "1"})
+    assert shown(status="waiting", label="vip") == ["Sam Rivera"]
+    owner.post(f"/staff/orders/{reference}/transition", data={"event": "confirm"})
+    assert shown(status="order:pending") == [] and shown(status="order:confirmed") == ["Sam Rivera"]
+    assert shown(status="nonsense") == ["Sam Rivera", "Luz", "Max"]  # an unknown status filters nothing
+    page = owner.get("/staff/inbox?view=mine&status=answered").text
+    assert '<option value="order:shipped">Order shipped</option>' in page
+    assert '<option value="answered" selected>With the team, answered</option>' in page
+    assert "status=answered" in page[page.index('id="tab-all"') - 200:page.index('id="tab-all"')]  # kept on tabs
+    assert "Luz" in owner.get("/staff/inbox/rows?view=all&status=answered").text
+
+
+def cards_on(page: str) -> list[str]:
+    """Each order card's text, tags stripped and spaces folded: what a person reads on it."""
+    return [" ".join(re.sub(r"<[^>]+>", " ", html.unescape(card)).split())
+            for card in re.findall(r'<div class="order-card">(.*?)</div>\s*</div>', page, re.S)]
+
+
+def test_order_summaries_are_drawn_as_cards(app, owner, post, sender, fake_graph):
+    """Issue 16, item 2: the checkout summary, the "order placed" message, the bot's answer to "where is
+    my order" and a summary staff share are each a card (reference, items, total, today's status)."""
+    chat = Chat(post, sender, fake_graph)
+    sent = checkout_to_summary(chat)
+    reference = body_text(sent[-1]).splitlines()[0].removeprefix("🧾 *Order ").removesuffix("*")
+    chat.tap(f"confirm:{reference}", "Confirm")
+    chat.say(f"where is my order {reference}")
+    chat.say("talk to a person")
+    cid = customer_id(app)
+    owner.post(f"/staff/chats/{cid}/share", data={"share": f"order:{reference}"})
+    owner.post(f"/staff/orders/{reference}/transition", data={"event": "confirm"})
+    page = owner.get(f"/staff/chats/{cid}").text
+    card = f"🧾 Order {reference} Confirmed 2 × Soy candle, fig €33.00 Cash on delivery Total €36.90"
+    assert cards_on(page) == [card] * 4  # summary, placed, the bot's details, staff's share: as it is now
+    assert page.count(f'href="/staff/orders/{reference}"') >= 4
+    assert "*Total: €36.90*" not in page and "• 2 × Soy candle" in page  # the markup, only inside "as read"
+    assert page.count('<details class="as-sent">') == 3  # the "placed" thanks keeps its own words in view
+    assert "Thank you, Sam Rivera! Your order <strong>" in page
+
+
+def test_a_reaction_is_a_badge_on_the_message_it_reacts_to(app, owner, post, sender, fake_graph):
+    """Issue 16, item 3: as WhatsApp shows it; a changed reaction replaces, an empty one removes, and one
+    to a message further back than the transcript still shows."""
+    from . import payloads
+
+    chat = Chat(post, sender, fake_graph)
+    chat.say("talk to a person")
+    cid = customer_id(app)
+    owner.post(f"/staff/chats/{cid}/reply", data={"text": "Your parcel left today"})
+    sender.pump()
+    parcel = fake_graph.messages_to(SAM)[-1]["wamid"]
+    chat.say("and the invoice?")
+    owner.post(f"/staff/chats/{cid}/reply", data={"text": "Attached tomorrow"})
+    sender.pump()
+    invoice = fake_graph.messages_to(SAM)[-1]["wamid"]
+
+    def react(wamid: str, emoji: str) -> None:
+        post(payloads.body(payloads.messages_value(
+            SAM, payloads.message(SAM, "reaction", {"message_id": wamid, "emoji": emoji}))))
+
+    def badges() -> list[tuple[str, str]]:
+        bubbles = owner.get(f"/staff/chats/{cid}").text.split('<div class="bubble ')[1:]
+        return [(re.search(r'<div class="text" dir="auto">(.*?)</div>', b).group(1),
+                 re.search(r'<span class="reaction"[^>]*>(.*?)</span>', b).group(1))
+                for b in bubbles if 'class="reaction"' in b]
+
+    react(parcel, "❤️")
+    react(invoice, "👍")
+    react(invoice, "🙏")  # changed its mind
+    assert badges() == [("Your parcel left today", "❤️"), ("Attached tomorrow", "🙏")]
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert 'class="kind">reaction' not in page and page.count('class="reaction"') == 2
+    react(parcel, "")  # taken back
+    assert badges() == [("Attached tomorrow", "🙏")]
+    react("wamid.long-gone", "😂")
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert 'Reacted <span class="emoji">😂</span> to an earlier message' in page
+    assert "<script>" not in owner.get(f"/staff/chats/{cid}").text
+    react(invoice, "<script>alert(1)</script>")  # not an emoji WhatsApp would send, but escaped all the same
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;</span>" in owner.get(f"/staff/chats/{cid}").text
+
+
+def test_a_documents_name_and_size_with_its_download(app, owner, post, sender, fake_graph):
+    """Issue 16, item 5: "invoice.pdf · 120 KB" on a customer's document (once fetched) and on one staff sent."""
+    import io
+
+    fake_graph.token = "test-token"
+    fake_graph.media["m.invoice"] = (b"%PDF-1.4 " + b"x" * (120 * 1024 - 9), "application/pdf")
+    Chat(post, sender, fake_graph).say("talk to a person")
+    media_message(post, "document", "m.invoice", filename="invoice.pdf")
+    cid = customer_id(app)
+    page = owner.get(f"/staff/chats/{cid}").text
+    link = re.search(r'<a class="chip link file" href="(/staff/media/\d+)" download data-size-unknown>', page)
+    assert link and '<span dir="auto">invoice.pdf</span></a>' in page  # not fetched yet: its size unknown
+    assert owner.http.head(link.group(1)).status_code == 200  # what the page asks for (staff.js), then it is kept
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert '<span dir="auto">invoice.pdf</span> <span class="size">· 120 KB</span></a>' in page
+    assert owner.get(link.group(1)).headers["Content-Disposition"].startswith("attachment")  # the download
+    owner.post(f"/staff/chats/{cid}/attach", data={"file": (io.BytesIO(b"%PDF" + b"y" * 299_996), "terms.pdf",
+                                                            "application/pdf")}, content_type="multipart/form-data")
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert '<span dir="auto">terms.pdf</span> <span class="size">· 293 KB</span></a>' in page
+
+
+def test_file_sizes_read_as_people_say_them():
+    from bot.staff.bubbles import file_size
+
+    assert [file_size(n) for n in (None, 1, 820, 120 * 1024, 2_500_000)] == ["", "1 byte", "820 bytes", "120 KB",
+                                                                            "2.4 MB"]
+
+
+def test_staff_share_the_carts_checkout_link_and_the_bot_takes_the_checkout(app, owner, post, sender, fake_graph):
+    """Issue 16, item 4: the customer's cart, in their language, with a Checkout button opening a wa.me
+    link; the text it sends gives the chat back to the bot, which starts the checkout of that cart."""
+    from urllib.parse import quote
+
+    from bot.models import Conversation
+
+    chat = Chat(post, sender, fake_graph)
+    chat.say("hola")
+    chat.tap("lang:es", "Español")
+    chat.say("2 velas")
+    chat.say("quiero hablar con una persona")
+    cid = customer_id(app)
+    assert handoff_of(app, cid).closed_at is None
+    page = owner.get(f"/staff/chats/{cid}").text
+    assert '<option value="checkout:">Checkout link for the cart (€33.00)</option>' in page
+    assert owner.post(f"/staff/chats/{cid}/share", data={"share": "checkout:"}).status_code == 302
+    sender.pump()
+    sent = fake_graph.messages_to(SAM)[-1]["payload"]["interactive"]
+    assert sent["type"] == "cta_url" and sent["body"]["text"].startswith("🛒 *Tu carrito*")
+    assert "2 × Vela de soja, higo" in sent["body"]["text"]
+    assert sent["action"]["parameters"]["display_text"] == "Finalizar compra"
+    prefilled = "¡Hola, Lumen & Loom! Quiero finalizar la compra de mi carrito. [checkout]"
+    assert sent["action"]["parameters"]["url"] == f"https://wa.me/15550001234?text={quote(prefilled)}"
+    assert "↗ Finalizar compra" in owner.get(f"/staff/chats/{cid}").text
+
+    asked = chat.say(prefilled)  # what the link puts in the customer's WhatsApp, sent
+    assert handoff_of(app, cid).closed_at is not None  # the bot has the chat again, for the checkout
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        assert s.get(Conversation, cid).state == "checkout"
+    assert body_text(asked[-1]) == "¿Ponemos el pedido a nombre de *Sam Rivera*?"  # the checkout, in Spanish
+
+
+def test_the_checkout_link_needs_a_cart_and_the_24_hour_window(app, owner, post, sender, fake_graph):
+    from bot.models import Conversation
+
+    chat = Chat(post, sender, fake_graph)
+    chat.say("talk to a person")
+    cid = customer_id(app)
+    assert 'value="checkout:"' not in owner.get(f"/staff/chats/{cid}").text  # nothing in the cart
+    r = owner.post(f"/staff/chats/{cid}/share", data={"share": "checkout:"})
+    assert r.status_code == 409 and "The cart is empty, so there is nothing to check out." in r.text
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        conversation = s.get(Conversation, cid)
+        conversation.data = {**conversation.data, "cart": [{"sku": "HOM-CAN-FIG", "qty": 1, "price": 1650}]}
+        s.get(Customer, cid).last_inbound_at -= timedelta(hours=25)
+    before = count(app, OutboundMessage)
+    r = owner.post(f"/staff/chats/{cid}/share", data={"share": "checkout:"})
+    assert r.status_code == 409 and "The 24-hour window is closed" in r.text
+    assert count(app, OutboundMessage) == before

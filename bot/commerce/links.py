@@ -1,8 +1,10 @@
 """Click-to-chat links (wa.me) with a prefilled message, and their QR codes.
 
 A product link's text carries `[product-id]`, so the bot opens that
-product's card; any link may carry `[via TAG]`, so reports can tell where
-conversations and orders came from.
+product's card; the cart's checkout link (shared by staff) carries
+`[checkout]`, so the bot starts the checkout of the cart the customer has;
+any link may carry `[via TAG]`, so reports can tell where conversations and
+orders came from.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from bot.errors import NotFound
 
 PRODUCT_MARK = re.compile(r"\[([a-z0-9][a-z0-9-]{0,63})\]")
 SOURCE_MARK = re.compile(r"\[via ([\w-]{1,32})\]", re.IGNORECASE)
+CHECKOUT_MARK = "[checkout]"
 
 
 def wa_me(number: str, text: str) -> str:
@@ -36,6 +39,18 @@ def chat_text(content: Content, product_id: str | None = None, source: str | Non
     else:
         body = pack.chat_link.replace("{shop}", shop)
     return body + (f" [via {source}]" if source else "")
+
+
+def checkout_text(content: Content, lang: str | None) -> str:
+    """The prefilled text of the cart's checkout link, in the customer's language (its pack's
+    `chat_link_checkout`)."""
+    pack = content.pack(lang or content.default_language)
+    return pack.chat_link_checkout.replace("{shop}", str(content.shop["name"])) + f" {CHECKOUT_MARK}"
+
+
+def asks_checkout(text: str) -> bool:
+    """Whether a customer's message came from the cart's checkout link."""
+    return CHECKOUT_MARK in text.lower()
 
 
 def qr_png(url: str, scale: int = 8) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
+from bot.commerce import links
 from bot.content import shop as content_shop
 from bot.conversation import browse, checkout_flow, free_text, shopping
 from bot.conversation.effects import (
@@ -100,9 +101,13 @@ def handed_over(turn: Turn) -> Result:
 
     "menu" gives the chat back to the bot when the owner allows it
     (`handoff.menu_returns_to_bot`); "person" repeats what happens next;
-    "stop" and "start" always work.
+    "stop" and "start" always work. The cart's checkout link, which staff
+    share for exactly this, gives the chat back to the bot for the checkout.
     """
     event = turn.event
+    if event.type is EventType.TEXT and links.asks_checkout(event.text):
+        state, replies = checkout_flow.start(turn)
+        return state, [HandoffEnd(), *replies]
     name = event.choice.split(":")[0] if event.choice else (
         intent_of(turn, event.text) if event.type is EventType.TEXT else None)
     if name == "menu" and turn.content.handoff.menu_returns_to_bot:

@@ -3,9 +3,10 @@
 The transcript keeps one `Bubble` per message: the text (WhatsApp's *bold*,
 _italic_, ~strike~ and ```monospace``` rendered by the `whatsapp` filter, after
 escaping, so a customer's text never becomes markup), the buttons and list
-rows offered as chips, a product photo with its SKU, a link button, a map
-link for a shared location, and the message it replies to. Everything comes
-from what is already stored: the outbox's specs and the inbound payloads.
+rows offered as chips, a product photo with its SKU, an order card, a link
+button, a map link for a shared location, a file's name and size, and the
+message it replies to. Everything comes from what is already stored: the
+outbox's specs, the inbound payloads, the orders and the kept files.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
+from bot.staff.order_cards import OrderCard
 from bot.whatsapp.message_types.inbound import kind_of
 from bot.whatsapp.webhook_body import as_object, as_text
 
@@ -46,10 +48,24 @@ class Bubble:
     replies_to: str = ""  # the WhatsApp id of the message it answers (`context`)
     media: str = ""  # where staff open the customer's photo, voice note, video or document
     filename: str = ""
+    size: str = ""  # a document's size, "120 KB", once the file is here
+    order: OrderCard | None = None  # an order summary, drawn as a card
 
 
-def outbound(spec) -> Bubble:
-    """What the bot or staff sent, from the outbox's stored spec."""
+def file_size(size: int | None) -> str:
+    """"820 bytes", "120 KB", "4.2 MB": a file's size as people read it (blank when not known)."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} byte{'s' if size != 1 else ''}"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / 2**20:.1f} MB"
+
+
+def outbound(spec, card: OrderCard | None = None, size: int | None = None) -> Bubble:
+    """What the bot or staff sent, from the outbox's stored spec; `card` draws the order it summarises
+    (bot.staff.order_cards), `size` is the size of a file staff sent."""
     spec = as_object(spec)
     kind = as_text(spec.get("type"))
     chips = tuple(as_text(as_object(b).get("title")) for b in spec.get("buttons") or [])
@@ -62,7 +78,7 @@ def outbound(spec) -> Bubble:
         sent = f"/staff/media/sent/{quote(as_text(spec.get('upload')))}"
         if kind == "image":
             return Bubble(text, image=sent)
-        return Bubble(text, note="document", media=sent, filename=as_text(spec.get("filename")))
+        return Bubble(text, note="document", media=sent, filename=as_text(spec.get("filename")), size=file_size(size))
     if kind == "image":
         path, url = as_text(spec.get("path")), as_text(spec.get("url"))
         sku = next((b["id"].removeprefix("add:") for b in spec.get("buttons") or []
@@ -77,11 +93,12 @@ def outbound(spec) -> Bubble:
         return Bubble(params, note=f"template {as_text(spec.get('name'))}")
     if kind in ("products", "product"):
         return Bubble(text, note="catalog message")
-    return Bubble(text, chips)
+    return Bubble(text, chips, order=card)
 
 
-def inbound(message, media_url: str = "") -> Bubble:
-    """What the customer sent, from the stored webhook message; `media_url` serves its media."""
+def inbound(message, media_url: str = "", size: int | None = None) -> Bubble:
+    """What the customer sent, from the stored webhook message; `media_url` serves its media, `size` is
+    its file's size once fetched."""
     message = as_object(message)
     _entry, body = kind_of(message)
     kind = as_text(message.get("type"))
@@ -103,7 +120,7 @@ def inbound(message, media_url: str = "") -> Bubble:
     if kind in ("image", "video", "audio", "voice", "document", "sticker"):
         label = {"voice": "voice note", "audio": "audio"}.get(kind, kind)
         return Bubble(as_text(body.get("caption")), note=label, replies_to=quoted, media=media_url,
-                      filename=as_text(body.get("filename")))
+                      filename=as_text(body.get("filename")), size=file_size(size))
     if kind == "order":
         return Bubble(note="WhatsApp cart", text=_entry.line(message, body).removeprefix("[WhatsApp cart] "))
     return Bubble(_entry.line(message, body))

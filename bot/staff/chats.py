@@ -29,7 +29,7 @@ from bot.staff.desk import status_name
 from bot.staff.inbox import reason_label, waited
 from bot.staff.transcript import entries
 from bot.web_input import as_id
-from bot.whatsapp import outbox
+from bot.whatsapp import media_store, outbox
 from bot.whatsapp.messages import LIMITS
 
 MAX_REPLY = LIMITS["text"] * 2  # longer replies are split by the outbox; beyond this it is surely a mistake
@@ -62,7 +62,8 @@ def _context(s: Session, customer: Customer, page: bool = True) -> dict:
     return {
         "customer": customer, "handoff": handoff, "assignee": assignee, "team": team, "t": t,
         "reason": reason_label(handoff), "waited": waited,
-        "entries": entries(s, customer.id, customer.name or customer.wa_id or "Customer"),
+        "entries": entries(s, customer.id, customer.name or customer.wa_id or "Customer", content=content,
+                           folder=media_store.folder(current_app.config, current_app.instance_path)),
         "cart": cart, "money": lambda minor: order_view.money(content, minor, content.catalog.currency),
         "orders": orders, "when": lambda moment: order_view.when(content, moment),
         "status_label": status_name,
@@ -70,7 +71,7 @@ def _context(s: Session, customer: Customer, page: bool = True) -> dict:
         "window_closes": customer.last_inbound_at + WINDOW if is_open and customer.last_inbound_at else None,
         "canned": canned, "templates": templates, "chat_list": listed, "neighbours": _neighbours(listed, customer.id),
         "labels": content.labels, "chat_labels": teamwork.labels_of(s, [customer.id]).get(customer.id, []),
-        "share": share.choices(s, content, customer) if page else {},
+        "share": share.choices(s, content, customer, len(cart.lines)) if page else {},
         "viewers": teamwork.viewing(s, customer.id, g.staff.id, t),
         "state": STATE_WORDS.get(str(conversation.state) if conversation else "new", "talking to the bot"),
         "language": content.pack(lang).name if customer.language else "not known yet",

@@ -1,4 +1,8 @@
-"""The inbox: chats waiting for a person, mine, unassigned, all, and search; polled for live updates."""
+"""The inbox: chats waiting for a person, mine, unassigned, all, and search; polled for live updates.
+
+Every view can be narrowed by a label and by a status, and searched: the
+filters combine, so "all chats, VIP, latest order shipped, 'parcel'" works.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +14,17 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.commerce.notifications import window_open
 from bot.db import transaction
-from bot.models import ChatLabel, Customer, EventKind, Handoff, HandoffReason, InboundEvent, StaffMember
+from bot.models import (
+    ChatLabel,
+    Customer,
+    EventKind,
+    Handoff,
+    HandoffReason,
+    InboundEvent,
+    Order,
+    OrderStatus,
+    StaffMember,
+)
 from bot.models import utcnow as now
 from bot.models.staff import REASON_LABELS
 from bot.staff import bp
@@ -19,6 +33,15 @@ from bot.whatsapp.message_types import inbound_line
 from bot.whatsapp.webhook_body import as_object
 
 VIEWS = {"waiting": "Waiting", "mine": "Mine", "unassigned": "Unassigned", "all": "All chats"}
+
+#: Where a conversation is, as the team says it (the status filter's first group).
+CHAT_STATUSES = {"waiting": "Waiting for a reply", "answered": "With the team, answered", "bot": "With the bot"}
+#: The customer's latest order, by its fulfilment status (the second group): "order:shipped".
+ORDER_STATUSES = {f"order:{s}": label for s, label in (
+    (OrderStatus.PENDING, "Order to confirm"), (OrderStatus.CONFIRMED, "Order confirmed"),
+    (OrderStatus.PREPARED, "Order packed"), (OrderStatus.SHIPPED, "Order shipped"),
+    (OrderStatus.OUT_FOR_DELIVERY, "Order out for delivery"), (OrderStatus.DELIVERED, "Order delivered"),
+    (OrderStatus.CANCELLED, "Order cancelled"))}
 
 
 @dataclass(frozen=True)
@@ -70,9 +93,9 @@ def counts(session: Session, me: StaffMember) -> dict[str, int]:
 
 
 def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, limit: int = 100,
-         label: str = "") -> list[InboxRow]:
+         label: str = "", status: str = "") -> list[InboxRow]:
     """The inbox for `view`, longest-waiting first (all chats: most recent first); with `label`, only
-    the conversations that carry it."""
+    the conversations that carry it; with `status` (CHAT_STATUSES, ORDER_STATUSES), only those there."""
     assignee = aliased(StaffMember)
     handoff_join = and_(Handoff.customer_id == Customer.id, Handoff.closed_at.is_(None))
     stmt = (select(Customer, Handoff, assignee.name)
@@ -88,6 +111,8 @@ def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, 
         stmt = stmt.where(Customer.last_inbound_at.is_not(None)).order_by(Customer.last_inbound_at.desc())
     if label:
         stmt = stmt.where(Customer.id.in_(select(ChatLabel.customer_id).where(ChatLabel.label == label)))
+    if status:
+        stmt = stmt.where(_in_status(status))
     query = query.strip()
     if query:
         digits = "".join(ch for ch in query if ch.isdigit())
@@ -110,6 +135,19 @@ def rows(session: Session, view: str, me: StaffMember, query: str, t: datetime, 
                      last_message=last.get(c.id, ("", None))[0], last_at=last.get(c.id, ("", None))[1],
                      labels=tuple(labels.get(c.id, ())), unread=unread.get(c.id, 0))
             for c, h, name in found]
+
+
+def _in_status(status: str):
+    """The condition for one status of the filter (the handoff is the open one, joined in `rows`)."""
+    if status == "waiting":
+        return Handoff.waiting_since.is_not(None)
+    if status == "answered":
+        return and_(Handoff.id.is_not(None), Handoff.waiting_since.is_(None))
+    if status == "bot":
+        return Handoff.id.is_(None)
+    latest = select(func.max(Order.id)).where(Order.customer_id.is_not(None)).group_by(Order.customer_id)
+    return Customer.id.in_(select(Order.customer_id).where(
+        Order.id.in_(latest), Order.status == status.removeprefix("order:")))
 
 
 def reason_label(handoff: Handoff | None) -> str | None:
@@ -157,25 +195,33 @@ def _label() -> str:
     return wanted if any(x.id == wanted for x in current_app.extensions["shopbot.content"].current().labels) else ""
 
 
+def _status() -> str:
+    """The status filter asked for, when it is one the inbox knows."""
+    wanted = request.args.get("status", "")
+    return wanted if wanted in CHAT_STATUSES or wanted in ORDER_STATUSES else ""
+
+
 @bp.get("/inbox")
 def inbox():
-    view, query, t, label = _view(), request.args.get("q", ""), now(), _label()
+    view, query, t, label, status = _view(), request.args.get("q", ""), now(), _label(), _status()
     labels = current_app.extensions["shopbot.content"].current().labels
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        found, numbers = rows(s, view, g.staff, query, t, label=label), counts(s, g.staff)
+        found, numbers = rows(s, view, g.staff, query, t, label=label, status=status), counts(s, g.staff)
     return render_template("staff/inbox.html", rows=found, view=view, views=VIEWS, q=query, counts=numbers,
-                           t=t, waited=waited, labels=labels, label=label, titles={x.id: x.title for x in labels})
+                           t=t, waited=waited, labels=labels, label=label, titles={x.id: x.title for x in labels},
+                           status=status, filtered=bool(label or status or query.strip()),
+                           chat_statuses=CHAT_STATUSES, order_statuses=ORDER_STATUSES)
 
 
 @bp.get("/inbox/rows")
 def inbox_rows():
     """The inbox table's body, for the page's live refresh."""
-    view, query, t, label = _view(), request.args.get("q", ""), now(), _label()
+    view, query, t, label, status = _view(), request.args.get("q", ""), now(), _label(), _status()
     labels = current_app.extensions["shopbot.content"].current().labels
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
-        found = rows(s, view, g.staff, query, t, label=label)
+        found = rows(s, view, g.staff, query, t, label=label, status=status)
     return render_template("staff/_inbox_rows.html", rows=found, view=view, t=t, waited=waited,
-                           titles={x.id: x.title for x in labels})
+                           titles={x.id: x.title for x in labels}, filtered=bool(label or status or query.strip()))
 
 
 @bp.get("/poll.json")

@@ -76,7 +76,7 @@ def media(event_id: int):
     if not media_id or not re.fullmatch(r"[\w.:-]{1,128}", media_id):
         abort(404)
     folder = _folder()
-    kept = next(folder.glob(f"{event_id}.*"), None)
+    kept = media_store.kept_inbound(folder, event_id)
     if kept is None:
         try:
             data, mime = _fetch(media_id)

@@ -26,6 +26,18 @@ def folder(config, instance_path: str) -> Path:
     return path
 
 
+def kept_inbound(base: Path, event_id: int) -> Path | None:
+    """A customer's file, once fetched for staff (named by its inbound event), or None."""
+    return next(base.glob(f"{event_id}.*"), None)
+
+
+def outbound_path(base: Path, name: str) -> Path:
+    """Where a file staff sent is kept; ValueError for a name we did not make."""
+    if not re.fullmatch(r"[0-9a-f]{32}\.[a-z]{3,4}", name):
+        raise ValueError(f"not a stored file name: {name!r}")
+    return base / "outbound" / name
+
+
 def keep_outbound(base: Path, data: bytes, mime: str) -> str:
     """Store a file staff send; its name for the outbox spec."""
     (base / "outbound").mkdir(exist_ok=True)
@@ -36,6 +48,4 @@ def keep_outbound(base: Path, data: bytes, mime: str) -> str:
 
 def read_outbound(base: Path, name: str) -> bytes:
     """A file staff sent, for the sender; ValueError for a name we did not make."""
-    if not re.fullmatch(r"[0-9a-f]{32}\.[a-z]{3,4}", name):
-        raise ValueError(f"not a stored file name: {name!r}")
-    return (base / "outbound" / name).read_bytes()
+    return outbound_path(base, name).read_bytes()

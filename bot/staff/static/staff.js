@@ -91,6 +91,7 @@
       var atBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
       transcript.innerHTML = live.transcript;
       if (atBottom) transcript.scrollTop = transcript.scrollHeight;
+      fetchDocuments(transcript);
       var takeOver = document.getElementById("take-over");
       if (takeOver) takeOver.closest("form").hidden = live.mine;
     }).catch(function () {});
@@ -131,10 +132,23 @@
     if (handled) event.preventDefault();
   }
 
+  // A customer's document is fetched from WhatsApp on first view; asking for it here (HEAD, once)
+  // keeps it, so the live refresh can show its size before anyone downloads it.
+  var sized = {};
+  function fetchDocuments(root) {
+    root.querySelectorAll("a.file[data-size-unknown]").forEach(function (link) {
+      if (sized[link.href]) return;
+      sized[link.href] = true;
+      fetch(link.href, {method: "HEAD", credentials: "same-origin"}).then(pollChat)
+        .catch(function () {});
+    });
+  }
+
   // What an open chat needs once its HTML is in the page (on load, and after switching chats).
   function bindChat(root) {
     var transcript = root.querySelector("#transcript");
     if (transcript) transcript.scrollTop = transcript.scrollHeight;
+    fetchDocuments(root);
     var canned = root.querySelector("#canned"), reply = root.querySelector("#reply-text");
     if (canned && reply) canned.addEventListener("change", function () {
       if (canned.value) { reply.value = canned.value; reply.focus(); canned.value = ""; }
