@@ -17,6 +17,7 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 
 from bot.db import transaction
@@ -123,4 +124,17 @@ def register(app) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = app.config["STAFF_COOKIE_SECURE"]
+    app.session_interface = WebhookWithoutCookies()
     app.register_blueprint(bp)
+
+
+class WebhookWithoutCookies(SecureCookieSessionInterface):
+    """The signed session cookie, except on `/webhook`: Meta sends no cookie and the view keeps
+    nothing in a session, yet opening one builds its signer on every request, the most frequent
+    request of all (a few percent of a web worker's CPU under load, issue 14). There it is
+    Flask's null session, which refuses to be written."""
+
+    def open_session(self, app, request):
+        if request.path == "/webhook":
+            return self.null_session_class()
+        return super().open_session(app, request)
