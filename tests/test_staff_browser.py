@@ -468,7 +468,8 @@ def test_every_kind_of_message_is_drawn_as_a_person_would_see_it(live, browser, 
     app, url = live
     fake_graph.token = "test-token"
     fake_graph.media.update({"m.photo": (PNG, "image/png"), "m.voice": (b"OggS\x00\x02voice", "audio/ogg"),
-                             "m.song": (b"ID3\x03song", "audio/mpeg"), "m.clip": (b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
+                             "m.song": (b"ID3\x03song", "audio/mpeg"),
+                             "m.clip": (b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
                              "m.pdf": (b"%PDF-1.4 " + b"x" * 12_279, "application/pdf"),
                              "m.sticker": (PNG, "image/webp")})
     say(url, "hi")  # the menu: a list
