@@ -336,6 +336,7 @@ def test_keyboard_shortcuts(live, browser):
     page.keyboard.press("Escape")
     page.keyboard.press("e")
     expect(page.locator("#assignee")).to_contain_text("The bot is answering")
+    page.wait_for_load_state("load")  # handing back loads the chat again: its shortcuts listen once its script ran
     page.keyboard.press("/")
     expect(page.locator("input[type=search]")).to_be_focused()
     assert errors == []
