@@ -338,6 +338,10 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     handoff = load_handoff(settings_data, problems)
     replies = load_replies(root, languages, problems, compile_text, templates)
     window_fallback = load_window_fallback(settings_data, templates, languages[0], problems, compile_text)
+    if not templates.present and (notifications.templates or replies.templates or window_fallback):
+        problems.append(Problem("flows/templates.yaml", 1, "no such file, so the templates named in notifications, "
+                                                           "replies and settings are not checked; list them there",
+                                "warning"))
     labels = load_labels(root, problems)
     if any(p.severity == "error" for p in problems):
         return None

@@ -195,7 +195,7 @@ def _buttons(item: CommentedMap, problems: list[Problem]) -> tuple[TemplateButto
             problems.append(Problem(REL, line_of(button, "text"), f"button text is {len(text)} characters; "
                                                                   f"WhatsApp allows at most {BUTTON_TEXT_LIMIT}"))
         fill = button.get("fill")
-        if fill is not None and kind != "url":
+        if fill is not None and kind in BUTTON_TYPES and kind != "url":
             problems.append(Problem(REL, line_of(button, "fill"), "only a url button has a dynamic part to `fill`"))
         buttons.append(TemplateButton(kind, text, _source(fill, line_of(button, "fill"), problems)
                                       if fill is not None else None))
@@ -231,14 +231,16 @@ def resolve_use(catalogue: TemplateCatalogue, rel: str, spec: CommentedMap, defa
         params = tuple(compile_text(p, rel, line_of(inline, i), variables) for i, p in enumerate(inline))
     else:
         what, known = USES[rel]
-        unknown = [s for s in (entry.body if entry else ()) if s not in known]
+        sources = entry.body if entry else ()
+        if any(s not in SOURCES for s in sources):
+            return None  # reported in flows/templates.yaml
+        unknown = [s for s in sources if s not in known]
         if unknown:
             problems.append(Problem(rel, line, f"template `{name}` is filled from {', '.join(unknown)}, which "
                                                f"{what} does not know (it knows {', '.join(known)}); "
                                                "give `params:` here or change its body in " + REL))
             return None
-        params = tuple(compile_text("{{ " + source + " }}", REL, entry.line, variables)
-                       for source in (entry.body if entry else ()))
+        params = tuple(compile_text("{{ " + source + " }}", REL, entry.line, variables) for source in sources)
     return None if None in params else TemplateUse(name, language, params)
 
 
