@@ -229,9 +229,11 @@ def resolve_use(catalogue: TemplateCatalogue, rel: str, spec: CommentedMap, defa
                                     f"here it has {len(inline)}"))
             return None
         params = tuple(compile_text(p, rel, line_of(inline, i), variables) for i, p in enumerate(inline))
+    elif entry is None:
+        params = ()  # no flows/templates.yaml to fill them from: a template without parameters
     else:
         what, known = USES[rel]
-        sources = entry.body if entry else ()
+        sources = entry.body
         if any(s not in SOURCES for s in sources):
             return None  # reported in flows/templates.yaml
         unknown = [s for s in sources if s not in known]
