@@ -43,45 +43,42 @@ def test_a_matching_account_passes_reading_every_page(runner, fake_graph, shop_d
     assert set(first["fields"].split(",")) == {"name", "language", "status", "category", "components"}
 
 
-def test_a_missing_template_is_reported_at_its_line(runner, fake_graph, shop_dir):
-    approve_the_sample(fake_graph, shop_dir, back_in_stock={"name": "back_in_stok"},
-                       order_delivered={"language": "en_US"})
-    assert check(runner) == (1, [
+PAUSED = ("flows/templates.yaml:25: template `order_shipped` (en) is paused by WhatsApp after poor feedback from "
+          "customers; sends fail until it is resumed")
+
+#: What the account says differently of some templates, and what the check then reports.
+PROBLEMS = {
+    "missing": ({"back_in_stock": {"name": "back_in_stok"}, "order_delivered": {"language": "en_US"}}, [
         "flows/templates.yaml:33: template `order_delivered` (en) is not in the WhatsApp account for en; "
         "it has it in en_US",
         'flows/templates.yaml:59: template `back_in_stock` (en) is not in the WhatsApp account '
-        '(did you mean "back_in_stok"?)',
-        "8 templates checked: 2 problems"])
-
-
-def test_templates_meta_did_not_approve(runner, fake_graph, shop_dir):
-    approve_the_sample(fake_graph, shop_dir, order_confirmed={"status": "REJECTED"},
-                       order_shipped={"status": "PAUSED"}, order_delivered={"status": "DISABLED"},
-                       abandoned_cart={"status": "PENDING"})
-    assert check(runner) == (1, [
+        '(did you mean "back_in_stok"?)']),
+    "not approved": ({"order_confirmed": {"status": "REJECTED"}, "order_shipped": {"status": "PAUSED"},
+                      "order_delivered": {"status": "DISABLED"}, "abandoned_cart": {"status": "PENDING"}}, [
         "flows/templates.yaml:21: template `order_confirmed` (en) was rejected by WhatsApp; edit it in "
         "WhatsApp Manager and submit it again",
-        "flows/templates.yaml:25: template `order_shipped` (en) is paused by WhatsApp after poor feedback from "
-        "customers; sends fail until it is resumed",
+        PAUSED,
         "flows/templates.yaml:33: template `order_delivered` (en) is disabled by WhatsApp after poor feedback "
         "from customers; create a new one",
         "flows/templates.yaml:49: template `abandoned_cart` (en) is still waiting for WhatsApp's review; it cannot "
-        "be sent yet",
-        "8 templates checked: 4 problems"])
-
-
-def test_parameters_category_and_buttons_that_differ(runner, fake_graph, shop_dir):
-    approve_the_sample(fake_graph, shop_dir, order_shipped={"params": 2},
-                       abandoned_cart={"category": "UTILITY"},
-                       back_in_stock={"buttons": ({"type": "URL", "text": "See it", "url": "https://shop.example/"},)})
-    assert check(runner) == (1, [
+        "be sent yet"]),
+    "different": ({"order_shipped": {"params": 2}, "abandoned_cart": {"category": "UTILITY"},
+                   "back_in_stock": {"buttons": ({"type": "URL", "text": "See it",
+                                                  "url": "https://shop.example/"},)}}, [
         "flows/templates.yaml:25: template `order_shipped` (en) has 3 body parameter(s) in flows/templates.yaml "
         "but the approved text has 2",
         "flows/templates.yaml:49: template `abandoned_cart` (en) is marketing in flows/templates.yaml but utility "
         "in the account (WhatsApp charges and limits each category differently)",
         "flows/templates.yaml:59: template `back_in_stock` (en) buttons differ: the approved template has "
-        "url “See it”; flows/templates.yaml has url “See it” with a dynamic URL, quick_reply “Stop offers”",
-        "8 templates checked: 3 problems"])
+        "url “See it”; flows/templates.yaml has url “See it” with a dynamic URL, quick_reply “Stop offers”"]),
+}
+
+
+@pytest.mark.parametrize("kind", PROBLEMS)
+def test_each_problem_is_reported_at_its_line(runner, fake_graph, shop_dir, kind):
+    changes, lines = PROBLEMS[kind]
+    approve_the_sample(fake_graph, shop_dir, **changes)
+    assert check(runner) == (1, [*lines, f"8 templates checked: {len(lines)} problems"])
 
 
 def test_a_refused_token_or_account_is_one_clear_line(runner, app, fake_graph, shop_dir):
@@ -114,10 +111,7 @@ def test_shopbot_check_compares_the_templates_when_the_account_is_set(graph_serv
     result = CliRunner().invoke(cli, ["check", "--dir", str(shop_dir)],
                                 env=environment(graph_server[1], fake_graph.waba_id))
     assert result.exit_code == 1
-    assert result.output.splitlines() == [
-        "flows/templates.yaml:25: template `order_shipped` (en) is paused by WhatsApp after poor feedback from "
-        "customers; sends fail until it is resumed",
-        "8 templates checked: 1 problem"]
+    assert result.output.splitlines() == [PAUSED, "8 templates checked: 1 problem"]
     fake_graph.reset()
     approve_the_sample(fake_graph, shop_dir)
     result = CliRunner().invoke(cli, ["check", "--dir", str(shop_dir)],

@@ -1,6 +1,8 @@
 """flows/templates.yaml: its shape, and the templates the other files name, each problem with its line."""
 from __future__ import annotations
 
+import pytest
+
 from bot.content import ContentStore, load_content
 
 from .test_content import edit, problems
@@ -65,32 +67,37 @@ def test_a_template_listed_twice_for_a_language(shop_dir):
     ]
 
 
-def test_a_template_named_elsewhere_must_be_in_the_catalogue(shop_dir):
-    edit(shop_dir / "flows" / "notifications.yaml", "    name: order_shipped", "    name: order_shiped")
-    edit(shop_dir / "flows" / "settings.yaml", "  name: reopen_conversation", "  name: reopen_conversaton")
-    edit(shop_dir / "flows" / "replies.yaml", "    title: Follow up on their question\n    language: en",
-         "    title: Follow up on their question\n    language: es")
-    assert problems(shop_dir) == [
+#: Edits of the files that name templates (file, old, new), and the problems they make.
+USES = {
+    "not listed": ([
+        ("notifications.yaml", "    name: order_shipped", "    name: order_shiped"),
+        ("settings.yaml", "  name: reopen_conversation", "  name: reopen_conversaton"),
+        ("replies.yaml", "    title: Follow up on their question\n    language: en",
+         "    title: Follow up on their question\n    language: es")], [
         'flows/notifications.yaml:21: template `order_shiped` is not in flows/templates.yaml '
         '(did you mean "order_shipped"?)',
         "flows/replies.yaml:40: template `staff_follow_up` is not in flows/templates.yaml for es "
         "(it is there for en)",
         'flows/settings.yaml:29: template `reopen_conversaton` is not in flows/templates.yaml '
-        '(did you mean "reopen_conversation"?)',
-    ]
-
-
-def test_params_given_inline_must_be_as_many_as_the_template_takes(shop_dir):
-    edit(shop_dir / "flows" / "replies.yaml", """    params: ["{{ customer.name or 'there' }}", "{{ staff.name }}"]""",
-         """    params: ["{{ customer.name or 'there' }}"]""")
-    edit(shop_dir / "flows" / "notifications.yaml", "    name: order_delivered\n    language: en",
-         '    name: order_delivered\n    language: en\n    params: ["{{ order.reference }}", "{{ order.eta }}"]')
-    assert problems(shop_dir) == [
+        '(did you mean "reopen_conversation"?)']),
+    "params inline": ([
+        ("replies.yaml", """    params: ["{{ customer.name or 'there' }}", "{{ staff.name }}"]""",
+         """    params: ["{{ customer.name or 'there' }}"]"""),
+        ("notifications.yaml", "    name: order_delivered\n    language: en",
+         '    name: order_delivered\n    language: en\n    params: ["{{ order.reference }}", "{{ order.eta }}"]')], [
         "flows/notifications.yaml:29: template `order_delivered` takes 1 parameter(s) (flows/templates.yaml:33), "
         "here it has 2",
         "flows/replies.yaml:43: template `staff_follow_up` takes 2 parameter(s) (flows/templates.yaml:43), "
-        "here it has 1",
-    ]
+        "here it has 1"]),
+}
+
+
+@pytest.mark.parametrize("case", USES)
+def test_a_template_named_elsewhere_must_be_listed_with_as_many_params(shop_dir, case):
+    edits, expected = USES[case]
+    for name, old, new in edits:
+        edit(shop_dir / "flows" / name, old, new)
+    assert problems(shop_dir) == expected
 
 
 def test_a_template_filled_from_what_the_message_does_not_know(shop_dir):
