@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 
@@ -19,7 +20,7 @@ from bot import schema
 from bot.app import create_app
 from bot.config import is_on
 from bot.content import load_content
-from bot.errors import ConfigError, ContentError
+from bot.errors import ConfigError, ContentError, GraphUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,6 @@ def run_command(host, port):
     Without a WHATSAPP_TOKEN this is the sandbox, the whole local shop: open
     http://HOST:PORT/sandbox and chat as a customer. With one, the bot runs live.
     """
-    import os
-
     _refuse_busy_port(host, port)
     app = create_app(run_overrides(os.environ, host, port))
     schema.upgrade(app.extensions["shopbot.engine"])
@@ -173,7 +172,7 @@ def worker_command():
 def check_command(root):
     """Check flows/ and catalog/; print every problem as path:line: message."""
     try:
-        _content, warnings = load_content(root)
+        content, warnings = load_content(root)
     except ContentError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
@@ -184,7 +183,71 @@ def check_command(root):
         sys.exit(1)
     for problem in warnings:
         click.echo(str(problem))
+    waba_id = os.environ.get("WHATSAPP_WABA_ID")
+    if not waba_id:
+        click.echo("templates not compared with the WhatsApp account: WHATSAPP_WABA_ID is not set")
+    else:
+        try:
+            if _check_templates(_environment_client(os.environ), waba_id, content):
+                sys.exit(1)
+        except GraphUnavailable as exc:
+            click.echo(f"Error: {exc}")
+            sys.exit(1)
     click.echo(f"ok ({len(warnings)} warning(s))")
+
+
+def _environment_client(environ):
+    """A Graph API client from the environment alone (`shopbot check` builds no app): the same token,
+    base URL and API version the sender uses."""
+    from bot.config import SETTINGS
+    from bot.whatsapp.client import make_client
+
+    names = ("WHATSAPP_PHONE_ID", "WHATSAPP_TOKEN", "WHATSAPP_API_VERSION", "WHATSAPP_API_URL")
+    config = {name: environ.get(name) or SETTINGS[name][1] for name in names}
+    if not config["WHATSAPP_TOKEN"]:
+        raise GraphUnavailable("set WHATSAPP_TOKEN too: the account's templates are read with it")
+    config["WHATSAPP_API_URL"] = (config["WHATSAPP_API_URL"] or "https://graph.facebook.com").rstrip("/")
+    return make_client(dict(config, SEND_TIMEOUT=SETTINGS["SEND_TIMEOUT"][1], SEND_CONCURRENCY=1))
+
+
+def _check_templates(wa, waba_id: str, content) -> int:
+    """Print each difference between flows/templates.yaml and account `waba_id`, then a summary line;
+    how many problems. Raises GraphUnavailable."""
+    from bot.whatsapp.templates import check_account, summary
+
+    problems = check_account(wa, waba_id, content.templates.entries)
+    for problem in problems:
+        click.echo(str(problem))
+    click.echo(summary(len(content.templates.entries), len(problems)))
+    return len(problems)
+
+
+@click.group("templates")
+def templates_group():
+    """The approved WhatsApp templates listed in flows/templates.yaml."""
+
+
+@templates_group.command("check")
+@with_appcontext
+def templates_check():
+    """Compare flows/templates.yaml with the templates of WHATSAPP_WABA_ID: missing, not approved
+    (rejected, paused, disabled, pending), another category, parameters or buttons. Exit status 1 on a
+    problem, 2 when the account could not be read."""
+    waba_id = current_app.config.get("WHATSAPP_WABA_ID")
+    content = current_app.extensions["shopbot.content"].current()
+    if not waba_id:
+        click.echo("Error: set WHATSAPP_WABA_ID to your WhatsApp Business Account id (WhatsApp Manager, "
+                   "Account tools) to compare the templates with it", err=True)
+        sys.exit(2)
+    if not content.templates.present:
+        click.echo("Error: flows/templates.yaml is missing; list the templates the shop uses there", err=True)
+        sys.exit(2)
+    try:
+        problems = _check_templates(current_app.extensions["shopbot.whatsapp"], waba_id, content)
+    except GraphUnavailable as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(1 if problems else 0)
 
 
 @click.group("db")
@@ -465,7 +528,7 @@ def report_command(since_text, first, last, fmt):
 def register_commands(app) -> None:
     """Attach the commands that need an app to `app.cli` (so `app.test_cli_runner()` sees them)."""
     for command in (worker_command, db_group, events_group, outbox_group, status_command, link_command,
-                    order_group, staff_group, report_command):
+                    order_group, staff_group, report_command, templates_group):
         app.cli.add_command(command)
 
 

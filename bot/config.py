@@ -57,6 +57,7 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "WHATSAPP_VERIFY_TOKEN": (str, None),
     "WHATSAPP_API_URL": (str, None),
     "WHATSAPP_API_VERSION": (str, "23.0"),
+    "WHATSAPP_WABA_ID": (str, None),  # the WhatsApp Business Account: `shopbot templates check` reads its templates
     "DATABASE_URL": (str, None),
     "SECRET_KEY": (str, None),
     "SHOP_DIR": (str, None),

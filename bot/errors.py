@@ -17,6 +17,10 @@ class ContentError(ShopbotError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class GraphUnavailable(ShopbotError):
+    """A Graph API read (the account's templates) failed: refused (token, account id) or unreachable."""
+
+
 class InvalidInput(ShopbotError):
     """A request's field is missing or malformed (HTTP 400)."""
 

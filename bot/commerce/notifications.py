@@ -48,7 +48,8 @@ def template_message(content: Content, order: Order, status: str) -> Template | 
     if template is None:
         return None
     variables = order_view.variables(content, order, lang=template.language)
-    params = tuple(p.render(shop=content.shop, order=variables).strip() for p in template.params)
+    params = tuple(p.render(shop=content.shop, order=variables, customer={"name": variables["name"]}).strip()
+                   for p in template.params)
     return Template(template.name, template.language, params)
 
 

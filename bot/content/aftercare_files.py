@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
 from bot.content.problems import Problem, did_you_mean
+from bot.content.templates_file import TemplateCatalogue, TemplateUse, resolve_use
 from bot.content.yamlfile import line_of, load_yaml
 from bot.models import OrderStatus, PaymentStatus
 
@@ -35,16 +35,9 @@ class Carrier:
 
 
 @dataclass(frozen=True)
-class Template:
-    name: str
-    language: str
-    params: tuple[Any, ...]  # compiled jinja2 templates
-
-
-@dataclass(frozen=True)
 class Notifications:
     notify: frozenset[str] = frozenset()
-    templates: dict[str, Template] = field(default_factory=dict)
+    templates: dict[str, TemplateUse] = field(default_factory=dict)
     #: Changes within this many seconds of the first reach the customer as one message (the latest).
     combine_within_seconds: int = 60
 
@@ -94,7 +87,9 @@ def load_carriers(root: Path, problems: list[Problem]) -> dict[str, Carrier]:
     return carriers
 
 
-def load_notifications(root: Path, problems: list[Problem], compile_text) -> Notifications:
+def load_notifications(root: Path, problems: list[Problem], compile_text, catalogue: TemplateCatalogue,
+                       default_language: str) -> Notifications:
+    """Which changes customers hear about, and the template (checked against flows/templates.yaml) for each."""
     rel = "flows/notifications.yaml"
     if not (root / rel).exists():
         return Notifications()
@@ -112,9 +107,9 @@ def load_notifications(root: Path, problems: list[Problem], compile_text) -> Not
             if isinstance(spec, CommentedMap) and not spec.get("name"):
                 problems.append(Problem(rel, line, f"the template for `{status}` needs a `name`"))
             continue
-        params = tuple(compile_text(p, rel, line_of(spec["params"], i), {"order": SAMPLE_ORDER})
-                       for i, p in enumerate(spec.get("params") or []))
-        templates[status] = Template(str(spec["name"]), str(spec.get("language", "en")), params)
+        use = resolve_use(catalogue, rel, spec, default_language, problems, compile_text, {"order": SAMPLE_ORDER})
+        if use is not None:
+            templates[status] = use
     combine = data.get("combine_within_seconds", Notifications.combine_within_seconds)
     if not isinstance(combine, int) or isinstance(combine, bool) or not 0 <= combine <= 3600:
         problems.append(Problem(rel, line_of(data, "combine_within_seconds"),

@@ -43,6 +43,7 @@ from bot.content.staff_files import (
     load_labels,
     load_replies,
 )
+from bot.content.templates_file import TemplateCatalogue, TemplateUse, load_templates, load_window_fallback
 from bot.content.text_variables import REQUIRED_TEXTS, TEXT_VARIABLES
 from bot.content.yamlfile import line_of, load_yaml, per_language, value_line
 from bot.conversation.matching import Matcher
@@ -104,6 +105,8 @@ class Content:
     labels: tuple[Label, ...] = ()  # the owner's conversation labels (flows/labels.yaml)
     packs: Mapping[str, locales.LanguagePack] = field(default_factory=dict)  # language -> its pack
     words: locales.LanguagePack = field(default_factory=lambda: locales.LanguagePack("*"))  # every pack combined
+    templates: TemplateCatalogue = field(default_factory=TemplateCatalogue)  # flows/templates.yaml
+    window_fallback: TemplateUse | None = None  # sent in place of a reply refused for a closed 24-hour window
 
     @property
     def default_language(self) -> str:
@@ -326,13 +329,19 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     checkout = load_checkout(root, env, shop, currency if currency in CURRENCIES else "EUR", problems, compile_text,
                              languages)
     carriers = load_carriers(root, problems)
-    notifications = load_notifications(root, problems, compile_text)
+    templates = load_templates(root, problems)
+    notifications = load_notifications(root, problems, compile_text, templates, languages[0])
     invoice = load_invoice(root, problems)
     faq = load_faq(root, languages, problems, compile_text)
     intents = load_intents(root, languages, problems)
     hours = load_hours(settings_data, shop, problems)
     handoff = load_handoff(settings_data, problems)
-    replies = load_replies(root, languages, problems, compile_text)
+    replies = load_replies(root, languages, problems, compile_text, templates)
+    window_fallback = load_window_fallback(settings_data, templates, languages[0], problems, compile_text)
+    if not templates.present and (notifications.templates or replies.templates or window_fallback):
+        problems.append(Problem("flows/templates.yaml", 1, "no such file, so the templates named in notifications, "
+                                                           "replies and settings are not checked; list them there",
+                                "warning"))
     labels = load_labels(root, problems)
     if any(p.severity == "error" for p in problems):
         return None
@@ -359,4 +368,6 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
         labels=labels,
         packs=MappingProxyType(packs),
         words=words,
+        templates=templates,
+        window_fallback=window_fallback,
     )

@@ -12,6 +12,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from bot.commerce.opening_hours import DAY_KEYS, HoursError, OpeningHours
 from bot.content.problems import Problem, did_you_mean
+from bot.content.templates_file import TemplateCatalogue, resolve_use
 from bot.content.yamlfile import line_of, load_yaml, per_language
 from bot.locales.text import normalise
 
@@ -153,8 +154,10 @@ def load_handoff(data: CommentedMap | None, problems: list[Problem]) -> HandoffS
     )
 
 
-def load_replies(root: Path, languages: tuple[str, ...], problems: list[Problem], compile_text) -> Replies:
-    """flows/replies.yaml: canned replies (per language) and the templates for a closed window."""
+def load_replies(root: Path, languages: tuple[str, ...], problems: list[Problem], compile_text,
+                 catalogue: TemplateCatalogue) -> Replies:
+    """flows/replies.yaml: canned replies (per language) and the templates for a closed window (checked
+    against flows/templates.yaml)."""
     rel = "flows/replies.yaml"
     if not (root / rel).exists():
         return Replies()
@@ -185,11 +188,9 @@ def load_replies(root: Path, languages: tuple[str, ...], problems: list[Problem]
         if not isinstance(item, CommentedMap) or not item.get("name"):
             problems.append(Problem(rel, line, "each template needs the `name` approved in WhatsApp Manager"))
             continue
-        params = tuple(compile_text(p, rel, line_of(item["params"], i), sample)
-                       for i, p in enumerate(item.get("params") or []))
-        if None not in params:
-            templates.append(StaffTemplate(str(item["name"]), str(item.get("title") or item["name"]),
-                                           str(item.get("language") or languages[0]), params))
+        use = resolve_use(catalogue, rel, item, languages[0], problems, compile_text, sample)
+        if use is not None:
+            templates.append(StaffTemplate(use.name, str(item.get("title") or use.name), use.language, use.params))
     return Replies(tuple(canned), tuple(templates))
 
 

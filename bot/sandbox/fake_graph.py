@@ -7,6 +7,7 @@ sees ticks, fed back to `/webhook` as real signed status webhooks.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import threading
@@ -40,6 +41,9 @@ class FakeGraph:
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media id -> (bytes, MIME type)
     token: str | None = None  # when set, a media download needs "Authorization: Bearer <token>"
     attempts: int = 0  # every message POSTed to /messages, including refused ones (not read receipts)
+    waba_id: str = "102290129340398"  # the one WhatsApp Business Account whose templates it lists
+    templates: list[dict] = field(default_factory=list)  # GET /<waba_id>/message_templates, in Meta's shape
+    template_reads: list[dict] = field(default_factory=list)  # the query string of each such GET
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -73,6 +77,20 @@ class FakeGraph:
         with self._lock:
             self._outage = None
 
+    def approve(self, name: str, language: str = "en", category: str = "UTILITY", params: int = 0,
+                buttons: tuple[dict, ...] = (), status: str = "APPROVED") -> dict:
+        """Add a template to the account as Meta lists it: a BODY with `{{1}}`..`{{params}}`, and
+        BUTTONS (Meta's dicts: {"type": "QUICK_REPLY", "text": ...}, {"type": "URL", "text": ..., "url": ...})."""
+        body = "Hello" + "".join(f" {{{{{n}}}}}" for n in range(1, params + 1))
+        components: list[dict] = [{"type": "BODY", "text": body}]
+        if buttons:
+            components.append({"type": "BUTTONS", "buttons": list(buttons)})
+        template = {"name": name, "language": language, "status": status, "category": category,
+                    "components": components, "id": str(10**15 + len(self.templates))}
+        with self._lock:
+            self.templates.append(template)
+        return template
+
     # -- reading ---------------------------------------------------------------
     def messages_to(self, recipient: str) -> list[dict]:
         with self._lock:
@@ -93,6 +111,8 @@ class FakeGraph:
             self._outage = None
             self.attempts = 0
             self.receipt_latency = 0.0
+            self.templates.clear()
+            self.template_reads.clear()
 
     # -- serving ---------------------------------------------------------------
     def _next_script(self, message: bool = True) -> Scripted | None:
@@ -153,6 +173,33 @@ class FakeGraph:
             if upload is not None:  # kept, so a test can read back what was uploaded
                 self.media[media_id] = (upload.read(), upload.mimetype or "application/octet-stream")
             return jsonify({"id": media_id})
+
+        @bp.get("/v<version>/<waba_id>/message_templates")
+        def message_templates(version, waba_id):
+            """Meta's template list: `data` a page at a time (`limit`, default 25), `paging.cursors` and,
+            while more follow, `paging.next`; only the `fields` asked for (and the id)."""
+            with self._lock:
+                self.template_reads.append(dict(request.args))
+            script = self._next_script(message=False)
+            if script and script.code is not None:
+                return self._error(script)
+            if request.headers.get("Authorization", "").removeprefix("Bearer ") == "":
+                return self._error(Scripted(code=190, http_status=401, message="Invalid OAuth access token."))
+            if waba_id != self.waba_id:
+                return self._error(Scripted(code=100, message=f"Unsupported get request. Object with ID "
+                                                              f"'{waba_id}' does not exist"))
+            start = int(base64.b64decode(request.args["after"]).decode()) if request.args.get("after") else 0
+            limit = int(request.args.get("limit", 25))
+            fields = [f for f in request.args.get("fields", "").split(",") if f]
+            with self._lock:
+                page = self.templates[start:start + limit]
+            data = [{k: v for k, v in t.items() if not fields or k in fields or k == "id"} for t in page]
+            end = start + len(page)
+            after = base64.b64encode(str(end).encode()).decode()
+            more = {"next": url_for(".message_templates", version=version, waba_id=waba_id, _external=True,
+                                    **dict(request.args, after=after))} if end < len(self.templates) else {}
+            return jsonify({"data": data, "paging": {"cursors": {"before": base64.b64encode(str(start).encode())
+                                                                 .decode(), "after": after}, **more}})
 
         @bp.get("/v<version>/<media_id>")
         def media_url(version, media_id):

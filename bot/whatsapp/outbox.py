@@ -448,7 +448,7 @@ def window_closed(session: Session, row: OutboundMessage, now: datetime, content
     customer = session.get_one(Customer, row.customer_id)
     customer.window_closed_at = now
     reason = "the 24-hour window is closed"
-    template = content.settings.get("window_fallback_template")
+    template = content.window_fallback
     for other in session.scalars(select(OutboundMessage).where(
             OutboundMessage.customer_id == row.customer_id, OutboundMessage.id != row.id,
             OutboundMessage.status == OutboundStatus.QUEUED)):
@@ -458,9 +458,8 @@ def window_closed(session: Session, row: OutboundMessage, now: datetime, content
         if row.status in UNFINISHED:
             dead_letter(row, now, 131047, reason + " and no fallback template is configured")
         return None
-    params = [content.env.from_string(str(p)).render(shop=content.shop, customer={"name": customer.name})
-              for p in template.get("params", [])]
-    body = {"type": "template", "name": template["name"], "language": template.get("language", "en"),
+    params = [p.render(shop=content.shop, customer={"name": customer.name or ""}).strip() for p in template.params]
+    body = {"type": "template", "name": template.name, "language": template.language,
             "params": params, "replaces": row.body}
     if row.status in UNFINISHED:
         row.body, row.status, row.next_attempt_at = body, OutboundStatus.QUEUED, now
