@@ -43,7 +43,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_consent_event_customer_id'))
 
     op.drop_table('consent_event')
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.drop_column('marketing_consent_source')
-        batch_op.drop_column('marketing_consent_at')
-        batch_op.drop_column('marketing_opt_in')
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch would copy `customer` and drop the
+    # original, which SQLite refuses while other tables' foreign keys point at it.
+    for column in ('marketing_consent_source', 'marketing_consent_at', 'marketing_opt_in'):
+        op.drop_column('customer', column)
