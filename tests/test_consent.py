@@ -8,14 +8,20 @@ from sqlalchemy import inspect, select, text
 
 from bot import schema
 from bot.commerce.consent import may_send_marketing
+from bot.content import load_content
+from bot.conversation import engine
+from bot.conversation.effects import SetMarketingConsent
+from bot.conversation.events import Event, EventType, State
+from bot.conversation.messages import Text
 from bot.db import make_engine, transaction
 from bot.models import ConsentEvent, Customer
 
-from .conftest import API_TOKEN
+from .conftest import API_TOKEN, REPO
 from .helpers import body_text
 from .test_checkout import SAM, Chat, checkout_to_summary
 
 TOKEN = {"Authorization": f"Bearer {API_TOKEN}"}
+TEST_SHOP = REPO / "tests" / "shop"
 
 
 @pytest.fixture
@@ -264,3 +270,23 @@ def test_the_migration_adds_and_removes_consent(app, database_url, chat):
             assert c.execute(text("SELECT count(*) FROM consent_event")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+# -- the engine, on the test shop whose flows/intents.yaml has no stop/start: the language packs' words -------
+
+@pytest.mark.parametrize("typed,effect,reply", [
+    ("stop", SetMarketingConsent(False, "stop"), "No more updates."),
+    ("parar", SetMarketingConsent(False, "stop"), "No more updates."),
+    ("توقف", SetMarketingConsent(False, "stop"), "No more updates."),
+    ("start", SetMarketingConsent(True, "start"), "Updates are back on."),
+    ("alta", SetMarketingConsent(True, "start"), "Updates are back on."),
+    ("ابدأ", SetMarketingConsent(True, "start"), "Updates are back on."),
+])
+def test_the_language_packs_words_work_where_the_owner_lists_none(typed, effect, reply):
+    content, _warnings = load_content(TEST_SHOP)
+    state = State("checkout", {"name": "Ana", "language": "en", "language_locked": True,
+                               "checkout": {"ref": "T-1", "step": "name"}})
+    after, replies = engine.step(content, state, Event(EventType.TEXT, text=typed))
+    assert effect in replies
+    assert [r.text for r in replies if isinstance(r, Text)] == [reply]
+    assert after.data["checkout"] == {"ref": "T-1", "step": "name"}  # a checkout waits ("checkout" resumes it)
