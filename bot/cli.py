@@ -493,6 +493,39 @@ def staff_list():
             click.echo(f"{m.email}\t{m.name}\t{m.role}\t{'active' if m.active else 'switched off'}")
 
 
+@click.group("customers")
+def customers_group():
+    """Customers: import their marketing consent."""
+
+
+@customers_group.command("optin")
+@click.option("--csv", "path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="columns: phone, source (where they gave consent), optional opted_in (yes/no)")
+@with_appcontext
+def customers_optin(path):
+    """Record marketing opt-ins (or opt-outs) from a CSV file, creating customers by phone number.
+
+    Every bad row is reported as FILE:LINE: message and then nothing is imported: fix the file and
+    run the command again.
+    """
+    from pathlib import Path
+
+    from bot.commerce import consent_import
+    from bot.db import transaction
+    from bot.models import utcnow as now
+
+    rows, problems = consent_import.read(Path(path), path)
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    if errors:
+        raise click.ClickException(f"{errors} problem(s) in {path}; nothing imported")
+    with transaction(current_app.extensions["shopbot.sessions"]) as session:
+        counts = consent_import.apply(session, rows, Path(path).name, now())
+    click.echo(f"{path}: {len(rows)} row(s): {counts['in']} opted in, {counts['out']} opted out, "
+               f"{counts['unchanged']} unchanged")
+
+
 @click.command("report")
 @click.option("--since", "since_text", default="30d", show_default=True, help="the last N days (30d) or weeks (8w)")
 @click.option("--from", "first", help="first day, like 2026-11-01 (with --to, instead of --since)")
@@ -528,7 +561,7 @@ def report_command(since_text, first, last, fmt):
 def register_commands(app) -> None:
     """Attach the commands that need an app to `app.cli` (so `app.test_cli_runner()` sees them)."""
     for command in (worker_command, db_group, events_group, outbox_group, status_command, link_command,
-                    order_group, staff_group, report_command, templates_group):
+                    order_group, staff_group, customers_group, report_command, templates_group):
         app.cli.add_command(command)
 
 

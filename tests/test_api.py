@@ -115,7 +115,8 @@ def test_the_prefilled_text_sent_back_confirms_the_same_order(app, client, post,
     summary = body_text(sent[-1])
     assert f"🧾 *Order {order['reference']}*" in summary and "*Total: €33.00*" in summary  # the database's total
     sent = chat.tap(chat.buttons(sent)["Confirm"])
-    assert f"Your order *{order['reference']}* is placed." in body_text(sent[-2])
+    assert f"Your order *{order['reference']}* is placed." in body_text(sent[-3])
+    assert body_text(sent[-2]).startswith("Would you like to get our offers")  # a first order: asked once
     assert sent[-1]["payload"]["interactive"]["type"] == "cta_url"  # then the button that opens the payment page
     saved = one_order(app)
     assert saved.reference == order["reference"] and saved.total == 3300 and saved.customer_confirmed_at

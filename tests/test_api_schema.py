@@ -35,7 +35,8 @@ def test_the_openapi_document_is_served(client):
     assert r.status_code == 200 and r.json["openapi"].startswith("3.1")
     assert set(r.json["paths"]) == {"/api/orders", "/api/orders/{reference}", "/api/payments/callback",
                                     "/api/links", "/api/links/qr.{kind}", "/api/orders/{reference}/status",
-                                    "/api/orders/{reference}/invoice", "/api/shipments/events"}
+                                    "/api/orders/{reference}/invoice", "/api/shipments/events",
+                                    "/api/customers/optin"}
     assert r.json["components"]["securitySchemes"]["payment"]["name"] == "X-Signature"
 
 
@@ -48,7 +49,7 @@ def test_each_request_body_is_documented_by_the_model_that_validates_it(app, cli
     assert {op: model.__name__ for op, model in bodies.items()} == {
         ("post", "/api/orders"): "OrderIn", ("post", "/api/orders/{reference}/status"): "StatusIn",
         ("post", "/api/shipments/events"): "ShipmentEventIn", ("post", "/api/orders/{reference}/invoice"): "InvoiceIn",
-        ("post", "/api/payments/callback"): "GenericPaymentNotice"}
+        ("post", "/api/payments/callback"): "GenericPaymentNotice", ("post", "/api/customers/optin"): "OptInIn"}
     for (method, path), model in bodies.items():
         documented = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
         assert documented == {"$ref": REF.format(model=model.__name__)}

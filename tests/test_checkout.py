@@ -128,8 +128,9 @@ def test_online_payment_ends_with_a_button_that_opens_the_shops_payment_page(app
     """The payment link is a WhatsApp cta_url button, in Meta's exact Cloud API shape, not a bare URL."""
     sent = checkout_to_summary(chat, payment="Card (secure link)")
     reference = body_text(sent[-1]).splitlines()[0].removeprefix("🧾 *Order ").removesuffix("*")
-    placed, pay = chat.tap(f"confirm:{reference}", "Confirm")[-2:]
+    placed, offers, pay = chat.tap(f"confirm:{reference}", "Confirm")[-3:]
     assert f"Your order *{reference}* is placed." in body_text(placed) and "https://" not in body_text(placed)
+    assert body_text(offers).startswith("Would you like to get our offers")  # a first order: asked once
     assert list(chat.buttons([placed])) == ["Cancel order", "Main menu"]
     link = f"https://pay.example.com/lumenloom?reference={reference}&amount=36.90&currency=EUR"  # flows/checkout.yaml
     payload = {k: v for k, v in pay["payload"].items() if k != "biz_opaque_callback_data"}
@@ -223,9 +224,9 @@ def test_the_same_details_shortcut_survives_a_question_in_between(app, chat):
 
 def test_a_pending_order_can_be_cancelled_from_the_chat(app, chat):
     sent = checkout_to_summary(chat)
-    sent = chat.tap(chat.buttons(sent)["Confirm"])
+    placed = chat.tap(chat.buttons(sent)["Confirm"])[0]  # then the question about offers (a first order)
     assert stock(app, "HOM-CAN-FIG") == 18
-    sent = chat.tap(chat.buttons(sent)["Cancel order"])
+    sent = chat.tap(chat.buttons([placed])["Cancel order"])
     assert "is cancelled and nothing will be charged" in body_text(sent[-1])
     [order] = orders(app)
     assert order.status == "cancelled" and stock(app, "HOM-CAN-FIG") == 20

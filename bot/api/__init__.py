@@ -113,4 +113,4 @@ def json_body():
     return parse_json(body_bytes())
 
 
-from bot.api import aftercare, links, openapi, orders, payments  # noqa: E402,F401  (routes register on import)
+from bot.api import aftercare, customers, links, openapi, orders, payments  # noqa: E402,F401  (routes register on import)

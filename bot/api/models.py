@@ -10,9 +10,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from bot.commerce.cart import MAX_QUANTITY
+from bot.commerce.customers import PHONE_PATTERN, PHONE_RULE, phone_digits
 from bot.models import CarrierEvent, Invoice, Order
 from bot.web_input import FieldProblem
 
@@ -252,3 +263,35 @@ class LinkOut(Reply):
     qr_png: str
     qr_svg: str
 
+
+
+# -- marketing consent --------------------------------------------------------------------------------
+
+class OptInIn(Body):
+    """A customer's answer to marketing messages, given on the shop's website (or a list it imported)."""
+
+    # the pattern is documented and checked by the validator, which says what is wrong in plain words
+    phone: str = Field(json_schema_extra={"pattern": PHONE_PATTERN}, examples=["+34 600 111 222"],
+                       description="the WhatsApp number with its country code")
+    source: Literal["website", "checkout", "import"] = Field(
+        "website", description="where the customer answered: a form on the website, the website's checkout, "
+                               "or a list the shop imported")
+    opted_in: StrictBool = Field(True, description="true: opted in to marketing messages; false: opted out")
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        digits = phone_digits(value)
+        if digits is None:
+            raise ValueError(PHONE_RULE)
+        return digits
+
+
+class ConsentOut(Reply):
+    """The customer's marketing consent after the request."""
+
+    phone: str = Field(description="digits only, as WhatsApp names the customer")
+    opted_in: bool
+    since: str = Field(json_schema_extra={"format": "date-time"}, description="when this answer was first given")
+    source: str = Field(description="where it was given: chat, checkout, website, import, stop or start")
+    changed: bool = Field(description="false when the customer had already given this answer (nothing recorded)")

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.commerce import inventory, order_status, order_view, orders, references
+from bot.commerce import consent, inventory, order_status, order_view, orders, references
 from bot.commerce.notifications import window_open
 from bot.commerce.payments import payment_link
 from bot.commerce.pricing import Quote, quote
 from bot.content.shop import Content
-from bot.conversation import checkout_flow, effects, states
+from bot.conversation import checkout_flow, consent_flow, effects, states
 from bot.conversation.effects import Context, Outcome, messages_of
 from bot.conversation.events import Event, EventType
 from bot.conversation.messages import Message
@@ -82,7 +82,12 @@ def _insert_order(session: Session, order: Order, prefix: str) -> Order:
 
 
 def place_order(ctx: Context, effect: effects.PlaceOrder) -> Outcome:
-    """Confirm: create the pending order (or confirm the website's), reserve stock, empty the cart."""
+    """Confirm: create the pending order (or confirm the website's), reserve stock, empty the cart.
+
+    A customer who never said yes or no to marketing is asked once, after the
+    order is placed: the order comes first, and the question never stands
+    between the customer and the payment button, which stays last.
+    """
     session, content, customer, conversation, now = ctx.session, ctx.content, ctx.customer, ctx.conversation, ctx.now
     turn = _turn(content, conversation, customer, ctx.event)
     details = turn.data.get("checkout") or {}
@@ -115,6 +120,9 @@ def place_order(ctx: Context, effect: effects.PlaceOrder) -> Outcome:
     body = turn.text("order_placed", order=variables, payment="" if link else instructions)
     placed: list[Message] = [buttons(body, [(f"cancel_order:{order.reference}", turn.text("cancel_order_button")),
                                             ("menu", turn.text("back_to_menu"))])]
+    if not consent.answered(customer) and not data.get("offers_asked"):  # once, to who never said yes or no
+        data["offers_asked"] = True
+        placed.append(consent_flow.question(turn))
     if link:  # the payment page opens from a button, last, where the customer looks next
         placed.append(cta_url(instructions or link, turn.text("pay_button"), link))
     return Outcome(placed, StateName.MENU, data)

@@ -7,6 +7,7 @@ first message that carries both links them.
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select
@@ -24,6 +25,18 @@ def identity(message: dict, contact: dict | None) -> tuple[str | None, str | Non
     if not (isinstance(wa_id, str) and wa_id.isdigit()):
         wa_id = contact.get("wa_id") if str(contact.get("wa_id") or "").isdigit() else None
     return bsuid, wa_id
+
+
+#: A phone number a website or an import may give: the country code and number, 8 to 15 digits, with an
+#: optional + and spaces, dots, dashes or brackets between them (JSON Schema and Python read it alike).
+PHONE_PATTERN = r"^\+?[ ().-]*(?:[0-9][ ().-]*){8,15}$"
+PHONE_RULE = ("must be a WhatsApp number with its country code, 8 to 15 digits (spaces, dashes and a leading + "
+              "are fine), like +34 600 111 222")
+
+
+def phone_digits(text: str) -> str | None:
+    """The digits of a phone number as WhatsApp names the customer (`wa_id`), or None when it is not one."""
+    return re.sub(r"[^0-9]", "", text) if re.fullmatch(PHONE_PATTERN[1:-1], text) else None
 
 
 def find_or_create(session: Session, bsuid: str | None, wa_id: str | None,

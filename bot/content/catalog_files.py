@@ -6,14 +6,13 @@ semicolon-separated, one row per sellable SKU. Every problem is collected as
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.commerce.catalog import Catalog, Category, Product, Variant
 from bot.commerce.money import CURRENCIES, MoneyError, parse
+from bot.content.csv_rows import NO, YES, read_rows
 from bot.content.problems import Problem, did_you_mean
 from bot.whatsapp.messages import LIMITS
 
@@ -26,48 +25,7 @@ PRODUCT_COLUMNS = ("sku", "product_id", "name", "category", "price", "currency",
 REQUIRED_PRODUCT_COLUMNS = ("sku", "name", "category", "price")
 TRANSLATED_CATEGORY_COLUMNS = ("title", "description")  # title_es, description_ar, ...
 TRANSLATED_PRODUCT_COLUMNS = ("name", "description", "options")
-YES, NO = {"", "yes", "y", "true", "1", "x", "si", "sí"}, {"no", "n", "false", "0"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-
-
-def _rows(path: Path, rel: str, problems: list[Problem], known: tuple[str, ...], required: tuple[str, ...] = ()):
-    """Yield (line, {column: value}) for each data row; header problems are reported. A required
-    column missing from the header is one error on line 1, and no row is read (every row would
-    otherwise report it empty)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        problems.append(Problem(rel, 1, "file is missing"))
-        return
-    except UnicodeDecodeError:
-        problems.append(Problem(rel, 1, "not UTF-8 text (save it as \"CSV UTF-8\")"))
-        return
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        problems.append(Problem(rel, 1, "file is empty"))
-        return
-    for column in header:
-        if column and column not in known:
-            hint = (" (a translation column is the column's name, `_` and one of the languages in "
-                    "flows/settings.yaml)" if re.fullmatch(r"[a-z]+_[a-z]{2,3}", column) else "")
-            problems.append(Problem(rel, 1, f"unknown column `{column}`{did_you_mean(column, known)}{hint}",
-                                    "warning"))
-    missing = [column for column in required if column not in header]
-    if missing:
-        names = ", ".join(f"`{column}`" for column in missing)
-        problems.append(Problem(rel, 1, f"the header has no {names} column{'s' if len(missing) > 1 else ''}"
-                                        f" (it needs {', '.join(required)})"))
-        return
-    previous = reader.line_num
-    for row in reader:
-        line, previous = previous + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        yield line, {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header) if h}
 
 
 def _with_translations(columns: tuple[str, ...], translated: tuple[str, ...], languages: tuple[str, ...]):
@@ -84,7 +42,7 @@ def load_categories(root: Path, problems: list[Problem], languages: tuple[str, .
     categories: list[Category] = []
     seen: dict[str, int] = {}
     known = _with_translations(CATEGORY_COLUMNS, TRANSLATED_CATEGORY_COLUMNS, languages)
-    for line, row in _rows(root / rel, rel, problems, known, ("id", "title")):
+    for line, row in read_rows(root / rel, rel, problems, known, ("id", "title")):
         cid, title = row.get("id", ""), row.get("title", "")
         if not cid or not title:
             problems.append(Problem(rel, line, "each category needs an `id` and a `title`"))
@@ -174,7 +132,7 @@ def load_catalog(root: Path, shop_currency: str, problems: list[Problem],
     skus: dict[str, int] = {}
     groups: dict[str, dict] = {}  # product id -> first row's product fields and variants
     known = _with_translations(PRODUCT_COLUMNS, TRANSLATED_PRODUCT_COLUMNS, languages)
-    for line, row in _rows(root / rel, rel, problems, known, REQUIRED_PRODUCT_COLUMNS):
+    for line, row in read_rows(root / rel, rel, problems, known, REQUIRED_PRODUCT_COLUMNS):
         before = len(problems)
         for column in REQUIRED_PRODUCT_COLUMNS:
             if not row.get(column):

@@ -50,7 +50,7 @@ from bot.conversation.matching import Matcher
 from bot.whatsapp.messages import LIMITS
 
 #: What a menu item may do instead of replying with its own text (see conversation.engine).
-MENU_ACTIONS = ("browse", "search", "cart", "orders")
+MENU_ACTIONS = ("browse", "search", "cart", "orders", "offers")
 
 SAMPLE_CONTEXT = {
     "customer": {"name": "Sam", "language": "en"},

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.commerce import checkout, order_status
+from bot.commerce import checkout, consent, order_status
 from bot.conversation import effects
 from bot.conversation.effects import Context, Effect, Outcome
-from bot.models import ConversationEvent, HandoffReason
+from bot.models import ConsentSource, ConversationEvent, HandoffReason
 from bot.staff import handoffs
 
 
@@ -29,6 +29,13 @@ def record(ctx: Context, effect: effects.Record) -> Outcome:
 def opt_out(ctx: Context, effect: effects.OptOut) -> Outcome:
     """"stop" and "start": no reminders or updates the customer did not ask for."""
     ctx.customer.opted_out_at = ctx.now if effect.out else None
+    return Outcome()
+
+
+def set_marketing_consent(ctx: Context, effect: effects.SetMarketingConsent) -> Outcome:
+    """Record the customer's yes or no to marketing, with its time and source (the owner's proof)."""
+    change = consent.opt_in if effect.opted_in else consent.opt_out
+    change(ctx.session, ctx.customer, ConsentSource(effect.source), ctx.now)
     return Outcome()
 
 
@@ -56,6 +63,7 @@ HANDLERS: dict[type, Callable[[Context, Any], Outcome]] = {
     effects.OrderStatus: order_status.answer,
     effects.Record: record,
     effects.OptOut: opt_out,
+    effects.SetMarketingConsent: set_marketing_consent,
     effects.Handoff: handoff,
     effects.HandoffEnd: handoff_end,
 }

@@ -14,12 +14,11 @@ from collections.abc import Callable
 
 from bot.commerce import links
 from bot.content import shop as content_shop
-from bot.conversation import browse, checkout_flow, free_text, shopping
+from bot.conversation import browse, checkout_flow, consent_flow, free_text, shopping
 from bot.conversation.effects import (
     CancelOrder,
     Handoff,
     HandoffEnd,
-    OptOut,
     OrderStatus,
 )
 from bot.conversation.events import EventType
@@ -75,6 +74,7 @@ MENU_ACTIONS: dict[str, Callable[[Turn], Result]] = {
     "search": start_search,
     "cart": shopping.show,
     "orders": order_status,
+    "offers": consent_flow.from_menu,
 }
 
 
@@ -128,16 +128,6 @@ def cancel(turn: Turn) -> Result:
     return MENU, [back_to_menu(turn, turn.text("nothing_to_cancel"))]
 
 
-def stop(turn: Turn) -> Result:
-    turn.data["opted_out"] = True
-    return MENU, [text(turn.text("stop_confirmed")), OptOut(True)]
-
-
-def start_again(turn: Turn) -> Result:
-    turn.data.pop("opted_out", None)
-    return MENU, [text(turn.text("start_confirmed")), OptOut(False)]
-
-
 def choose_language(turn: Turn) -> Result:
     """The shop's languages, each by its own name (its language pack's `name`, else its code)."""
     packs = turn.content.packs
@@ -164,8 +154,8 @@ COMMANDS: dict[str, Callable[[Turn], Result]] = {
     "cancel": cancel,
     "help": lambda turn: (MENU, [back_to_menu(turn, turn.text("help_body"))]),
     "person": talk,
-    "stop": stop,
-    "start": start_again,
+    "stop": consent_flow.stop,
+    "start": consent_flow.start,
     "language": choose_language,
     "thanks": lambda turn: (MENU, [text(turn.text("thanks_reply"))]),
 }
@@ -197,6 +187,7 @@ CHOICES: dict[str, Callable[..., Result]] = {
     "talk": talk,
     "faq": free_text.answer,
     "lang": set_language,
+    "offers": consent_flow.answer,
 }
 
 

@@ -65,6 +65,14 @@ class OptOut:
 
 
 @dataclass(frozen=True)
+class SetMarketingConsent:
+    """Opt the customer in or out of marketing messages; `source` is a `ConsentSource` value
+    ("chat", "checkout", "stop", "start")."""
+    opted_in: bool
+    source: str
+
+
+@dataclass(frozen=True)
 class Handoff:
     """Hand the chat to a person; `reason` is a `HandoffReason` value."""
     reason: str
@@ -77,8 +85,9 @@ class HandoffEnd:
 
 
 #: Everything the engine can ask for.
-Effect: TypeAlias = PlaceOrder | FindOrder | CancelOrder | OrderStatus | Record | OptOut | Handoff | HandoffEnd
-EFFECTS = (PlaceOrder, FindOrder, CancelOrder, OrderStatus, Record, OptOut, Handoff, HandoffEnd)
+Effect: TypeAlias = (PlaceOrder | FindOrder | CancelOrder | OrderStatus | Record | OptOut | SetMarketingConsent
+                     | Handoff | HandoffEnd)
+EFFECTS = (PlaceOrder, FindOrder, CancelOrder, OrderStatus, Record, OptOut, SetMarketingConsent, Handoff, HandoffEnd)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per concept; import them from here."""
 from bot.models.base import NAMING_CONVENTION, Base, JSONType, UTCDateTime, utcnow
+from bot.models.consent import ConsentEvent, ConsentSource
 from bot.models.customers import Conversation, ConversationEvent, Customer
 from bot.models.messages import (
     UNFINISHED,
@@ -46,6 +47,8 @@ __all__ = [
     "ChatLabel",
     "ChatNote",
     "ChatViewer",
+    "ConsentEvent",
+    "ConsentSource",
     "Conversation",
     "ConversationEvent",
     "Customer",

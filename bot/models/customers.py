@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, utcnow
+from bot.models.consent import ConsentSource
 
 
 class Customer(Base):
@@ -27,6 +28,11 @@ class Customer(Base):
     pace_at: Mapped[datetime | None]
     #: The customer said "stop": no reminders or updates they did not ask for.
     opted_out_at: Mapped[datetime | None]
+    #: Marketing messages: True opted in, False opted out, None never asked (no marketing either).
+    #: Since when and from where; the history is in `consent_event` (bot.models.consent).
+    marketing_opt_in: Mapped[bool | None]
+    marketing_consent_at: Mapped[datetime | None]
+    marketing_consent_source: Mapped[ConsentSource | None] = mapped_column(String(16))
 
     @property
     def recipient(self) -> str:
