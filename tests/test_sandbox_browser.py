@@ -22,7 +22,7 @@ def test_sandbox_round_trip(live_sandbox, browser):
     expect(greeting.locator("strong").first).to_have_text("Lumen & Loom")  # WhatsApp *bold* rendered
 
     page.click(".list-open")
-    expect(page.locator(".list-row")).to_have_count(8)
+    expect(page.locator(".list-row")).to_have_count(9)
     page.locator(".list-row", has_text="Opening hours").click()
     hours = page.locator(".msg-in").nth(1)
     expect(hours).to_contain_text("Sunday closed", timeout=10_000)
@@ -135,8 +135,9 @@ def test_sandbox_checkout(live_sandbox, browser):
     expect(summary).to_contain_text("2 × Soy candle, fig · €33.00")
     expect(summary).to_contain_text("Total: €36.90")
     _tap_button(page, "Confirm")
-    _wait_for_reply(page, 10)  # the order is placed, then the payment button (cta_url) comes last
+    _wait_for_reply(page, 11)  # the order is placed, the question about offers, the payment button (cta_url) last
     expect(page.locator(".msg-in").nth(8)).to_contain_text("is placed")
+    expect(page.locator(".msg-in").nth(9).locator(".reply-button")).to_have_count(2)  # offers: yes or no
     pay = page.locator(".msg-in").last
     expect(pay).to_contain_text("Pay €36.90 securely on our payment page")
     button = pay.locator("a.cta-link")
@@ -179,9 +180,9 @@ def test_a_spanish_customer_orders_and_asks_in_spanish_only(live_sandbox, browse
     tap("Contra reembolso", 8)
     tap("Sin nota", 9)
     expect(page.locator(".msg-in").last).to_contain_text("Total: 22,40\xa0€")
-    tap("Confirmar", 10)
-    expect(page.locator(".msg-in").last).to_contain_text("Hemos recibido tu pedido")
-    type_in("¿dónde está mi pedido?", 11)
+    tap("Confirmar", 11)  # the order, then the one question about offers, in Spanish too
+    expect(page.locator(".msg-in").nth(9)).to_contain_text("Hemos recibido tu pedido")
+    type_in("¿dónde está mi pedido?", 12)
     expect(page.locator(".msg-in").last).to_contain_text("Llegada prevista: 2–3 días laborables")
     shot(page, "sandbox-spanish")
     replies = "\n".join(page.locator(".msg-in").all_inner_texts())
