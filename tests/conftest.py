@@ -229,8 +229,11 @@ def live_sandbox(app_config):
 @pytest.fixture
 def browser():
     """Headless Debian Chromium driven by Playwright (it cannot download a browser here)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # What a person waits for, on two cores shared by the servers, the sender and Chromium:
+    # Playwright's 5 s default was missed now and then under CI's load, never by a real fault.
+    expect.set_options(timeout=10_000)
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if not os.path.exists(chromium):
         pytest.fail(f"browser tests need Chromium at {chromium}: apt-get install chromium")
