@@ -21,6 +21,7 @@ from bot.app import create_app
 from bot.config import is_on
 from bot.content import load_content
 from bot.errors import ConfigError, ContentError, GraphUnavailable
+from bot.marketing_cli import check_templates, customers_group, environment_client, templates_group
 
 log = logging.getLogger(__name__)
 
@@ -188,66 +189,12 @@ def check_command(root):
         click.echo("templates not compared with the WhatsApp account: WHATSAPP_WABA_ID is not set")
     else:
         try:
-            if _check_templates(_environment_client(os.environ), waba_id, content):
+            if check_templates(environment_client(os.environ), waba_id, content):
                 sys.exit(1)
         except GraphUnavailable as exc:
             click.echo(f"Error: {exc}")
             sys.exit(1)
     click.echo(f"ok ({len(warnings)} warning(s))")
-
-
-def _environment_client(environ):
-    """A Graph API client from the environment alone (`shopbot check` builds no app): the same token,
-    base URL and API version the sender uses."""
-    from bot.config import SETTINGS
-    from bot.whatsapp.client import make_client
-
-    names = ("WHATSAPP_PHONE_ID", "WHATSAPP_TOKEN", "WHATSAPP_API_VERSION", "WHATSAPP_API_URL")
-    config = {name: environ.get(name) or SETTINGS[name][1] for name in names}
-    if not config["WHATSAPP_TOKEN"]:
-        raise GraphUnavailable("set WHATSAPP_TOKEN too: the account's templates are read with it")
-    config["WHATSAPP_API_URL"] = (config["WHATSAPP_API_URL"] or "https://graph.facebook.com").rstrip("/")
-    return make_client(dict(config, SEND_TIMEOUT=SETTINGS["SEND_TIMEOUT"][1], SEND_CONCURRENCY=1))
-
-
-def _check_templates(wa, waba_id: str, content) -> int:
-    """Print each difference between flows/templates.yaml and account `waba_id`, then a summary line;
-    how many problems. Raises GraphUnavailable."""
-    from bot.whatsapp.templates import check_account, summary
-
-    problems = check_account(wa, waba_id, content.templates.entries)
-    for problem in problems:
-        click.echo(str(problem))
-    click.echo(summary(len(content.templates.entries), len(problems)))
-    return len(problems)
-
-
-@click.group("templates")
-def templates_group():
-    """The approved WhatsApp templates listed in flows/templates.yaml."""
-
-
-@templates_group.command("check")
-@with_appcontext
-def templates_check():
-    """Compare flows/templates.yaml with the templates of WHATSAPP_WABA_ID: missing, not approved
-    (rejected, paused, disabled, pending), another category, parameters or buttons. Exit status 1 on a
-    problem, 2 when the account could not be read."""
-    waba_id = current_app.config.get("WHATSAPP_WABA_ID")
-    content = current_app.extensions["shopbot.content"].current()
-    if not waba_id:
-        click.echo("Error: set WHATSAPP_WABA_ID to your WhatsApp Business Account id (WhatsApp Manager, "
-                   "Account tools) to compare the templates with it", err=True)
-        sys.exit(2)
-    if not content.templates.present:
-        click.echo("Error: flows/templates.yaml is missing; list the templates the shop uses there", err=True)
-        sys.exit(2)
-    try:
-        problems = _check_templates(current_app.extensions["shopbot.whatsapp"], waba_id, content)
-    except GraphUnavailable as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
-    sys.exit(1 if problems else 0)
 
 
 @click.group("db")
@@ -491,39 +438,6 @@ def staff_list():
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         for m in session.scalars(select(StaffMember).order_by(StaffMember.email)):
             click.echo(f"{m.email}\t{m.name}\t{m.role}\t{'active' if m.active else 'switched off'}")
-
-
-@click.group("customers")
-def customers_group():
-    """Customers: import their marketing consent."""
-
-
-@customers_group.command("optin")
-@click.option("--csv", "path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="columns: phone, source (where they gave consent), optional opted_in (yes/no)")
-@with_appcontext
-def customers_optin(path):
-    """Record marketing opt-ins (or opt-outs) from a CSV file, creating customers by phone number.
-
-    Every bad row is reported as FILE:LINE: message and then nothing is imported: fix the file and
-    run the command again.
-    """
-    from pathlib import Path
-
-    from bot.commerce import consent_import
-    from bot.db import transaction
-    from bot.models import utcnow as now
-
-    rows, problems = consent_import.read(Path(path), path)
-    for problem in problems:
-        click.echo(str(problem))
-    errors = sum(p.severity == "error" for p in problems)
-    if errors:
-        raise click.ClickException(f"{errors} problem(s) in {path}; nothing imported")
-    with transaction(current_app.extensions["shopbot.sessions"]) as session:
-        counts = consent_import.apply(session, rows, Path(path).name, now())
-    click.echo(f"{path}: {len(rows)} row(s): {counts['in']} opted in, {counts['out']} opted out, "
-               f"{counts['unchanged']} unchanged")
 
 
 @click.command("report")
