@@ -10,7 +10,7 @@ from bot.sandbox.fake_graph import LocalServer
 
 from . import payloads as p
 from .conftest import signature
-from .helpers import at_once, body_text, count, events, recipient
+from .helpers import at_once, body_text, count, events, outbox_rows, recipient
 
 SAM = "34600111222"
 
@@ -136,6 +136,28 @@ def test_replayed_ten_times_concurrently_gives_one_reply(app, sender, fake_graph
     sender.pump()
     assert len(fake_graph.accepted) == 1
     assert count(app, InboundEvent) == 1 and count(app, OutboundMessage) == 1
+
+
+def test_a_new_customers_first_messages_at_once_make_one_customer(app, sender, fake_graph):
+    """Five different first messages of one new customer at the same moment: each INSERT of the
+    customer and the conversation but one finds the row made by another, and all are answered."""
+    server = LocalServer(app)
+    bodies = [json.dumps(p.text("34600555666", word, wamid=f"wamid.first.{i}")).encode()
+              for i, word in enumerate(("hi", "menu", "hello", "help", "hola"))]
+    try:
+        def deliver(raw):
+            return lambda: httpx.post(f"{server.url}/webhook", content=raw, timeout=30, headers={
+                "Content-Type": "application/json", "X-Hub-Signature-256": signature(raw)}).status_code
+
+        codes = at_once([deliver(raw) for raw in bodies])
+    finally:
+        server.close()
+    assert codes == [200] * 5
+    assert count(app, Customer) == 1
+    assert [e.status for e in events(app)] == ["processed"] * 5
+    sender.pump()
+    assert {recipient(m) for m in fake_graph.accepted} == {"34600555666"}
+    assert {r.cause for r in outbox_rows(app)} == {f"wamid.first.{i}" for i in range(5)}
 
 
 def test_a_sender_known_only_by_bsuid_gets_a_reply(app, post, sender, fake_graph):

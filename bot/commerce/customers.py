@@ -49,10 +49,11 @@ def find_or_create(session: Session, bsuid: str | None, wa_id: str | None,
     if not bsuid and not wa_id:
         raise ValueError("a customer needs a BSUID or a phone number")
     customer, others = _lookup(session, bsuid, wa_id)
-    if customer is None:
-        session.execute(insert_ignore(session, Customer).values(
-            bsuid=bsuid, wa_id=wa_id, name=name, created_at=now))
-        customer, others = _lookup(session, bsuid, wa_id)
+    if customer is None:  # a first message: the INSERT returns the new row (none when a concurrent one won)
+        customer = session.scalars(insert_ignore(session, Customer).values(
+            bsuid=bsuid, wa_id=wa_id, name=name, created_at=now).returning(Customer)).first()
+        if customer is None:
+            customer, others = _lookup(session, bsuid, wa_id)
         assert customer is not None, "the insert or a concurrent one made the row"
     if bsuid and not customer.bsuid:
         customer.bsuid = bsuid
@@ -90,7 +91,8 @@ def lock_conversation(session: Session, customer: Customer, initial_state: str) 
     query, params = _conversation_locked(), {"customer_id": customer.id}
     conversation = session.scalars(query, params).first()
     if conversation is None:  # the first message: create it (or find the one a concurrent first message made)
-        session.execute(insert_ignore(session, Conversation).values(
-            customer_id=customer.id, state=initial_state, data={}))
-        conversation = session.scalars(query, params).one()
+        conversation = session.scalars(insert_ignore(session, Conversation).values(
+            customer_id=customer.id, state=initial_state, data={}).returning(Conversation)).first()
+        if conversation is None:
+            conversation = session.scalars(query, params).one()
     return conversation
