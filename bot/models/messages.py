@@ -107,6 +107,9 @@ class OutboundMessage(Base):
     cause_received_at: Mapped[datetime | None]
     #: The staff member who wrote it (None: the bot).
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    #: What a message sent first belongs to, for its results: `campaign:<id>`, `abandoned_cart`,
+    #: `back_in_stock` (None: a reply, an order update, staff).
+    source: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     status_at: Mapped[datetime | None]
@@ -117,6 +120,8 @@ class OutboundMessage(Base):
     #: webhooks update it in place (HOT, with room left in each page), migration 0013.
     __table_args__ = (
         Index(None, "customer_id", "id"),
+        Index("ix_outbound_message_source", "source", "created_at", postgresql_where=text("source IS NOT NULL"),
+              sqlite_where=text("source IS NOT NULL")),
         Index("ix_outbound_message_queue", "id", postgresql_where=text("sent_at IS NULL"),
               sqlite_where=text("sent_at IS NULL")),
         Index("ix_outbound_message_unsent", "customer_id", "id", postgresql_where=text("sent_at IS NULL"),

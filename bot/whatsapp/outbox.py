@@ -58,7 +58,7 @@ def wake_senders(session: Session) -> None:
 def enqueue(session: Session, customer: Customer, messages: Sequence[Message | Spec], now: datetime,
             cause: str | None = None, cause_received_at: datetime | None = None,
             status: OutboundStatus = OutboundStatus.QUEUED, staff_id: int | None = None,
-            read_receipt: str | None = None) -> list[int]:
+            read_receipt: str | None = None, source: str | None = None) -> list[int]:
     """Queue `messages` for `customer`, fitted to WhatsApp's limits, in order; the new rows' ids.
 
     This is where typed messages become the JSON specs the outbox stores
@@ -68,12 +68,14 @@ def enqueue(session: Session, customer: Customer, messages: Sequence[Message | S
     trigger, migration 0009). `status` HELD keeps the rows back for the
     customer's next message; `staff_id` names the person who wrote them. `read_receipt` (the
     customer's message id) rides on the last part: once that is sent, the sender marks the
-    customer's message read (no row of its own: nothing to pace, retry or count).
+    customer's message read (no row of its own: nothing to pace, retry or count). `source` tags a
+    message sent first (`campaign:<id>`, `abandoned_cart`, `back_in_stock`) for its results.
     """
     rows = [
         {"customer_id": customer.id, "recipient": customer.recipient, "body": part, "status": status.value,
          "attempts": 0, "next_attempt_at": now, "created_at": now, "cause": cause,
-         "cause_received_at": cause_received_at, "staff_id": staff_id}
+         "cause_received_at": cause_received_at, "staff_id": staff_id,
+         "source": source}
         for message in messages for part in fit(to_spec(message))
     ]
     if read_receipt and rows:
