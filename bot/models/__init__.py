@@ -38,6 +38,7 @@ from bot.models.staff import (
     StaffSession,
     ThrottleScope,
 )
+from bot.models.stock_alerts import StockAlert
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -76,6 +77,7 @@ __all__ = [
     "Setting",
     "StaffMember",
     "StaffSession",
+    "StockAlert",
     "StockLevel",
     "ThrottleScope",
     "UTCDateTime",

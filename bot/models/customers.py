@@ -54,8 +54,11 @@ class Conversation(Base):
     #: An unconfirmed checkout: when to remind the customer, and when it expires.
     remind_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+    #: Since when the cart has stood untouched, waiting for its one abandoned-cart reminder: set by
+    #: every change of a non-empty cart, cleared when the cart empties (an order) or is reminded.
+    cart_idle_since: Mapped[datetime | None]
 
-    __table_args__ = (Index(None, "expires_at"), Index(None, "remind_at"))
+    __table_args__ = (Index(None, "expires_at"), Index(None, "remind_at"), Index(None, "cart_idle_since"))
 
 
 
