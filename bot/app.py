@@ -49,6 +49,7 @@ def create_app(config: dict | None = None, environ: Mapping[str, str] | None = N
     from bot import headers, metrics
     from bot.api import bp as api_bp
     from bot.health import bp as health_bp
+    from bot.reminder_links import bp as reminder_links_bp
     from bot.whatsapp.webhook import bp as webhook_bp
 
     headers.register(app)
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None, environ: Mapping[str, str] | None = N
     app.register_blueprint(health_bp)
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(reminder_links_bp)
     if app.config["SANDBOX"]:
         from bot import sandbox
 

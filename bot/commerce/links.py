@@ -4,7 +4,13 @@ A product link's text carries `[product-id]`, so the bot opens that
 product's card; the cart's checkout link (shared by staff) carries
 `[checkout]`, so the bot starts the checkout of the cart the customer has;
 any link may carry `[via TAG]`, so reports can tell where conversations and
-orders came from.
+orders came from. The abandoned-cart reminder's link carries `[cart]`, so the
+bot shows the customer's own cart (it is their chat: no id is needed).
+
+A template's URL button may only end in a short dynamic part (`{{1}}`), and
+Meta does not take a wa.me address there, so the templates point at this
+shop's own short links (`/cart/<code>`, `/p/<product-id>`, bot.reminder_links),
+which send the customer on to the click-to-chat link above.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import re
 from urllib.parse import quote
 
 import segno
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.content.shop import Content
 from bot.errors import NotFound
@@ -20,6 +27,8 @@ from bot.errors import NotFound
 PRODUCT_MARK = re.compile(r"\[([a-z0-9][a-z0-9-]{0,63})\]")
 SOURCE_MARK = re.compile(r"\[via ([\w-]{1,32})\]", re.IGNORECASE)
 CHECKOUT_MARK = "[checkout]"
+CART_MARK = "[cart]"
+CART_CODE_SALT = "cart-link"
 
 
 def wa_me(number: str, text: str) -> str:
@@ -51,6 +60,38 @@ def checkout_text(content: Content, lang: str | None) -> str:
 def asks_checkout(text: str) -> bool:
     """Whether a customer's message came from the cart's checkout link."""
     return CHECKOUT_MARK in text.lower()
+
+
+def cart_text(content: Content, lang: str | None) -> str:
+    """The prefilled text of the link back to the cart, in the customer's language (its pack's
+    `chat_link_cart`)."""
+    pack = content.pack(lang or content.default_language)
+    return pack.chat_link_cart.replace("{shop}", str(content.shop["name"])) + f" {CART_MARK}"
+
+
+def asks_cart(text: str) -> bool:
+    """Whether a customer's message came from the link back to their cart."""
+    return CART_MARK in text.lower()
+
+
+def cart_code(secret: str, customer_id: int) -> str:
+    """The end of a customer's link back to their cart (`cart.code`): their id, signed, so a made-up
+    or mistyped code is a 404 instead of a chat opened for nothing."""
+    return URLSafeSerializer(secret, salt=CART_CODE_SALT).dumps(customer_id)
+
+
+def cart_of(secret: str, code: str) -> int | None:
+    """The customer id a cart code names, or None for a code we did not make."""
+    try:
+        value = URLSafeSerializer(secret, salt=CART_CODE_SALT).loads(code)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def cart_link(public_url: str, secret: str, customer_id: int) -> str:
+    """`cart.link`: the shop's short link that reopens the customer's cart in WhatsApp."""
+    return f"{public_url.rstrip('/')}/cart/{cart_code(secret, customer_id)}"
 
 
 def qr_png(url: str, scale: int = 8) -> bytes:

@@ -31,7 +31,7 @@ from bot.locales.text import normalise
 SHIPPED = Path(__file__).parent.parent / "locales"  # the packs shipped with shopbot
 OVERRIDE = "flows/locale.{lang}.yaml"
 
-TEXTS = ("name", "chat_link", "chat_link_product", "chat_link_checkout", "script", "marks")
+TEXTS = ("name", "chat_link", "chat_link_product", "chat_link_checkout", "chat_link_cart", "script", "marks")
 DAYS = ("days", "short_days")
 WORDS = ("articles", "order_words", "status_words", "shopping_cues", "fillers", "search_stopwords", "option_words",
          "remove_words")
@@ -39,7 +39,7 @@ PHRASES = ("courtesy",)
 MAPPINGS = ("commands", "numbers", "colours", "facts")
 KEYS = TEXTS + DAYS + WORDS + PHRASES + MAPPINGS + ("add_words",)
 #: Taken from the English pack when a language's pack leaves them out.
-FROM_ENGLISH = ("days", "short_days", "chat_link", "chat_link_product", "chat_link_checkout")
+FROM_ENGLISH = ("days", "short_days", "chat_link", "chat_link_product", "chat_link_checkout", "chat_link_cart")
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class LanguagePack:
     chat_link: str = ""  # "{shop}" is the shop's name
     chat_link_product: str = ""  # "{product}" is the product's name; the link adds "[product-id]"
     chat_link_checkout: str = ""  # the cart's checkout link staff share; the link adds "[checkout]"
+    chat_link_cart: str = ""  # the abandoned-cart reminder's link back to the cart; the link adds "[cart]"
     script: str = ""  # a regex character range: text mostly in it is this language
     marks: str = ""  # characters that point to this language ("¿¡ñ")
     commands: Mapping[str, frozenset[str]] = field(default_factory=dict)  # command -> normalised phrases

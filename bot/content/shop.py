@@ -29,6 +29,7 @@ from bot.content.aftercare_files import (
     load_invoice,
     load_notifications,
 )
+from bot.content.automations_file import AbandonedCart, load_abandoned_cart
 from bot.content.catalog_files import load_catalog
 from bot.content.checkout_file import CheckoutOptions, load_checkout
 from bot.content.faq_file import load_faq
@@ -107,6 +108,7 @@ class Content:
     words: locales.LanguagePack = field(default_factory=lambda: locales.LanguagePack("*"))  # every pack combined
     templates: TemplateCatalogue = field(default_factory=TemplateCatalogue)  # flows/templates.yaml
     window_fallback: TemplateUse | None = None  # sent in place of a reply refused for a closed 24-hour window
+    abandoned_cart: AbandonedCart = field(default_factory=AbandonedCart)  # settings' `abandoned_cart:`
 
     @property
     def default_language(self) -> str:
@@ -336,6 +338,7 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
     intents = load_intents(root, languages, problems)
     hours = load_hours(settings_data, shop, problems)
     handoff = load_handoff(settings_data, problems)
+    abandoned_cart = load_abandoned_cart(settings_data, problems)
     replies = load_replies(root, languages, problems, compile_text, templates)
     window_fallback = load_window_fallback(settings_data, templates, languages[0], problems, compile_text)
     if not templates.present and (notifications.templates or replies.templates or window_fallback):
@@ -370,4 +373,5 @@ def build_content(root: Path, problems: list[Problem]) -> Content | None:
         words=words,
         templates=templates,
         window_fallback=window_fallback,
+        abandoned_cart=abandoned_cart,
     )

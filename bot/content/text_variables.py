@@ -89,4 +89,8 @@ TEXT_VARIABLES.update({
     "opens_on": {"day": "Monday", "time": "10:00"},
     "staff_alert": {"name": "Sam", "reason": "asked for a person", "link": "https://shop.example/staff/chats/1"},
 })
+TEXT_VARIABLES.update({  # abandoned carts and back in stock (bot.commerce.abandoned_carts, .stock_alerts)
+    "cart_reminder": {"cart": {"count": 2, "subtotal": "€39.80"}}, "notify_button": {},
+    "notify_confirmed": {"item": "Tee (L, Red)"}, "back_in_stock": {"item": "Tee (L, Red)"}, "see_product_button": {},
+})
 REQUIRED_TEXTS = tuple(TEXT_VARIABLES)

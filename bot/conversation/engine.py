@@ -196,6 +196,8 @@ def _handle(turn: Turn, state: StateName, handling: Handling) -> Result:
         return shopping.native_order(turn)
     if event.type is EventType.TEXT and links.asks_checkout(event.text):  # the cart's checkout link
         return checkout_flow.start(turn)
+    if event.type is EventType.TEXT and links.asks_cart(event.text):  # the abandoned-cart reminder's link
+        return shopping.show(turn)
     keyword = free_text.handoff_keyword(turn, event.text) if event.type is EventType.TEXT else None
     if keyword:
         return HANDOFF, [Handoff("keyword", keyword)]

@@ -254,6 +254,7 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
     content = app.extensions["shopbot.content"].current()
     with session.no_autoflush:  # the customer's changes go out with the step's, in one UPDATE
         conversation = customers.lock_conversation(session, customer, StateName.NEW)
+        cart_before = (conversation.data or {}).get("cart") or []
         stock = inventory.LiveLevels(session) if parsed.type not in (EventType.SILENT, EventType.REACTION) else {}
     with metrics.engine_step():
         state, replies = engine.step(content, State(conversation.state, conversation.data), parsed, stock=stock)
@@ -274,6 +275,9 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
         else:
             messages.append(reply)
     flag_modified(conversation, "data")
+    cart = conversation.data.get("cart") or []
+    if cart != cart_before:  # a changed cart waits for its one abandoned-cart reminder (bot.commerce.abandoned_carts)
+        conversation.cart_idle_since = t if cart else None
     if conversation.state == StateName.HANDOFF and parsed.type is not EventType.SILENT:
         handoffs.customer_wrote(session, customer, t)
     if conversation.state == StateName.CHECKOUT:

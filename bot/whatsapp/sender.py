@@ -128,9 +128,10 @@ class Sender:
 
     def sweep_deadlines(self) -> dict[str, int]:
         """Checkout reminders and expiries, website orders never confirmed (see bot.checkout),
-        handed-over chats nobody answered in time (see bot.handoffs), and order updates whose
-        combining window has passed (see bot.commerce.notifications)."""
-        from bot.commerce import notifications
+        handed-over chats nobody answered in time (see bot.handoffs), order updates whose
+        combining window has passed (see bot.commerce.notifications) and carts left untouched
+        (bot.commerce.abandoned_carts)."""
+        from bot.commerce import abandoned_carts, notifications
         from bot.commerce.checkout import sweep_deadlines
         from bot.staff import handoffs
 
@@ -139,6 +140,8 @@ class Sender:
             counts = sweep_deadlines(session, content, self.clock())
             counts["returned to the bot"] = handoffs.sweep(session, content, self.clock())
             counts["order updates"] = notifications.send_due(session, content, self.clock())
+            counts["abandoned carts"] = abandoned_carts.sweep(session, content, self.clock(),
+                                                              self.config.get("PUBLIC_URL"), self.config["SECRET_KEY"])
         if any(counts.values()):
             log.info("deadlines: %s", counts)
             self.wakeup.set()

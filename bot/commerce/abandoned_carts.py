@@ -1,0 +1,100 @@
+"""Abandoned carts: one reminder for a cart left untouched for `abandoned_cart.after_minutes`.
+
+Inside the customer's 24-hour window the reminder is a normal message whose
+button shows the cart; outside it WhatsApp takes only an approved template,
+and this one is marketing, so it goes only to customers who opted in
+(`consent.may_send_marketing`), as the template `abandoned_cart` of
+flows/templates.yaml, its URL button reopening the cart (`cart.code`).
+
+A cart is reminded at most once: every change of a non-empty cart sets
+`Conversation.cart_idle_since` (bot.whatsapp.inbound), and the sweep clears it
+whatever it decides, so only a later change arms the next reminder. Never
+after the cart became an order (the order empties the cart, and an order
+placed since the cart's last change counts too), never while a person has the
+chat, never to a customer who wrote "stop". A cart in the checkout is left to
+the checkout's own reminder (bot.commerce.checkout).
+
+Called by the sender's deadline sweep with its clock; a domain function: it
+changes rows and queues messages in the caller's transaction.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from bot.commerce import consent, links
+from bot.commerce.notifications import window_open
+from bot.commerce.template_messages import marketing_template, template_spec
+from bot.content.shop import Content
+from bot.conversation.events import Event, EventType
+from bot.conversation.shopping import cart_summary
+from bot.conversation.states import StateName
+from bot.conversation.turn import Turn, buttons
+from bot.models import Conversation, Customer, Order
+from bot.whatsapp import outbox
+
+log = logging.getLogger(__name__)
+
+SOURCE = "abandoned_cart"  # outbound_message.source: the automation's results are counted by it
+TEMPLATE = "abandoned_cart"
+
+
+def sweep(session: Session, content: Content, now: datetime, public_url: str | None, secret: str) -> int:
+    """Remind every cart untouched for `after_minutes` once; the number of reminders queued."""
+    minutes = content.abandoned_cart.after_minutes
+    if minutes is None:
+        return 0
+    due = session.scalars(select(Conversation)
+                          .where(Conversation.cart_idle_since <= now - timedelta(minutes=minutes))
+                          .with_for_update(skip_locked=True))
+    sent = 0
+    for conversation in due:
+        if conversation.state == StateName.CHECKOUT:
+            continue  # the checkout reminds its own; the cart waits for it to end
+        since, conversation.cart_idle_since = conversation.cart_idle_since, None  # once per untouched cart
+        customer = session.get_one(Customer, conversation.customer_id)
+        if not _may_remind(session, conversation, customer, since):
+            continue
+        message = _reminder(content, conversation, customer, now, public_url, secret)
+        if message is not None:
+            outbox.enqueue(session, customer, [message], now, source=SOURCE)
+            sent += 1
+    return sent
+
+
+def _may_remind(session: Session, conversation: Conversation, customer: Customer, since: datetime | None) -> bool:
+    """Not to a customer who said stop or whose chat a person has, nor for a cart already ordered."""
+    if customer.opted_out_at is not None or conversation.state == StateName.HANDOFF:
+        return False
+    if not (conversation.data or {}).get("cart"):
+        return False
+    ordered = session.scalar(select(exists().where(Order.customer_id == customer.id, Order.created_at >= since))) \
+        if since is not None else False
+    return not ordered
+
+
+def _reminder(content: Content, conversation: Conversation, customer: Customer, now: datetime,
+              public_url: str | None, secret: str):
+    """The normal message with its "View cart" button inside the window; the opted-in customer's
+    template outside it; None when neither may be sent."""
+    event = Event(EventType.SILENT, profile_name=customer.name, phone=customer.wa_id)
+    turn = Turn(content, copy.deepcopy(conversation.data), event)
+    summary = cart_summary(turn)
+    if window_open(customer, now):
+        return buttons(turn.text("cart_reminder", cart=summary), [("cart", turn.text("view_cart_button"))])
+    if not consent.may_send_marketing(customer) or not public_url:
+        return None
+    entry = marketing_template(content.templates, TEMPLATE, (turn.lang, content.default_language))
+    if entry is None:
+        log.info("no marketing template `%s` in flows/templates.yaml: the cart of customer %s is not reminded "
+                 "outside the window", TEMPLATE, customer.id)
+        return None
+    code = links.cart_code(secret, customer.id)
+    values = {"customer.name": customer.name or "", "shop.name": str(content.shop.get("name") or ""),
+              "cart.total": summary["subtotal"], "cart.code": code,
+              "cart.link": links.cart_link(public_url, secret, customer.id)}
+    return template_spec(entry, values, "cart")

@@ -1,0 +1,54 @@
+"""An approved template of flows/templates.yaml as an outbox spec, filled from named values.
+
+The owner's entry says what fills each body parameter and a URL button's
+dynamic end (`customer.name`, `cart.code`, ...); the automation that sends it
+knows those values. Meta refuses a template whose parameters differ from the
+approved ones, so a template that needs a value the sender does not have is
+not sent at all (None) rather than sent wrong.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.content.templates_file import ApprovedTemplate
+
+#: Quick replies whose text mentions one of these stop marketing when tapped (Meta's own
+#: marketing templates end with "Stop promotions"); any other quick reply carries `open_payload`.
+STOP_WORDS = ("stop", "unsubscribe", "baja", "parar", "إيقاف", "توقف")
+
+
+def template_spec(entry: ApprovedTemplate, values: Mapping[str, str], open_payload: str) -> dict[str, Any] | None:
+    """The outbox spec sending `entry` with its body and button parameters from `values`.
+
+    A URL button with `fill:` gets that value as its dynamic end; a quick
+    reply gets a payload the engine understands when it is tapped ("stop", or
+    `open_payload`, like "cart"). None when a value the template needs is
+    missing or empty (Meta would refuse the send).
+    """
+    params = [values.get(source) for source in entry.body]
+    if not all(params):
+        return None
+    buttons: list[dict[str, Any]] = []
+    for index, button in enumerate(entry.buttons):
+        if button.type == "url" and button.fill:
+            value = values.get(button.fill)
+            if not value:
+                return None
+            buttons.append({"index": index, "url": value})
+        elif button.type == "quick_reply":
+            stops = any(word in button.text.lower() for word in STOP_WORDS)
+            buttons.append({"index": index, "payload": "stop" if stops else open_payload})
+    spec: dict[str, Any] = {"type": "template", "name": entry.name, "language": entry.language, "params": params}
+    if buttons:
+        spec["buttons"] = buttons
+    return spec
+
+
+def marketing_template(templates: Any, name: str, languages: tuple[str, ...]) -> ApprovedTemplate | None:
+    """The marketing template `name` of flows/templates.yaml in the first of `languages` it is listed in."""
+    for language in languages:
+        entry = templates.get(name, language)
+        if entry is not None and entry.category == "marketing":
+            return entry
+    return None
