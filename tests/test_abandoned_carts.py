@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.content import load_content
-from bot.errors import ContentError
 from bot.db import transaction
+from bot.errors import ContentError
 from bot.models import Conversation, OutboundMessage, utcnow
 
 from . import payloads as p

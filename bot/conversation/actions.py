@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.commerce import checkout, consent, order_status
+from bot.commerce import checkout, consent, order_status, stock_alerts
 from bot.conversation import effects
 from bot.conversation.effects import Context, Effect, Outcome
 from bot.models import ConsentSource, ConversationEvent, HandoffReason
@@ -66,6 +66,7 @@ HANDLERS: dict[type, Callable[[Context, Any], Outcome]] = {
     effects.SetMarketingConsent: set_marketing_consent,
     effects.Handoff: handoff,
     effects.HandoffEnd: handoff_end,
+    effects.AlertWhenBack: stock_alerts.subscribe,
 }
 assert set(HANDLERS) == set(effects.EFFECTS), "an effect nobody carries out"
 

@@ -9,6 +9,7 @@ from rapidfuzz import fuzz, process
 from bot.commerce import formats
 from bot.commerce.catalog import Product, Variant
 from bot.commerce.search import Hit
+from bot.conversation.effects import AlertWhenBack
 from bot.conversation.messages import Button, Image, Products, ProductSection
 from bot.conversation.messages import Product as CatalogItem
 from bot.conversation.states import StateName
@@ -118,8 +119,8 @@ def card(turn: Turn, product_id: str, variant: Variant | None = None) -> Result:
     elif product.option_names and turn.product_in_stock(product):
         options = [(f"options:{product.id}", turn.text("options_button")), back,
                    ("cart", turn.text("view_cart_button"))]
-    else:
-        options = [back, ("cart", turn.text("view_cart_button"))]
+    else:  # sold out: the customer may ask to hear when it is back
+        options = [_notify(turn, product, variant), back, ("cart", turn.text("view_cart_button"))]
     catalog_id = turn.content.settings.get("whatsapp_catalog_id")
     if catalog_id:
         return PRODUCT, [CatalogItem(str(catalog_id), (variant or product.active_variants[0]).sku, caption),
@@ -180,8 +181,29 @@ def choose_option(turn: Turn, product_id: str, name: str, value: str) -> Result:
         item = f"{product.name_in(turn.lang)} ({words})"
         del state["chosen"][name]
         _state, replies = ask_option(turn, product.id)
-        return PRODUCT, [text(turn.text("sold_out", item=item)), *replies]
+        if variant is None:
+            return PRODUCT, [text(turn.text("sold_out", item=item)), *replies]
+        return PRODUCT, [buttons(turn.text("sold_out", item=item), [_notify(turn, product, variant)]), *replies]
     return card(turn, product.id, variant)
+
+
+def _notify(turn: Turn, product: Product, variant: Variant | None) -> tuple[str, str]:
+    """The "Tell me when it's back" button for a sold-out option (or, with none chosen, the product)."""
+    return (f"notify:{product.id}:{variant.sku}" if variant else f"notify:{product.id}", turn.text("notify_button"))
+
+
+def alert_when_back(turn: Turn, product_id: str, sku: str = "") -> Result:
+    """The customer tapped "Tell me when it's back": confirm, and ask the domain to remember it."""
+    product = turn.catalog.product(product_id)
+    if product is None:
+        return categories(turn)
+    variant = turn.catalog.variant(sku) if sku else None
+    name = product.name_in(turn.lang)
+    if variant is not None and variant.options:
+        name = f"{name} ({product.options_in(variant, turn.lang)})"
+    return PRODUCT, [buttons(turn.text("notify_confirmed", item=name),
+                             [("browse", turn.text("keep_shopping_button")), ("cart", turn.text("view_cart_button"))]),
+                     AlertWhenBack(product.id, variant.sku if variant else "")]
 
 
 def suggestions(turn: Turn, query: str) -> str:

@@ -188,6 +188,8 @@ CHOICES: dict[str, Callable[..., Result]] = {
     "faq": free_text.answer,
     "lang": set_language,
     "offers": consent_flow.answer,
+    "notify": browse.alert_when_back,
+    "stop": consent_flow.stop,  # a marketing template's "Stop offers" quick reply
 }
 
 

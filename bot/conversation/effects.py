@@ -84,10 +84,19 @@ class HandoffEnd:
     """The customer took the chat back from the team ("menu" while waiting)."""
 
 
+@dataclass(frozen=True)
+class AlertWhenBack:
+    """"Tell me when it's back": alert the customer once `product_id` (its option `sku`, or any
+    option when "") can be bought again."""
+    product_id: str
+    sku: str = ""
+
+
 #: Everything the engine can ask for.
 Effect: TypeAlias = (PlaceOrder | FindOrder | CancelOrder | OrderStatus | Record | OptOut | SetMarketingConsent
-                     | Handoff | HandoffEnd)
-EFFECTS = (PlaceOrder, FindOrder, CancelOrder, OrderStatus, Record, OptOut, SetMarketingConsent, Handoff, HandoffEnd)
+                     | Handoff | HandoffEnd | AlertWhenBack)
+EFFECTS = (PlaceOrder, FindOrder, CancelOrder, OrderStatus, Record, OptOut, SetMarketingConsent, Handoff, HandoffEnd,
+           AlertWhenBack)
 
 
 @dataclass

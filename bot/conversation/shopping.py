@@ -53,8 +53,10 @@ def add(turn: Turn, sku: str, qty: str | int | None = None) -> Result:
     try:
         turn.cart = carts.add(turn.cart, variant, qty, turn.available(variant))
     except carts.CartError as exc:
-        return CART, [buttons(_refusal(turn, exc), [("cart", turn.text("view_cart_button")),
-                                                      ("browse", turn.text("keep_shopping_button"))])]
+        options = [("cart", turn.text("view_cart_button")), ("browse", turn.text("keep_shopping_button"))]
+        if isinstance(exc, carts.SoldOut):  # the customer may ask to hear when it is back
+            options.insert(0, (f"notify:{variant.product_id}:{variant.sku}", turn.text("notify_button")))
+        return CART, [buttons(_refusal(turn, exc), options)]
     turn.data.pop("product", None)
     body = turn.text("added", quantity=qty, item=item_name(turn, sku), cart=cart_summary(turn))
     return CART, [buttons(body, after_add_buttons(turn))]

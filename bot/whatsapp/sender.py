@@ -129,19 +129,22 @@ class Sender:
     def sweep_deadlines(self) -> dict[str, int]:
         """Checkout reminders and expiries, website orders never confirmed (see bot.checkout),
         handed-over chats nobody answered in time (see bot.handoffs), order updates whose
-        combining window has passed (see bot.commerce.notifications) and carts left untouched
-        (bot.commerce.abandoned_carts)."""
-        from bot.commerce import abandoned_carts, notifications
+        combining window has passed (see bot.commerce.notifications), carts left untouched
+        (bot.commerce.abandoned_carts) and products back in stock (bot.commerce.stock_alerts;
+        the catalog's counts are applied first, so an edit of the file counts without a message)."""
+        from bot.commerce import abandoned_carts, notifications, stock_alerts
         from bot.commerce.checkout import sweep_deadlines
         from bot.staff import handoffs
 
         content = self.app.extensions["shopbot.content"].current()
+        inbound.ensure_stock_synced(self.app, content)
         with transaction(self.sessions) as session:
             counts = sweep_deadlines(session, content, self.clock())
             counts["returned to the bot"] = handoffs.sweep(session, content, self.clock())
             counts["order updates"] = notifications.send_due(session, content, self.clock())
             counts["abandoned carts"] = abandoned_carts.sweep(session, content, self.clock(),
                                                               self.config.get("PUBLIC_URL"), self.config["SECRET_KEY"])
+            counts["back in stock"] = stock_alerts.send_due(session, content, self.clock())
         if any(counts.values()):
             log.info("deadlines: %s", counts)
             self.wakeup.set()

@@ -1,0 +1,116 @@
+"""Back in stock: a customer who met a sold-out product asks to hear when it returns, and hears once.
+
+The engine offers "Tell me when it's back" beside a sold-out product or
+option; tapping it asks for `AlertWhenBack`, which `subscribe` stores as a
+waiting `StockAlert`. The sender's deadline sweep (`send_due`) looks at the
+waiting alerts against the live stock levels, so any way stock comes back
+counts: a catalog edit that raises a count (hot reload, then
+`inventory.sync`), an order cancelled or expired releasing its units, a
+count staff changed. Each alert goes out once and is then done; the customer
+taps again to hear about the next time.
+
+Inside the 24-hour window the alert is a normal message with buttons to add
+the option or see the product; outside it, the approved marketing template
+`back_in_stock` of flows/templates.yaml, only to customers who opted in. A
+customer who wrote "stop" gets nothing (the alert is closed); while a person
+has the chat the alert waits for the chat to come back to the bot.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.commerce import consent, inventory
+from bot.commerce.catalog import Product, Variant
+from bot.commerce.notifications import window_open
+from bot.commerce.template_messages import marketing_template, template_spec
+from bot.content.shop import Content
+from bot.conversation import effects
+from bot.conversation.effects import Context, Outcome
+from bot.conversation.events import Event, EventType
+from bot.conversation.shopping import item_name
+from bot.conversation.states import StateName
+from bot.conversation.turn import Turn, buttons
+from bot.db import insert_ignore
+from bot.models import Conversation, Customer, StockAlert
+from bot.whatsapp import outbox
+
+log = logging.getLogger(__name__)
+
+SOURCE = "back_in_stock"  # outbound_message.source: the automation's results are counted by it
+TEMPLATE = "back_in_stock"
+
+
+def subscribe(ctx: Context, effect: effects.AlertWhenBack) -> Outcome:
+    """Store the customer's wish to hear when the product (or option) is back; tapping twice stores one.
+
+    The engine has already confirmed it to the customer; an unknown product is ignored (the catalog
+    changed under an old button)."""
+    if ctx.content.catalog.product(effect.product_id) is None:
+        return Outcome()
+    ctx.session.execute(insert_ignore(ctx.session, StockAlert).values(
+        customer_id=ctx.customer.id, product_id=effect.product_id, sku=effect.sku, created_at=ctx.now))
+    return Outcome()
+
+
+def _back(content: Content, session: Session, alert: StockAlert) -> tuple[Product, Variant] | None:
+    """The product and the option that can be bought again for `alert`, or None while it is still sold out."""
+    product = content.catalog.product(alert.product_id)
+    if product is None:
+        return None
+    wanted = [v for v in product.active_variants if not alert.sku or v.sku == alert.sku]
+    for variant in wanted:
+        units = inventory.available(session, variant.sku)
+        if units is None or units > 0:
+            return product, variant
+    return None
+
+
+def send_due(session: Session, content: Content, now: datetime) -> int:
+    """Send every waiting alert whose product is back; the number of messages queued."""
+    waiting = session.scalars(select(StockAlert).where(StockAlert.sent_at.is_(None))
+                              .order_by(StockAlert.id).with_for_update(skip_locked=True)).all()
+    sent = 0
+    for alert in waiting:
+        found = _back(content, session, alert)
+        if found is None:
+            continue
+        customer = session.get_one(Customer, alert.customer_id)
+        conversation = session.get(Conversation, customer.id)
+        if conversation is not None and conversation.state == StateName.HANDOFF:
+            continue  # a person has the chat: the alert waits for the bot to have it again
+        alert.sent_at = now  # done, whatever is sent: one alert per tap
+        if customer.opted_out_at is not None:
+            continue
+        message = _alert(content, conversation, customer, now, *found, whole_product=not alert.sku)
+        if message is not None:
+            outbox.enqueue(session, customer, [message], now, source=SOURCE)
+            sent += 1
+    return sent
+
+
+def _alert(content: Content, conversation: Conversation | None, customer: Customer, now: datetime,
+           product: Product, variant: Variant, whole_product: bool):
+    """The normal message inside the window, the opted-in customer's template outside it, else None."""
+    data = copy.deepcopy(conversation.data) if conversation is not None else {"language": customer.language}
+    turn = Turn(content, data, Event(EventType.SILENT, profile_name=customer.name, phone=customer.wa_id))
+    if window_open(customer, now):
+        item = product.name_in(turn.lang) if whole_product else item_name(turn, variant.sku)
+        options = [(f"product:{product.id}", turn.text("see_product_button"))]
+        if not (whole_product and product.option_names):
+            options.insert(0, (f"add:{variant.sku}", turn.text("add_button")))
+        return buttons(turn.text("back_in_stock", item=item), options)
+    if not consent.may_send_marketing(customer):
+        return None
+    entry = marketing_template(content.templates, TEMPLATE, (turn.lang, content.default_language))
+    if entry is None:
+        log.info("no marketing template `%s` in flows/templates.yaml: customer %s is not alerted outside the "
+                 "window", TEMPLATE, customer.id)
+        return None
+    values = {"customer.name": customer.name or "", "shop.name": str(content.shop.get("name") or ""),
+              "product.name": product.name_in(turn.lang), "product.id": product.id}
+    return template_spec(entry, values, f"product:{product.id}")
