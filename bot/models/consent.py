@@ -19,6 +19,7 @@ class ConsentSource(StrEnum):
     IMPORT = "import"  # shopbot customers optin --csv FILE
     STOP = "stop"  # the customer typed "stop" (or its words in their language)
     START = "start"  # the customer typed "start"
+    WHATSAPP = "whatsapp"  # the customer stopped or resumed marketing in WhatsApp itself (Meta's webhook)
 
 
 class ConsentEvent(Base):
