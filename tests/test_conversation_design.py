@@ -99,7 +99,7 @@ def test_the_step_takes_stock_levels_as_plain_data(content):
     """The tote bag has stock in the catalog; the levels given to the step say none is left."""
     tap = Event(EventType.CHOICE, choice="product:canvas-tote", profile_name="Ana")
     _state, replies = engine.step(content, State("browsing", {"name": "Ana"}), tap, stock={"ACC-TOTE": 0})
-    assert [b.title for b in replies[0].buttons] == ["Back", "View cart"]
+    assert [b.title for b in replies[0].buttons] == ["🔔 Tell me when back", "Back", "View cart"]
     _state, replies = engine.step(content, State("browsing", {"name": "Ana"}), tap, stock={"ACC-TOTE": 3})
     assert [b.title for b in replies[0].buttons] == ["Add to cart", "View cart", "Back"]
 
