@@ -155,6 +155,14 @@ def test_no_reminder_once_the_cart_became_an_order(app, chat, clock):
     assert tagged(app) == []
 
 
+def test_a_cart_in_the_checkout_gets_the_checkouts_reminder_not_a_second_one(app, chat, clock, fake_graph):
+    checkout_to_summary(chat)
+    counts = clock.at(61)
+    assert counts["reminded"] == 1 and counts["abandoned carts"] == 0
+    assert clock.at(3 * 60)["abandoned carts"] == 0  # nor after the checkout expired
+    assert tagged(app) == []
+
+
 def test_no_reminder_while_a_person_has_the_chat(app, chat, clock):
     fill_cart(chat)
     chat.say("talk to a person")

@@ -11,8 +11,9 @@ A cart is reminded at most once: every change of a non-empty cart sets
 whatever it decides, so only a later change arms the next reminder. Never
 after the cart became an order (the order empties the cart, and an order
 placed since the cart's last change counts too), never while a person has the
-chat, never to a customer who wrote "stop". A cart in the checkout is left to
-the checkout's own reminder (bot.commerce.checkout).
+chat, never to a customer who wrote "stop". A cart whose customer is in the
+checkout when it falls due gets the checkout's own reminder and expiry notice
+instead (bot.commerce.checkout), not a third message.
 
 Called by the sender's deadline sweep with its clock; a domain function: it
 changes rows and queues messages in the caller's transaction.
@@ -53,9 +54,9 @@ def sweep(session: Session, content: Content, now: datetime, public_url: str | N
                           .with_for_update(skip_locked=True))
     sent = 0
     for conversation in due:
-        if conversation.state == StateName.CHECKOUT:
-            continue  # the checkout reminds its own; the cart waits for it to end
         since, conversation.cart_idle_since = conversation.cart_idle_since, None  # once per untouched cart
+        if conversation.state == StateName.CHECKOUT:
+            continue  # the checkout has its own reminder and expiry notice: a third nudge would be too many
         customer = session.get_one(Customer, conversation.customer_id)
         if not _may_remind(session, conversation, customer, since):
             continue

@@ -24,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.commerce import consent, inventory
+from bot.commerce import consent
 from bot.commerce.catalog import Product, Variant
 from bot.commerce.notifications import window_open
 from bot.commerce.template_messages import marketing_template, template_spec
@@ -36,7 +36,7 @@ from bot.conversation.shopping import item_name
 from bot.conversation.states import StateName
 from bot.conversation.turn import Turn, buttons
 from bot.db import insert_ignore
-from bot.models import Conversation, Customer, StockAlert
+from bot.models import Conversation, Customer, StockAlert, StockLevel
 from bot.whatsapp import outbox
 
 log = logging.getLogger(__name__)
@@ -57,28 +57,37 @@ def subscribe(ctx: Context, effect: effects.AlertWhenBack) -> Outcome:
     return Outcome()
 
 
-def _back(content: Content, session: Session, alert: StockAlert) -> tuple[Product, Variant] | None:
-    """The product and the option that can be bought again for `alert`, or None while it is still sold out."""
-    product = content.catalog.product(alert.product_id)
-    if product is None:
-        return None
-    wanted = [v for v in product.active_variants if not alert.sku or v.sku == alert.sku]
-    for variant in wanted:
-        units = inventory.available(session, variant.sku)
-        if units is None or units > 0:
-            return product, variant
-    return None
+def _back_in_stock(session: Session, content: Content) -> dict[str, list[Variant]]:
+    """Product id -> its options that can be bought now, for the products customers wait for.
+
+    Two queries whatever the number of alerts (the sweep runs every 10 seconds): the products with
+    waiting alerts, then the stock levels of their options. An option with no stock row (not synced
+    yet) counts as sold out; `on_hand` None is a product sold without counting (always in stock)."""
+    waited = session.scalars(select(StockAlert.product_id).where(StockAlert.sent_at.is_(None)).distinct()).all()
+    variants = {pid: product.active_variants for pid in waited if (product := content.catalog.product(pid))}
+    skus = [v.sku for options in variants.values() for v in options]
+    if not skus:
+        return {}
+    levels: dict[str, int | None] = {sku: on_hand for sku, on_hand in session.execute(
+        select(StockLevel.sku, StockLevel.on_hand).where(StockLevel.sku.in_(skus)))}
+    found = {pid: [v for v in options if v.sku in levels and (levels[v.sku] is None or (levels[v.sku] or 0) > 0)]
+             for pid, options in variants.items()}
+    return {pid: options for pid, options in found.items() if options}
 
 
 def send_due(session: Session, content: Content, now: datetime) -> int:
-    """Send every waiting alert whose product is back; the number of messages queued."""
-    waiting = session.scalars(select(StockAlert).where(StockAlert.sent_at.is_(None))
+    """Send every waiting alert whose product (or option) is back; the number of messages queued."""
+    back = _back_in_stock(session, content)
+    if not back:
+        return 0
+    waiting = session.scalars(select(StockAlert).where(StockAlert.sent_at.is_(None),
+                                                       StockAlert.product_id.in_(list(back)))
                               .order_by(StockAlert.id).with_for_update(skip_locked=True)).all()
     sent = 0
     for alert in waiting:
-        found = _back(content, session, alert)
-        if found is None:
-            continue
+        variant = next((v for v in back[alert.product_id] if not alert.sku or v.sku == alert.sku), None)
+        if variant is None:
+            continue  # another option of the product came back, not the one this customer wants
         customer = session.get_one(Customer, alert.customer_id)
         conversation = session.get(Conversation, customer.id)
         if conversation is not None and conversation.state == StateName.HANDOFF:
@@ -86,7 +95,8 @@ def send_due(session: Session, content: Content, now: datetime) -> int:
         alert.sent_at = now  # done, whatever is sent: one alert per tap
         if customer.opted_out_at is not None:
             continue
-        message = _alert(content, conversation, customer, now, *found, whole_product=not alert.sku)
+        product = content.catalog.product_of(variant)
+        message = _alert(content, conversation, customer, now, product, variant, whole_product=not alert.sku)
         if message is not None:
             outbox.enqueue(session, customer, [message], now, source=SOURCE)
             sent += 1
