@@ -87,6 +87,17 @@ def test_a_later_change_of_the_cart_arms_the_next_reminder(app, chat, clock):
     assert len(tagged(app)) == 2
 
 
+def test_a_reminder_refused_for_a_closed_window_is_not_replaced_by_the_fallback_template(app, chat, clock,
+                                                                                         fake_graph):
+    fill_cart(chat)
+    before = len(fake_graph.accepted)
+    fake_graph.fail_next(131047, message="Re-engagement message")  # the window closed after all
+    assert clock.at(61)["abandoned carts"] == 1
+    assert len(fake_graph.accepted) == before  # no reopen_conversation template in its place
+    [row] = tagged(app)
+    assert row.status == "dead" and row.body["type"] == "buttons" and row.error_code == 131047
+
+
 def test_outside_the_window_an_opted_in_customer_gets_the_template_with_its_body_and_button(
         app, client, chat, clock, fake_graph):
     chat.say("hi")

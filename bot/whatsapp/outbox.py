@@ -445,6 +445,9 @@ def window_closed(session: Session, row: OutboundMessage, now: datetime, content
     send time, or as a new row after an asynchronous failure); otherwise the
     row is dead-lettered with the reason. Other waiting free-form messages to
     the same customer would fail the same way and are dead-lettered with it.
+    A message the shop sent first (a `source`: an abandoned-cart reminder, a back-in-stock
+    alert, a campaign) is marketing: it is never replaced by the fallback, a utility template
+    the customer did not opt in to for this; it is dead-lettered.
     Returns the template row's id, if any.
     """
     customer = session.get_one(Customer, row.customer_id)
@@ -456,9 +459,10 @@ def window_closed(session: Session, row: OutboundMessage, now: datetime, content
             OutboundMessage.status == OutboundStatus.QUEUED)):
         if other.body.get("type") != "template":
             dead_letter(other, now, 131047, reason)
-    if row.body.get("type") == "template" or not template:
+    if row.body.get("type") == "template" or not template or row.source:
         if row.status in UNFINISHED:
-            dead_letter(row, now, 131047, reason + " and no fallback template is configured")
+            dead_letter(row, now, 131047, reason + (" (a message sent first has no fallback)" if row.source
+                                                    else " and no fallback template is configured"))
         return None
     params = [p.render(shop=content.shop, customer={"name": customer.name or ""}).strip() for p in template.params]
     body = {"type": "template", "name": template.name, "language": template.language,
