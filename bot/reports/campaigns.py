@@ -35,9 +35,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
+from sqlalchemy import Interval, and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from bot.db import is_postgres
 from bot.models import (
     ConsentEvent,
     EventKind,
@@ -108,7 +109,9 @@ def _moment(table):
 
 
 def _within(session: Session, later, earlier):
-    """`earlier < later <= earlier + 7 days`, on SQLite and PostgreSQL."""
+    """`earlier < later <= earlier + 7 days`: on PostgreSQL a range the per-customer indexes answer."""
+    if is_postgres(session):
+        return and_(later > earlier, later <= earlier + literal(WINDOW, Interval()))
     return and_(later > earlier, seconds_between(session, later, earlier) <= WINDOW.total_seconds())
 
 
