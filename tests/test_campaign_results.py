@@ -157,6 +157,22 @@ def test_revenue_is_kept_per_currency(week):
     assert by_source(week)[STOCK]["revenue"] == {"EUR": 3000, "USD": 2000}
 
 
+def test_a_message_sent_late_is_credited_from_when_it_was_sent(app):
+    """Created on the period's last evening, sent three days later (a long queue): an order 4 days after
+    sending is its, though it comes more than 7 days after the period."""
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        late = Customer(wa_id="34700000099", name="Late", created_at=at(1, 9))
+        s.add(late)
+        s.flush()
+        s.add(OutboundMessage(customer_id=late.id, recipient=late.wa_id, body={"type": "template"},
+                              status="delivered", source="campaign:13", created_at=at(22, 20), sent_at=at(26, 10)))
+        s.add(Order(reference="SHP-LATE1", customer_id=late.id, status="confirmed", currency="EUR", subtotal=900,
+                    shipping_fee=0, total=900, created_at=at(30, 9), updated_at=at(30, 9)))
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        found = campaigns.results(s, reports.between(*WEEK, "Europe/Madrid"))
+    assert [r.as_dict() for r in found] == [expected("campaign:13", "Campaign 13", 1, 1, 0, 0, 0, 1, {"EUR": 900})]
+
+
 def test_campaign_names_and_one_campaigns_figures_over_all_time(app):
     seed(app)
     with transaction(app.extensions["shopbot.sessions"]) as s:

@@ -22,11 +22,12 @@ The rules, for the messages *created* in the report's period:
 Windows are `message < event <= message + 7 days`. A reply or an opt-out
 counts for every source that messaged the customer in the 7 days before it
 (each source asks "did my message get an answer"); orders alone are last touch
-because revenue must add up across campaigns. Two queries per call: one over
-the messages (with EXISTS probes for replies and opt-outs on the per-customer
-indexes), one over the orders that could be attributed (each finds its last
-touch through the outbox's per-customer index). Messages are found through
-the partial index on (source, created_at).
+because revenue must add up across campaigns. Three queries per call: the
+latest moment a message was sent (which bounds the orders to look at), the
+messages' figures (with EXISTS probes for replies and opt-outs on the
+per-customer indexes), and the orders that could be attributed (each finds its
+last touch through the outbox's per-customer index). Messages are found
+through the partial index on (source, created_at).
 """
 from __future__ import annotations
 
@@ -176,11 +177,14 @@ def _combine(messages: dict[str, dict], orders: dict[str, tuple[int, dict[str, i
 def results(session: Session, period: Period, names: Mapping[str, str] | None = None) -> list[SourceResult]:
     """Every campaign's and automation's figures for the messages created in `period`.
 
-    Orders placed up to 7 days after the period still count for its messages.
+    Orders placed up to 7 days after the period's last message was sent still count for it.
     `names` maps a source (`campaign:12`) to the name to show.
     """
     created = (_out.c.created_at >= period.start, _out.c.created_at < period.end)
-    placed = (_order.c.created_at > period.start, _order.c.created_at <= period.end + WINDOW)
+    last = session.scalar(select(func.max(_moment(_out))).where(_out.c.source.is_not(None), *created))
+    if last is None:
+        return []
+    placed = (_order.c.created_at > period.start, _order.c.created_at <= last + WINDOW)
     return _combine(_messages(session, created), _orders(session, created, placed), names)
 
 
