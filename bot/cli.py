@@ -465,8 +465,8 @@ def report_command(since_text, first, last, fmt):
     with transaction(current_app.extensions["shopbot.sessions"]) as session:
         report = reports.build(session, content, period, now())
 
-    def money(minor):
-        return order_view.money(content, minor, content.catalog.currency)
+    def money(minor, currency=None):
+        return order_view.money(content, minor, currency or content.catalog.currency)
 
     click.echo({"json": lambda: formats.as_json(report), "csv": lambda: formats.as_csv(report, money),
                 "text": lambda: formats.as_text(report, money)}[fmt](), nl=False)

@@ -81,6 +81,33 @@ def _lookup(session: Session, bsuid: str | None, wa_id: str | None) -> tuple[Cus
 
 
 @functools.cache
+def _known_with_conversation(bsuid: bool, wa_id: bool):
+    """The customers holding these ids joined with their conversations, locked (built once per shape)."""
+    return (_by_ids(bsuid, wa_id).add_columns(Conversation).join(Conversation, Conversation.customer_id == Customer.id)
+            .with_for_update(of=Conversation).execution_options(populate_existing=True))
+
+
+def with_conversation(session: Session, bsuid: str | None, wa_id: str | None, name: str | None, now: datetime,
+                      initial_state: str) -> tuple[Customer, Conversation]:
+    """The customer a message is from and their conversation, locked for this transaction; both made
+    when new (see `find_or_create`, `lock_conversation`).
+
+    A returning customer who already holds every id the message carries, the usual case, costs one
+    statement: customer and conversation read together. Anything else (a first message, ids to link,
+    another customer holding one of them) takes the general path.
+    """
+    rows = session.execute(_known_with_conversation(bool(bsuid), bool(wa_id)), {"bsuid": bsuid, "wa_id": wa_id}).all()
+    if len(rows) == 1:
+        customer, conversation = rows[0]
+        if (not bsuid or customer.bsuid == bsuid) and (not wa_id or customer.wa_id == wa_id):
+            if name:
+                customer.name = name
+            return customer, conversation
+    customer = find_or_create(session, bsuid, wa_id, name, now)
+    return customer, lock_conversation(session, customer, initial_state)
+
+
+@functools.cache
 def _conversation_locked():
     return (select(Conversation).where(Conversation.customer_id == bindparam("customer_id"))
             .with_for_update().execution_options(populate_existing=True))

@@ -1,4 +1,4 @@
-"""The owner's reports: conversion, response times, common questions, commerce and operations.
+"""The owner's reports: conversion, response times, common questions, commerce, campaigns and operations.
 
 `build(session, content, period, now)` returns every figure as plain data;
 the dashboard (/staff/reports), `shopbot report` and the JSON/CSV outputs
@@ -8,13 +8,14 @@ history, handoffs), so there is no second bookkeeping to drift.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.db import is_postgres
-from bot.reports import commerce, conversations, response
+from bot.reports import campaigns, commerce, conversations, response
 from bot.reports.period import Period, PeriodError, between, since
 
 __all__ = ["Period", "PeriodError", "between", "build", "since"]
@@ -32,8 +33,13 @@ def _series(session: Session, period: Period) -> dict[str, list[dict]]:
     return result
 
 
-def build(session: Session, content, period: Period, now: datetime) -> dict:
-    """Every figure for `period`, as plain data (money in minor units of the shop's currency)."""
+def build(session: Session, content, period: Period, now: datetime,
+          campaign_names: Mapping[str, str] | None = None) -> dict:
+    """Every figure for `period`, as plain data (money in minor units of the shop's currency).
+
+    `campaign_names` maps a campaign's outbox source (`campaign:12`) to its name for the
+    "campaigns" figures (bot/reports/campaigns.py); without it a campaign shows as "Campaign 12".
+    """
     if is_postgres(session):
         session.execute(text("SET LOCAL work_mem = '32MB'"))  # sorts for distinct counts stay in memory
     steps = conversations.funnel(session, period)
@@ -65,6 +71,7 @@ def build(session: Session, content, period: Period, now: datetime) -> dict:
             "best_sellers": commerce.best_sellers(session, period),
             "abandoned": conversations.abandoned(session, period),
         },
+        "campaigns": [r.as_dict() for r in campaigns.results(session, period, campaign_names)],
         "operations": {
             "forgotten_orders": commerce.forgotten(session, now, content.handoff.forgotten_after_hours),
             "failed_messages": commerce.failed_messages(session, period),

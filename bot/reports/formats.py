@@ -19,8 +19,22 @@ def as_json(report: dict) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False)
 
 
+def _campaigns(report: dict, money) -> list[tuple[str, str, str]]:
+    """One row per figure of each campaign and automation; revenue per currency ("€50.00 + US$12.00")."""
+    out = []
+    for c in report.get("campaigns", ()):
+        for figure in ("sent", "delivered", "read", "replied", "opted_out", "orders"):
+            out.append(("campaigns", f"{c['name']}: {figure.replace('_', ' ')}", str(c[figure])))
+        revenue = " + ".join(money(minor, currency) for currency, minor in c["revenue"].items())
+        out.append(("campaigns", f"{c['name']}: revenue", revenue or money(0)))
+    return out
+
+
 def rows(report: dict, money) -> list[tuple[str, str, str]]:
-    """(section, figure, value) for every figure: the CSV output, and the text output's lines."""
+    """(section, figure, value) for every figure: the CSV output, and the text output's lines.
+
+    `money(minor, currency=None)` writes an amount (the shop's currency when none is given).
+    """
     out: list[tuple[str, str, str]] = []
     add = out.append
     for step in report["funnel"]:
@@ -62,6 +76,7 @@ def rows(report: dict, money) -> list[tuple[str, str, str]]:
         add(("unanswered", item["text"], str(item["count"])))
     for item in q["searches_without_results"]:
         add(("searches_without_results", item["text"], str(item["count"])))
+    out += _campaigns(report, money)
     o = report["operations"]
     add(("operations", "forgotten_orders", ", ".join(f["reference"] for f in o["forgotten_orders"]) or "none"))
     for item in o["failed_messages"]:

@@ -37,8 +37,8 @@ def reports_page():
     with transaction(current_app.extensions["shopbot.sessions"]) as s:
         report = reports.build(s, content, period, now())
 
-    def money(minor):
-        return order_view.money(content, minor, content.catalog.currency) if minor is not None else "—"
+    def money(minor, currency=None):
+        return order_view.money(content, minor, currency or content.catalog.currency) if minor is not None else "—"
 
     days = report["by_day"]
     series = days if len(days) <= 92 else report["by_week"]

@@ -243,7 +243,8 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
         return
     parsed = to_event(message, contact, phone=wa_id, event_id=event.external_id,
                       card_redacted=bool(event.payload.get("card_redacted")))
-    customer = customers.find_or_create(session, bsuid, wa_id, parsed.profile_name, t)
+    customer, conversation = customers.with_conversation(session, bsuid, wa_id, parsed.profile_name, t,
+                                                         StateName.NEW)
     event.customer_id = customer.id
     # Updates are held only while the window is closed, and the customer's last message released
     # those held before it: with the window open, or for a customer made just now, nothing is held.
@@ -253,7 +254,6 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
         customer.window_closed_at = None
     content = app.extensions["shopbot.content"].current()
     with session.no_autoflush:  # the customer's changes go out with the step's, in one UPDATE
-        conversation = customers.lock_conversation(session, customer, StateName.NEW)
         cart_before = (conversation.data or {}).get("cart") or []
         stock = inventory.LiveLevels(session) if parsed.type not in (EventType.SILENT, EventType.REACTION) else {}
     with metrics.engine_step():
