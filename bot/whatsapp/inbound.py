@@ -301,7 +301,13 @@ def _handle_status(app, session: Session, event: InboundEvent, t: datetime) -> N
         outbox.window_closed(session, row, t, app.extensions["shopbot.content"].current())
 
 
-HANDLERS = {EventKind.MESSAGE: _handle_message, EventKind.STATUS: _handle_status}
+def _handle_update(app, session: Session, event: InboundEvent, t: datetime) -> None:
+    from bot.whatsapp import account_updates  # the messaging limit and quality signals (broadcasts)
+
+    account_updates.handle(app, session, event, t)
+
+
+HANDLERS = {EventKind.MESSAGE: _handle_message, EventKind.STATUS: _handle_status, EventKind.UPDATE: _handle_update}
 
 
 @logs.scoped
