@@ -29,12 +29,16 @@ WEEKLY = """
 """
 
 
+def add_weekly_offers(shop: Path) -> Path:
+    """The sample shop with a marketing template a broadcast can fill (customer and shop names)."""
+    path = shop / "flows" / "templates.yaml"
+    path.write_text(path.read_text() + WEEKLY)
+    return shop
+
+
 @pytest.fixture
 def shop_dir(shop_dir):
-    """The sample shop with a marketing template a broadcast can fill (customer and shop names)."""
-    path = shop_dir / "flows" / "templates.yaml"
-    path.write_text(path.read_text() + WEEKLY)
-    return shop_dir
+    return add_weekly_offers(shop_dir)
 
 
 def sample(kind: str, case: str) -> dict:
@@ -56,7 +60,8 @@ def phones(n: int, start: int = 0) -> list[str]:
 def create(runner, *args) -> int:
     result = runner.invoke(args=["broadcast", "create", "--template", "weekly_offers", *args])
     assert result.exit_code == 0, result.output
-    return int(result.output.split()[1].rstrip(":"))
+    line = next(line for line in result.output.splitlines() if line.startswith("campaign "))
+    return int(line.split()[1].rstrip(":"))
 
 
 def status(runner, campaign_id: int) -> str:
