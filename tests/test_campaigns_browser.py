@@ -7,12 +7,9 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from bot.app import create_app
 from bot.models import utcnow
-from bot.sandbox.fake_graph import LocalServer
-from bot.whatsapp.sender import Sender
 
-from .conftest import make_staff
+from . import test_staff_browser
 from .helpers import shot
 from .test_broadcasts import add_weekly_offers, create, opt_in, phones
 from .test_staff_browser import log_in, wide
@@ -23,19 +20,8 @@ def shop_dir(shop_dir):
     return add_weekly_offers(shop_dir)
 
 
-@pytest.fixture
-def live(app_config, fake_graph):
-    """The app on a real port with its sender thread (which runs the campaigns), and an owner."""
-    app = create_app(app_config)
-    server = LocalServer(app)
-    sender = Sender(app)
-    app.extensions["shopbot.sender"] = sender
-    sender.start()
-    make_staff(app)
-    yield app, server.url
-    sender.stop()
-    server.close()
-    app.extensions["shopbot.engine"].dispose()
+#: The app on a real port with its sender thread (which runs the campaigns), an owner and a colleague.
+live = test_staff_browser.live
 
 
 def test_the_campaign_page_follows_a_scheduled_broadcast_live(live, browser, fake_graph, tmp_path):
