@@ -152,6 +152,41 @@ def test_a_scheduled_broadcast_waits_for_its_time_and_a_segment_of_buyers(runner
     assert result.output == "Error: the audience (segment ordered in last 90 days) has no customers\n"
 
 
+def test_a_utility_broadcast_needs_no_opt_in_but_skips_who_said_stop(runner, app, sender, fake_graph, post):
+    ana, bo, cy = phones(3)
+    for phone, name in ((ana, "Ana"), (bo, "Bo"), (cy, "Cy")):
+        post(p.text(phone, "hi", name=name))
+    sender.pump()
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        for c in s.scalars(select(Customer)):
+            s.add(ChatLabel(customer_id=c.id, label="wholesale", added_at=utcnow()))
+    post(p.text(bo, "stop"))  # before the campaign
+    sender.pump()
+    result = runner.invoke(args=["broadcast", "create", "--template", "reopen_conversation", "--label", "wholesale"])
+    assert "3 customer(s), 2 after the consent filter" in result.output
+    campaign = int(result.output.split()[1].rstrip(":"))
+    post(p.text(cy, "stop"))  # after it was created, before it was sent
+    sender.pump()
+    fake_graph.reset()
+    assert drain(sender) == 1
+    [sent] = templates_sent(fake_graph)
+    assert (sent["to"], sent["template"]["name"]) == (ana, "reopen_conversation")
+    assert [prm["text"] for prm in sent["template"]["components"][0]["parameters"]] == ["Ana", "Lumen & Loom"]
+    assert "sent 1 (delivered 0), failed 0, skipped 2, remaining 0" in status(runner, campaign)
+
+
+def test_a_template_taken_out_of_the_file_pauses_its_campaign(runner, app, tmp_path, sender, fake_graph, shop_dir):
+    opt_in(runner, tmp_path, phones(2))
+    campaign = create(runner, "--segment", "all opted in", "--at", (utcnow() + timedelta(minutes=5)).isoformat())
+    path = shop_dir / "flows" / "templates.yaml"
+    path.write_text(path.read_text().replace(WEEKLY, ""))
+    app.extensions["shopbot.content"].reload()
+    sender.clock = lambda: utcnow() + timedelta(minutes=6)
+    assert drain(sender) == 0
+    assert ("paused: template `weekly_offers` (en) is no longer in flows/templates.yaml: put it back (as approved "
+            "in WhatsApp Manager) before you resume") in status(runner, campaign)
+
+
 # -- Meta's messaging limit ------------------------------------------------------------------------------
 
 def test_a_broadcast_of_1000_keeps_to_the_messaging_limit_until_meta_raises_it(runner, app, tmp_path, sender,

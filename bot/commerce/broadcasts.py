@@ -35,7 +35,10 @@ from bot.models import (
 #: What a broadcast can fill a template's parameters from: nothing about an order, a cart or a product.
 SOURCES = ("customer.name", "shop.name")
 NO_CONSENT = "no marketing opt-in"
-OPTED_OUT_SINCE = "opted out of marketing before it was sent"
+SAID_STOP = "said stop: nothing they did not ask for"
+OPTED_OUT_SINCE = "opted out before it was sent"
+#: Why a recipient was skipped when the campaign was created: the consent filter.
+AT_START = (NO_CONSENT, SAID_STOP)
 _CHUNK = 1000  # ids per IN (...) list
 
 
@@ -64,8 +67,8 @@ def find_template(content, name: str, language: str | None) -> ApprovedTemplate:
 def create(session: Session, content, template: ApprovedTemplate, audience: Audience, start_at: datetime,
            now: datetime) -> Campaign:
     """A campaign of `template` to `audience` from `start_at`, with a recipient row per customer;
-    customers without a marketing opt-in are skipped for a marketing template. Raises
-    BroadcastError for an empty audience."""
+    customers without a marketing opt-in are skipped for a marketing template, and customers who
+    said "stop" (no messages they did not ask for) for any. Raises BroadcastError for an empty audience."""
     if not audience.customer_ids:
         raise BroadcastError(f"the audience ({audience.description}) has no customers")
     campaign = Campaign(template=template.name, language=template.language, category=template.category,
@@ -76,12 +79,13 @@ def create(session: Session, content, template: ApprovedTemplate, audience: Audi
     marketing = template.category == "marketing"
     for start in range(0, len(audience.customer_ids), _CHUNK):
         ids = audience.customer_ids[start:start + _CHUNK]
-        opted = dict(session.execute(select(Customer.id, Customer.marketing_opt_in).where(Customer.id.in_(ids))).all())
-        rows = [{"campaign_id": campaign.id, "customer_id": i,
-                 "status": (RecipientStatus.SKIPPED if marketing and opted.get(i) is not True
-                            else RecipientStatus.PENDING).value,
-                 "skip_reason": NO_CONSENT if marketing and opted.get(i) is not True else None}
-                for i in ids if i in opted]
+        found = session.execute(select(Customer.id, Customer.marketing_opt_in, Customer.opted_out_at)
+                                .where(Customer.id.in_(ids))).all()
+        why = {i: SAID_STOP if stopped else NO_CONSENT if marketing and opted is not True else None
+               for i, opted, stopped in found}
+        rows = [{"campaign_id": campaign.id, "customer_id": i, "skip_reason": why[i],
+                 "status": (RecipientStatus.SKIPPED if why[i] else RecipientStatus.PENDING).value}
+                for i in ids if i in why]
         if rows:
             session.execute(insert(CampaignRecipient), rows)
     return campaign
@@ -131,7 +135,7 @@ class Summary:
     skipped: int = 0
     sending: int = 0  # in the outbox, not sent yet
     remaining: int = 0  # not in the outbox yet
-    skipped_at_start: int = 0  # of the skipped: no opt-in when the campaign was created
+    skipped_at_start: int = 0  # of the skipped: filtered out when the campaign was created
     errors: dict[str, int] = field(default_factory=dict)  # why they failed: "131049 ..." -> count
 
     @property
@@ -162,7 +166,7 @@ def summary(session: Session, campaign: Campaign) -> Summary:
     for status, reason, sent_status, code, title, count in rows:
         if status == RecipientStatus.SKIPPED:
             result.skipped += count
-            result.skipped_at_start += count if reason == NO_CONSENT else 0
+            result.skipped_at_start += count if reason in AT_START else 0
         elif status == RecipientStatus.PENDING:
             result.remaining += count
         elif sent_status in _SENT:

@@ -15,7 +15,9 @@ What keeps it within Meta's rules:
 - the messaging limit (bot.whatsapp.messaging_limit): a recipient outside
   their 24-hour window goes only while there is room in the moving 24 hours;
   the others wait, recipients inside their window go at once;
-- consent: a marketing template skips a customer who opted out since;
+- consent: a marketing template skips a customer who opted out since, any
+  template a customer who said "stop" since;
+- the template: one no longer in flows/templates.yaml pauses the campaign;
 - quality: a run of `BROADCAST_PAUSE_AFTER` refusals in a row (131049, Meta's
   per-customer marketing limit, or throttling) pauses the campaign with the
   reason, as the `phone_number_quality_update` webhook does (bot.whatsapp.account_updates).
@@ -78,7 +80,8 @@ def run_due(session: Session, content, config: dict, now: datetime) -> Run:
         if campaign.status == CampaignStatus.SCHEDULED:
             campaign.status, campaign.signals_since = CampaignStatus.RUNNING, campaign.signals_since or now
             log.info("campaign %s: started", campaign.id)
-        reason = refusal_run(session, campaign, int(config.get("BROADCAST_PAUSE_AFTER", 20)))
+        reason = (_unlisted(content, campaign)
+                  or refusal_run(session, campaign, int(config.get("BROADCAST_PAUSE_AFTER", 20))))
         if reason:
             broadcasts.pause(session, campaign, reason, now)
             log.warning("campaign %s: paused: %s", campaign.id, reason)
@@ -104,7 +107,7 @@ def _step(session: Session, content, config: dict, campaign: Campaign, now: date
             query = query.where(Customer.last_inbound_at > now - outbox.WINDOW, Customer.window_closed_at.is_(None))
         marketing = campaign.category == "marketing"
         for recipient, customer in session.execute(query):
-            if marketing and not consent.may_send_marketing(customer):
+            if customer.opted_out_at is not None or (marketing and not consent.may_send_marketing(customer)):
                 recipient.status, recipient.skip_reason = RecipientStatus.SKIPPED, broadcasts.OPTED_OUT_SINCE
                 run.skipped += 1
                 continue
@@ -129,6 +132,14 @@ def _step(session: Session, content, config: dict, campaign: Campaign, now: date
         run.active = True
         run.waiting_for_limit = run.waiting_for_limit or room == 0
     return room
+
+
+def _unlisted(content, campaign: Campaign) -> str | None:
+    """Why to pause a campaign whose template was taken out of flows/templates.yaml since it was created."""
+    if content.templates.get(campaign.template, campaign.language) is not None:
+        return None
+    return (f"template `{campaign.template}` ({campaign.language}) is no longer in flows/templates.yaml: "
+            "put it back (as approved in WhatsApp Manager) before you resume")
 
 
 def refusal_run(session: Session, campaign: Campaign, length: int) -> str | None:
