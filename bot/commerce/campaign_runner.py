@@ -4,8 +4,8 @@ The sender's loop calls `run_due` about once a second (bot.whatsapp.sender).
 Each call is one transaction: a recipient becomes `queued` with its outbox row,
 or stays `pending`; a worker killed mid-run loses nothing and doubles nothing,
 and the next run goes on from the first pending recipient (transactional
-outbox). The campaign rows are locked (PostgreSQL: SKIP LOCKED), so two
-workers never run one campaign at once.
+outbox). The messaging limit's row is locked for the run (PostgreSQL: SKIP
+LOCKED), so two workers never run campaigns at once, nor spend the same room.
 
 What keeps it within Meta's rules:
 
@@ -74,6 +74,9 @@ def run_due(session: Session, content, config: dict, now: datetime) -> Run:
         Campaign.status.in_((CampaignStatus.SCHEDULED, CampaignStatus.RUNNING)), Campaign.start_at <= now)
         .order_by(Campaign.id).with_for_update(skip_locked=True)).all()
     if not campaigns:
+        return run
+    if not messaging_limit.take_turn(session):  # another worker is running campaigns this moment
+        run.active = True
         return run
     room = messaging_limit.room(session, config, now)
     for campaign in campaigns:

@@ -87,6 +87,13 @@ def store(session: Session, limit: int | None, source: str, at: datetime) -> Non
     setting.value = {"limit": limit, "source": source, "at": at.isoformat()}
 
 
+def take_turn(session: Session) -> bool:
+    """Lock the limit's row for this transaction, so one runner at a time spends the room (two workers
+    counting the same room would go over it together); False when another runner holds it now."""
+    session.execute(insert_ignore(session, Setting).values(key=KEY, value={}))
+    return session.scalar(select(Setting.key).where(Setting.key == KEY).with_for_update(skip_locked=True)) is not None
+
+
 def _counted(now: datetime):
     """The customers reached outside their window in the last 24 hours: broadcast recipients queued
     outside it, and the automations' templates (abandoned cart, back in stock), which only go when
