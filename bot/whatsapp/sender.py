@@ -11,6 +11,8 @@ same process, by PostgreSQL NOTIFY from other processes, or by the next
 retry's due time. pywa's error classes decide what happens after a failure.
 A run of server errors, timeouts or connection errors opens the circuit
 (bot.circuit): every sender then waits, and probes with one message at a time.
+Broadcasts reach the outbox from the same loop (bot.commerce.campaign_runner),
+a batch at a time, so they share the rate and the circuit with every reply.
 """
 from __future__ import annotations
 
@@ -113,7 +115,8 @@ class Sender:
         self.receipts.shutdown(wait=True)
 
     def run(self) -> None:
-        """Dispatch until stopped; also sweeps events a killed process left unhandled."""
+        """Dispatch until stopped; also sweeps events a killed process left unhandled, and about once a
+        second moves due broadcast recipients into the outbox (`run_campaigns`)."""
         last_sweep = last_campaigns = 0.0
         campaigns = False
         while not self.stopping.is_set():
