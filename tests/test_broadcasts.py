@@ -216,6 +216,17 @@ def test_a_broadcast_of_1000_keeps_to_the_messaging_limit_until_meta_raises_it(r
     assert "sent 1000 (delivered 0), failed 0, skipped 0, remaining 0" in status(runner, campaign)
 
 
+def test_customers_over_the_limit_go_when_the_moving_24_hours_let_them(runner, app, tmp_path, sender, fake_graph):
+    opt_in(runner, tmp_path, phones(260))
+    campaign = create(runner, "--segment", "all opted in")
+    assert drain(sender) == 250
+    sender.clock = lambda: utcnow() + timedelta(hours=23, minutes=59)
+    assert drain(sender) == 0
+    sender.clock = lambda: utcnow() + timedelta(hours=24, minutes=1)
+    assert drain(sender) == 10
+    assert "sent 260 (delivered 0), failed 0, skipped 0, remaining 0" in status(runner, campaign)
+
+
 def test_the_limit_follows_meta_and_the_owner(runner, app, post):
     assert runner.invoke(args=["broadcast", "limit"]).output.startswith(
         "messaging limit: 250 customers a day (from the MESSAGING_LIMIT setting)")
