@@ -216,6 +216,22 @@ def test_a_broadcast_of_1000_keeps_to_the_messaging_limit_until_meta_raises_it(r
     assert "sent 1000 (delivered 0), failed 0, skipped 0, remaining 0" in status(runner, campaign)
 
 
+def test_a_broadcast_keeps_to_the_numbers_shared_send_rate(runner, app, tmp_path, fake_graph):
+    from bot.whatsapp.sender import Sender
+
+    app.config["SEND_RATE"] = 40.0
+    paced = Sender(app)  # its pace is the number's, shared with every other sender
+    opt_in(runner, tmp_path, phones(40))
+    create(runner, "--segment", "all opted in")
+    try:
+        assert drain(paced) == 40
+    finally:
+        paced.pool.shutdown()
+        paced.receipts.shutdown()
+    times = sorted(m["at"] for m in fake_graph.accepted)
+    assert times[-1] - times[0] >= 39 / 40 * 0.95  # 40 a second, not all at once
+
+
 def test_customers_over_the_limit_go_when_the_moving_24_hours_let_them(runner, app, tmp_path, sender, fake_graph):
     opt_in(runner, tmp_path, phones(260))
     campaign = create(runner, "--segment", "all opted in")
