@@ -18,6 +18,7 @@ from flask.cli import (
 
 from bot import schema
 from bot.app import create_app
+from bot.broadcast_cli import broadcast_group
 from bot.config import is_on
 from bot.content import load_content
 from bot.errors import ConfigError, ContentError, GraphUnavailable
@@ -475,7 +476,7 @@ def report_command(since_text, first, last, fmt):
 def register_commands(app) -> None:
     """Attach the commands that need an app to `app.cli` (so `app.test_cli_runner()` sees them)."""
     for command in (worker_command, db_group, events_group, outbox_group, status_command, link_command,
-                    order_group, staff_group, customers_group, report_command, templates_group):
+                    order_group, staff_group, customers_group, report_command, templates_group, broadcast_group):
         app.cli.add_command(command)
 
 

@@ -83,6 +83,10 @@ SETTINGS: dict[str, tuple[type, object]] = {
     "SEND_ACCOUNT_PAUSE_SECONDS": (float, 300.0),
     "EVENT_SWEEP_AFTER_SECONDS": (float, 120.0),
     "SENDER_THREAD": (bool, False),
+    # Broadcasts (bot.commerce.campaign_runner)
+    "MESSAGING_LIMIT": (str, "250"),  # Meta's tier until its webhook says otherwise: 250, 2000, ... unlimited
+    "BROADCAST_BATCH": (int, 200),  # a campaign's messages waiting in the outbox at once, at most
+    "BROADCAST_PAUSE_AFTER": (int, 20),  # refusals in a row (131049, throttling) that pause a campaign
     # Staff dashboard
     "MEDIA_DIR": (str, None),  # customers' photos and voice notes, kept once staff open them (default: instance/media)
     "STAFF_SESSION_MINUTES": (int, 480),
@@ -134,6 +138,12 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
     if not 0 < float(config["SEND_RATE"]) <= 1000:
         raise ConfigError(f"SEND_RATE must be above 0 and at most 1000 messages/s (Meta's highest tier), "
                           f"got {config['SEND_RATE']}")
+    from bot.whatsapp.messaging_limit import parse as parse_limit
+
+    try:
+        parse_limit(config["MESSAGING_LIMIT"])
+    except ValueError as exc:
+        raise ConfigError(f"MESSAGING_LIMIT: {exc}") from None
     config["LOG_FORMAT"] = str(config["LOG_FORMAT"]).strip().lower()
     if config["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, got {config['LOG_FORMAT']!r}")

@@ -43,3 +43,7 @@ class NotFound(ShopbotError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message, self.field = message, field
+
+
+class BroadcastError(ShopbotError):
+    """A broadcast cannot be created or changed as asked; the message says what to change."""

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per concept; import them from here."""
 from bot.models.base import NAMING_CONVENTION, Base, JSONType, UTCDateTime, utcnow
+from bot.models.campaigns import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from bot.models.consent import ConsentEvent, ConsentSource
 from bot.models.customers import Conversation, ConversationEvent, Customer
 from bot.models.messages import (
@@ -44,6 +45,9 @@ __all__ = [
     "NAMING_CONVENTION",
     "UNFINISHED",
     "Base",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignStatus",
     "CarrierEvent",
     "ChatLabel",
     "ChatNote",
@@ -70,6 +74,7 @@ __all__ = [
     "OutboundStatus",
     "Payment",
     "PaymentStatus",
+    "RecipientStatus",
     "Role",
     "SandboxMessage",
     "SendPace",

@@ -106,6 +106,7 @@ def whatsapp_filter(text: str | None):
 def register(app) -> None:
     """Mount the dashboard and set the session cookie's safety flags."""
     from bot.staff import (  # noqa: F401  (routes register on import)
+        campaigns,
         chats,
         desk,
         inbox,

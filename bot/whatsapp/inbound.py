@@ -29,7 +29,7 @@ from bot.conversation.states import StateName
 from bot.db import autocommit, insert_ignore, is_postgres, transaction
 from bot.models import EventKind, EventStatus, InboundEvent, OutboundMessage, utcnow
 from bot.staff import handoffs
-from bot.whatsapp import message_types, outbox, user_preferences
+from bot.whatsapp import account_updates, message_types, outbox, user_preferences
 from bot.whatsapp.updates import Update, message_id
 from bot.whatsapp.webhook_body import as_object, as_text
 
@@ -306,9 +306,11 @@ def _handle_status(app, session: Session, event: InboundEvent, t: datetime) -> N
 
 
 def _handle_update(app, session: Session, event: InboundEvent, t: datetime) -> None:
-    """Other changes Meta sends (account, templates, preferences): a customer's marketing preference
-    is recorded (bot.whatsapp.user_preferences); the rest is kept as it came."""
+    """Other changes Meta sends: a customer's marketing preference (bot.whatsapp.user_preferences), the
+    messaging limit and the number's quality (bot.whatsapp.account_updates, for broadcasts); the rest
+    (template reviews, calls...) is kept as it came."""
     user_preferences.handle(session, event, t)
+    account_updates.handle(app, session, event, t)
 
 
 HANDLERS = {EventKind.MESSAGE: _handle_message, EventKind.STATUS: _handle_status, EventKind.UPDATE: _handle_update}

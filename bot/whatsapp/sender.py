@@ -11,6 +11,8 @@ same process, by PostgreSQL NOTIFY from other processes, or by the next
 retry's due time. pywa's error classes decide what happens after a failure.
 A run of server errors, timeouts or connection errors opens the circuit
 (bot.circuit): every sender then waits, and probes with one message at a time.
+Broadcasts reach the outbox from the same loop (bot.commerce.campaign_runner),
+a batch at a time, so they share the rate and the circuit with every reply.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from pywa import errors as wa_errors
 from sqlalchemy.orm import Session
 
 from bot import logs, metrics
+from bot.commerce import campaign_runner
 from bot.db import autocommit, is_postgres, transaction
 from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
 from bot.whatsapp import circuit, inbound, media_store, outbox, send_pace
@@ -40,6 +43,10 @@ THROTTLING_CODES = {4, 80007, 130429, 131056}
 TRANSIENT_CODES = {131000, 131016, 1, 2}
 ACCOUNT_CODES = {190, 368, 131031}
 WINDOW_CLOSED = 131047
+#: Meta did not deliver a marketing message to keep the customer's engagement healthy (its limit of
+#: marketing messages per customer): not retried, the recipient is marked not delivered.
+MARKETING_LIMIT = 131049
+CAMPAIGN_SECONDS = 1.0  # how often due broadcast recipients are moved into the outbox
 IDLE_SWEEP_SECONDS = 10.0  # deadlines (combined order updates, reminders) and a safety net; wake-ups are events
 GATHER_SECONDS = 0.005  # after a wake-up, how long to let more arrive before claiming
 #: After a round that started sends: their outcomes wake the loop sooner; this bounds how late a
@@ -108,8 +115,10 @@ class Sender:
         self.receipts.shutdown(wait=True)
 
     def run(self) -> None:
-        """Dispatch until stopped; also sweeps events a killed process left unhandled."""
-        last_sweep = 0.0
+        """Dispatch until stopped; also sweeps events a killed process left unhandled, and about once a
+        second moves due broadcast recipients into the outbox (`run_campaigns`)."""
+        last_sweep = last_campaigns = 0.0
+        campaigns = False
         while not self.stopping.is_set():
             self.wakeup.clear()
             try:
@@ -117,7 +126,12 @@ class Sender:
                     last_sweep = time.monotonic()
                     inbound.sweep(self.app)
                     self.sweep_deadlines()
+                if time.monotonic() - last_campaigns > CAMPAIGN_SECONDS:
+                    last_campaigns = time.monotonic()
+                    campaigns = self.run_campaigns().active
                 _count, wait = self.dispatch()
+                if campaigns:  # recipients wait: come back for them even if the outbox runs dry
+                    wait = min(wait, CAMPAIGN_SECONDS)
             except Exception:  # the loop must survive a database hiccup
                 log.exception("sender loop error; retrying shortly")
                 wait = 2.0
@@ -149,6 +163,17 @@ class Sender:
             log.info("deadlines: %s", counts)
             self.wakeup.set()
         return counts
+
+    def run_campaigns(self) -> campaign_runner.Run:
+        """Move due broadcast recipients into the outbox, in one transaction (bot.commerce.campaign_runner);
+        `active` while a campaign still has recipients waiting."""
+        content = self.app.extensions["shopbot.content"].current()
+        with transaction(self.sessions) as session:
+            run = campaign_runner.run_due(session, content, self.config, self.clock())
+        if run.queued:
+            log.info("campaigns: %d message(s) queued, %d recipient(s) skipped", run.queued, run.skipped)
+            self.wakeup.set()
+        return run
 
     def _listen(self) -> None:
         """Turn PostgreSQL NOTIFYs from other processes into local wake-ups."""
@@ -452,6 +477,9 @@ class Sender:
         elif code == WINDOW_CLOSED or isinstance(exc, wa_errors.ReEngagementMessage):
             outbox.window_closed(session, row, t, self.app.extensions["shopbot.content"].current())
             log.warning("outbox %s: 24-hour window closed (%s)", row.id, row.status)
+        elif code == MARKETING_LIMIT:
+            outbox.dead_letter(row, t, code, f"not delivered, and not retried: {title}")
+            log.warning("outbox %s: 131049, Meta's limit of marketing messages per customer; not retried", row.id)
         elif (code in THROTTLING_CODES or code in TRANSIENT_CODES or exc.is_transient
               or isinstance(exc, wa_errors.ThrottlingError)):
             self._retry(session, row, t, code, title)
