@@ -105,9 +105,10 @@ def broadcast_list():
 def broadcast_status(campaign_id):
     """One broadcast: its audience before and after consent, sent, failed, skipped, remaining, why it waits
     or was paused."""
-    from bot.commerce import broadcasts
+    from bot.commerce import broadcasts, order_view
     from bot.db import transaction
     from bot.models import CampaignStatus, utcnow
+    from bot.reports import campaigns as campaign_results
     from bot.whatsapp import messaging_limit
 
     now = utcnow()
@@ -118,6 +119,7 @@ def broadcast_status(campaign_id):
             limit = messaging_limit.current(session, current_app.config)
             used = messaging_limit.used(session, now)
             frees = messaging_limit.frees_at(session, now)
+            earned = campaign_results.result_for(session, f"campaign:{campaign.id}")
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"campaign {campaign.id}: {campaign.template} ({campaign.language}, {campaign.category}), "
@@ -133,6 +135,11 @@ def broadcast_status(campaign_id):
     click.echo(f"messaging limit: {used} of {messaging_limit.describe(limit.value)} customers reached outside "
                "their 24-hour window in the last 24 hours"
                + (f"; room again from {_when(frees)}" if limit.value is not None and used >= limit.value else ""))
+    content = current_app.extensions["shopbot.content"].current()
+    revenue = " + ".join(order_view.money(content, minor, currency) for currency, minor in earned.revenue.items())
+    revenue = revenue or "none"
+    click.echo(f"within 7 days: read {earned.read}, replied {earned.replied}, opted out {earned.opted_out}, "
+               f"orders {earned.orders}, revenue {revenue}")
     if campaign.status == CampaignStatus.PAUSED:
         click.echo(f"paused: {campaign.paused_reason}")
         click.echo(f"resume with: shopbot broadcast resume {campaign.id}")

@@ -78,3 +78,27 @@ def test_the_progress_counts_what_was_sent(owner, runner, app, tmp_path, sender,
     progress = owner.get(f"/staff/campaigns/{campaign}/progress.json").json
     assert progress == {"status": "done", "progress": 100, "sent": 3, "delivered": 0, "failed": 0, "skipped": 0,
                         "sending": 0, "remaining": 0, "paused_reason": None, "waiting": None}
+
+
+def test_the_campaign_page_and_status_show_what_it_earned(owner, runner, app, tmp_path, post, sender, fake_graph):
+    """Three opted-in customers get the broadcast: one reads it and replies, one says "stop" (a reply too). The
+    campaign page and `shopbot broadcast status` count them (sent, delivered, read, replied, opted out), and
+    /staff/reports names the campaign by its template and audience."""
+    first, second, third = phones(3)
+    opt_in(runner, tmp_path, [first, second, third])
+    campaign = create(runner, "--segment", "all opted in")
+    assert drain(sender) == 3
+    to_first = next(m for m in fake_graph.accepted if m["payload"]["to"].endswith(first))
+    post(p.status(to_first["wamid"], "delivered", first))
+    post(p.status(to_first["wamid"], "read", first))
+    post(p.text(first, "Do you have it in blue?"))
+    post(p.text(second, "stop"))
+    page = owner.get(f"/staff/campaigns/{campaign}").text
+    figures = {name: page.split(f'<dd id="r-{name}">')[1].split("</dd>")[0]
+               for name in ("sent", "delivered", "read", "replied", "opted-out", "orders", "revenue")}
+    assert figures == {"sent": "3", "delivered": "1", "read": "1", "replied": "2", "opted-out": "1", "orders": "0",
+                       "revenue": "none yet"}
+    assert "within 7 days: read 1, replied 2, opted out 1, orders 0, revenue none" in \
+        runner.invoke(args=["broadcast", "status", str(campaign)]).output
+    report = owner.get("/staff/reports").text
+    assert f"<td>Campaign {campaign}: weekly_offers to segment all opted in</td>" in report

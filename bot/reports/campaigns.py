@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import is_postgres
 from bot.models import (
+    Campaign,
     ConsentEvent,
     EventKind,
     InboundEvent,
@@ -164,10 +165,21 @@ def _orders(session: Session, where, placed) -> dict[str, tuple[int, dict[str, i
     return result
 
 
-def _combine(messages: dict[str, dict], orders: dict[str, tuple[int, dict[str, int]]],
+def campaign_names(session: Session, sources) -> dict[str, str]:
+    """"Campaign 12: weekly_offers to label vip" for each `campaign:<id>` source of a campaign still stored."""
+    ids = {int(m.group(1)) for m in map(_CAMPAIGN.match, sources) if m}
+    if not ids:
+        return {}
+    rows = session.execute(select(Campaign.id, Campaign.template, Campaign.audience).where(Campaign.id.in_(ids)))
+    return {f"campaign:{i}": f"Campaign {i}: {template} to {audience}" for i, template, audience in rows}
+
+
+def _combine(session: Session, messages: dict[str, dict], orders: dict[str, tuple[int, dict[str, int]]],
              names: Mapping[str, str] | None) -> list[SourceResult]:
+    sources = set(messages) | set(orders)
+    names = {**campaign_names(session, sources), **(names or {})}
     out = []
-    for source in sorted(set(messages) | set(orders), key=_order_key):
+    for source in sorted(sources, key=_order_key):
         n, revenue = orders.get(source, (0, {}))
         out.append(SourceResult(source, display_name(source, names), **messages.get(source, {}), orders=n,
                                 revenue=dict(sorted(revenue.items()))))
@@ -185,7 +197,7 @@ def results(session: Session, period: Period, names: Mapping[str, str] | None = 
     if last is None:
         return []
     placed = (_order.c.created_at > period.start, _order.c.created_at <= last + WINDOW)
-    return _combine(_messages(session, created), _orders(session, created, placed), names)
+    return _combine(session, _messages(session, created), _orders(session, created, placed), names)
 
 
 def result_for(session: Session, source: str, name: str | None = None) -> SourceResult:
@@ -196,7 +208,7 @@ def result_for(session: Session, source: str, name: str | None = None) -> Source
     mine = (_out.c.source == literal(source),)
     first = session.scalar(select(func.min(_out.c.created_at)).where(*mine))
     if first is None:
-        return SourceResult(source, name or display_name(source))
-    found = _combine(_messages(session, mine), _orders(session, mine, (_order.c.created_at > first,)),
+        return SourceResult(source, name or display_name(source, campaign_names(session, [source])))
+    found = _combine(session, _messages(session, mine), _orders(session, mine, (_order.c.created_at > first,)),
                      {source: name} if name else None)
-    return found[0] if found else SourceResult(source, name or display_name(source))
+    return found[0] if found else SourceResult(source, name or display_name(source, campaign_names(session, [source])))

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
 
-from bot.commerce import broadcasts
+from bot.commerce import broadcasts, order_view
 from bot.db import transaction
 from bot.errors import BroadcastError
 from bot.models import CampaignStatus
 from bot.models import utcnow as now
+from bot.reports import campaigns as results
 from bot.staff import bp, owner_only
 from bot.whatsapp import messaging_limit
 
@@ -60,8 +61,12 @@ def campaign_page(campaign_id: int):
         campaign, summary, preview, progress, template = _campaign(campaign_id)
     except BroadcastError as exc:
         return render_template("staff/error.html", title="No such campaign", message=str(exc)), 404
+    with transaction(current_app.extensions["shopbot.sessions"]) as s:
+        earned = results.result_for(s, f"campaign:{campaign.id}")
+    content = current_app.extensions["shopbot.content"].current()
     return render_template("staff/campaign.html", c=campaign, s=summary, preview=preview, p=progress,
-                           template=template)
+                           template=template, r=earned, money=lambda minor, currency: order_view.money(
+                               content, minor, currency))
 
 
 @bp.get("/campaigns/<id:campaign_id>/progress.json")
