@@ -15,7 +15,7 @@ from bot.app import create_app
 from . import payloads as p
 from .conftest import make_config, truncate
 from .processes import live_env
-from .test_broadcasts import add_weekly_offers, phones
+from .test_broadcasts import phones
 
 SIZE = 1000
 
@@ -30,7 +30,6 @@ def _worker(config: dict, shop_dir, log_path):
 
 def test_a_broadcast_resumes_exactly_once_after_kill_9_of_the_worker(postgres_url, graph_server, shop_dir, sign,
                                                                      tmp_path):
-    add_weekly_offers(shop_dir)
     truncate(postgres_url)
     fake_graph, graph_url = graph_server
     fake_graph.reset()

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from playwright.sync_api import expect
 
 from bot.models import utcnow
 
 from . import test_staff_browser
 from .helpers import shot
-from .test_broadcasts import add_weekly_offers, create, opt_in, phones
+from .test_broadcasts import create, opt_in, phones
 from .test_staff_browser import log_in, wide
-
-
-@pytest.fixture
-def shop_dir(shop_dir):
-    return add_weekly_offers(shop_dir)
-
 
 #: The app on a real port with its sender thread (which runs the campaigns), an owner and a colleague.
 live = test_staff_browser.live

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from . import payloads as p
-from .test_broadcasts import add_weekly_offers, create, drain, opt_in, phones
-
-
-@pytest.fixture
-def shop_dir(shop_dir):
-    return add_weekly_offers(shop_dir)
+from .test_broadcasts import create, drain, opt_in, phones
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_a_matching_account_passes_reading_every_page(runner, fake_graph, shop_d
     for n in range(130):  # other templates of the account: the list takes two pages of 100
         fake_graph.approve(f"other_{n}", params=1)
     approve_the_sample(fake_graph, shop_dir)
-    assert check(runner) == (0, ["8 templates checked: no problems"])
+    assert check(runner) == (0, ["9 templates checked: no problems"])
     first, second = fake_graph.template_reads
     assert first["limit"] == "100" and "after" not in first and second["after"]
     assert set(first["fields"].split(",")) == {"name", "language", "status", "category", "components"}
@@ -78,7 +78,7 @@ PROBLEMS = {
 def test_each_problem_is_reported_at_its_line(runner, fake_graph, shop_dir, kind):
     changes, lines = PROBLEMS[kind]
     approve_the_sample(fake_graph, shop_dir, **changes)
-    assert check(runner) == (1, [*lines, f"8 templates checked: {len(lines)} problems"])
+    assert check(runner) == (1, [*lines, f"9 templates checked: {len(lines)} problems"])
 
 
 def test_a_refused_token_or_account_is_one_clear_line(runner, app, fake_graph, shop_dir):
@@ -111,12 +111,12 @@ def test_shopbot_check_compares_the_templates_when_the_account_is_set(graph_serv
     result = CliRunner().invoke(cli, ["check", "--dir", str(shop_dir)],
                                 env=environment(graph_server[1], fake_graph.waba_id))
     assert result.exit_code == 1
-    assert result.output.splitlines() == [PAUSED, "8 templates checked: 1 problem"]
+    assert result.output.splitlines() == [PAUSED, "9 templates checked: 1 problem"]
     fake_graph.reset()
     approve_the_sample(fake_graph, shop_dir)
     result = CliRunner().invoke(cli, ["check", "--dir", str(shop_dir)],
                                 env=environment(graph_server[1], fake_graph.waba_id))
-    assert (result.exit_code, result.output) == (0, "8 templates checked: no problems\nok (0 warning(s))\n")
+    assert (result.exit_code, result.output) == (0, "9 templates checked: no problems\nok (0 warning(s))\n")
 
 
 def test_shopbot_check_says_when_it_skips_the_templates(shop_dir):

@@ -15,8 +15,8 @@ def templates(shop_dir):
 def test_the_sample_catalogue_loads_and_fills_order_updates_from_it(shop_dir):
     content, warnings = load_content(shop_dir)
     assert warnings == []
-    assert [(t.name, t.category) for t in content.templates.entries][-2:] == [("abandoned_cart", "marketing"),
-                                                                              ("back_in_stock", "marketing")]
+    assert [(t.name, t.category) for t in content.templates.entries][-3:] == [
+        ("abandoned_cart", "marketing"), ("back_in_stock", "marketing"), ("weekly_offers", "marketing")]
     cart = content.templates.get("abandoned_cart", "en")
     assert cart.body == ("customer.name", "cart.total") and cart.line == 49
     assert [(b.type, b.text, b.fill) for b in cart.buttons] == [("url", "Open my cart", "cart.code"),
