@@ -50,8 +50,7 @@ def find_or_create(session: Session, bsuid: str | None, wa_id: str | None,
         raise ValueError("a customer needs a BSUID or a phone number")
     customer, others = _lookup(session, bsuid, wa_id)
     if customer is None:  # a first message: the INSERT returns the new row (none when a concurrent one won)
-        customer = session.scalars(insert_ignore(session, Customer).values(
-            bsuid=bsuid, wa_id=wa_id, name=name, created_at=now).returning(Customer)).first()
+        customer = _insert(session, bsuid, wa_id, name, now)
         if customer is None:
             customer, others = _lookup(session, bsuid, wa_id)
         assert customer is not None, "the insert or a concurrent one made the row"
@@ -62,6 +61,14 @@ def find_or_create(session: Session, bsuid: str | None, wa_id: str | None,
     if name:
         customer.name = name
     return customer
+
+
+def _insert(session: Session, bsuid: str | None, wa_id: str | None, name: str | None,
+            now: datetime) -> Customer | None:
+    """A new customer row; None when a customer holds one of the ids already (or a concurrent first
+    message just made it)."""
+    return session.scalars(insert_ignore(session, Customer).values(
+        bsuid=bsuid, wa_id=wa_id, name=name, created_at=now).returning(Customer)).first()
 
 
 @functools.cache
@@ -93,8 +100,9 @@ def with_conversation(session: Session, bsuid: str | None, wa_id: str | None, na
     when new (see `find_or_create`, `lock_conversation`).
 
     A returning customer who already holds every id the message carries, the usual case, costs one
-    statement: customer and conversation read together. Anything else (a first message, ids to link,
-    another customer holding one of them) takes the general path.
+    statement: customer and conversation read together. A new customer costs three: that read, then
+    the customer's and the conversation's INSERTs. Anything else (ids to link, a customer with no
+    conversation yet, a concurrent first message) takes the general path.
     """
     rows = session.execute(_known_with_conversation(bool(bsuid), bool(wa_id)), {"bsuid": bsuid, "wa_id": wa_id}).all()
     if len(rows) == 1:
@@ -103,6 +111,8 @@ def with_conversation(session: Session, bsuid: str | None, wa_id: str | None, na
             if name:
                 customer.name = name
             return customer, conversation
+    if not rows and (new := _insert(session, bsuid, wa_id, name, now)) is not None:
+        return new, lock_conversation(session, new, initial_state, new=True)
     customer = find_or_create(session, bsuid, wa_id, name, now)
     return customer, lock_conversation(session, customer, initial_state)
 
@@ -113,10 +123,11 @@ def _conversation_locked():
             .with_for_update().execution_options(populate_existing=True))
 
 
-def lock_conversation(session: Session, customer: Customer, initial_state: str) -> Conversation:
-    """The customer's conversation row, locked for this transaction (created if new)."""
+def lock_conversation(session: Session, customer: Customer, initial_state: str, new: bool = False) -> Conversation:
+    """The customer's conversation row, locked for this transaction (created if new; `new`: the customer
+    was made in this transaction, so there is none to read yet)."""
     query, params = _conversation_locked(), {"customer_id": customer.id}
-    conversation = session.scalars(query, params).first()
+    conversation = None if new else session.scalars(query, params).first()
     if conversation is None:  # the first message: create it (or find the one a concurrent first message made)
         conversation = session.scalars(insert_ignore(session, Conversation).values(
             customer_id=customer.id, state=initial_state, data={}).returning(Conversation)).first()
