@@ -80,11 +80,20 @@ def current(session: Session, config: dict) -> Limit:
     return Limit(parse(config.get("MESSAGING_LIMIT", "250")), "setting")
 
 
-def store(session: Session, limit: int | None, source: str, at: datetime) -> None:
-    """Record a new tier for every process (a webhook, `shopbot broadcast limit`)."""
+def store(session: Session, limit: int | None, source: str, at: datetime, sent_at: datetime | None = None) -> bool:
+    """Record a new tier for every process (a webhook, `shopbot broadcast limit`); False (nothing
+    stored) for a webhook Meta sent (`sent_at`, its entry's time) before the one stored: Meta retries
+    late deliveries, and an old 250 must not undo a newer 2000."""
     session.execute(insert_ignore(session, Setting).values(key=KEY, value={}))
     setting = session.get_one(Setting, KEY, with_for_update=True, populate_existing=True)
-    setting.value = {"limit": limit, "source": source, "at": at.isoformat()}
+    stored = (setting.value or {}).get("sent_at")
+    if sent_at is not None and stored and sent_at < datetime.fromisoformat(stored):
+        return False
+    value = {"limit": limit, "source": source, "at": at.isoformat()}
+    if sent_at is not None or stored:
+        value["sent_at"] = sent_at.isoformat() if sent_at is not None else stored
+    setting.value = value
+    return True
 
 
 def take_turn(session: Session) -> bool:

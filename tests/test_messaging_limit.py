@@ -1,0 +1,67 @@
+"""Meta's messaging limit and account webhooks, after the review of issue 17: a repeated account webhook
+is acted on again, an older one never undoes a newer one, and every template to a customer outside their
+24-hour window counts (order updates, the window's fallback, the automations), not only broadcasts."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.db import transaction
+from bot.models import Campaign
+
+from .test_broadcasts import create, opt_in, phones, status
+
+ACCOUNT_SAMPLES = Path(__file__).parent / "data" / "meta_account"
+
+
+def sample(kind: str, case: str, time: int | None = None, **value) -> dict:
+    body = copy.deepcopy(json.loads((ACCOUNT_SAMPLES / f"{kind}.json").read_text())[case])
+    entry = body["entry"][0]
+    if time is not None:
+        entry["time"] = time
+    entry["changes"][0]["value"].update(value)
+    return body
+
+
+def limit(runner) -> str:
+    return runner.invoke(args=["broadcast", "limit"]).output
+
+
+# -- a repeated account webhook ---------------------------------------------------------------------------
+
+def test_a_second_quality_flag_days_later_pauses_the_campaigns_again(runner, app, tmp_path, sender, fake_graph,
+                                                                    post):
+    app.config.update(BROADCAST_BATCH=2)
+    opt_in(runner, tmp_path, phones(6))
+    campaign = create(runner, "--segment", "all opted in")
+    sender.run_campaigns()
+    assert post(sample("phone_number_quality_update", "flagged")).status_code == 200
+    assert "paused: Meta sent FLAGGED" in status(runner, campaign)
+    assert runner.invoke(args=["broadcast", "resume", str(campaign)]).exit_code == 0
+    sender.run_campaigns()
+    # the same flag again, three days later: same number, same words, another time
+    later = sample("phone_number_quality_update", "flagged", time=1748454394 + 3 * 86400)
+    assert post(later).status_code == 200
+    assert "paused: Meta sent FLAGGED" in status(runner, campaign)
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        assert s.scalars(select(Campaign.status)).one() == "paused"
+    post(later)  # a redelivery of that one is still a duplicate
+    assert runner.invoke(args=["broadcast", "resume", str(campaign)]).exit_code == 0
+
+
+def test_a_tier_that_comes_back_is_taken_and_an_older_webhook_does_not_undo_a_newer_one(runner, post):
+    t = 1739321024
+    post(sample("business_capability_update", "limit_raised", time=t))
+    assert limit(runner).startswith("messaging limit: 2,000 customers a day")
+    post(sample("business_capability_update", "limit_raised", time=t + 86400,
+                max_daily_conversations_per_business=250))
+    assert limit(runner).startswith("messaging limit: 250 customers a day")
+    post(sample("business_capability_update", "limit_raised", time=t + 2 * 86400))  # 2000 again
+    assert limit(runner).startswith("messaging limit: 2,000 customers a day")
+    # Meta's retry of an older webhook (sent before the last one) arrives late: ignored
+    post(sample("business_capability_update", "limit_raised", time=t + 86400 + 60,
+                max_daily_conversations_per_business=250))
+    assert limit(runner).startswith("messaging limit: 2,000 customers a day")
