@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
-from bot.db import transaction
-from bot.models import Campaign
+from bot import schema
+from bot.db import make_engine, transaction
+from bot.models import Campaign, Customer, utcnow
+from bot.whatsapp import outbox
 
-from .test_broadcasts import create, opt_in, phones, status
+from .test_broadcasts import create, drain, opt_in, phones, status
 
 ACCOUNT_SAMPLES = Path(__file__).parent / "data" / "meta_account"
 
@@ -65,3 +68,44 @@ def test_a_tier_that_comes_back_is_taken_and_an_older_webhook_does_not_undo_a_ne
     post(sample("business_capability_update", "limit_raised", time=t + 86400 + 60,
                 max_daily_conversations_per_business=250))
     assert limit(runner).startswith("messaging limit: 2,000 customers a day")
+
+
+# -- what counts against the limit ------------------------------------------------------------------------
+
+def templates_to(app, numbers: list[str], at, source: str | None = None) -> None:
+    """A template each to customers outside their window, as an order update by template, the window's
+    fallback (`reopen_conversation`) or a staff follow-up writes it (no source), queued at `at`."""
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        for customer in s.scalars(select(Customer).where(Customer.wa_id.in_(numbers))):
+            outbox.enqueue(s, customer, [{"type": "template", "name": "reopen_conversation", "language": "en",
+                                          "params": ["there", "Lumen & Loom"]}], at, source=source)
+
+
+def test_every_template_outside_the_window_counts_not_only_broadcasts(runner, app, tmp_path, sender, fake_graph):
+    opt_in(runner, tmp_path, phones(5, start=500), opted_in="no")  # order updates need no opt-in
+    templates_to(app, phones(5, start=500), utcnow() - timedelta(hours=1))
+    opt_in(runner, tmp_path, phones(260))
+    campaign = create(runner, "--segment", "all opted in")
+    assert drain(sender) == 5 + 245  # the five order updates, then the room they left
+    assert limit(runner).endswith("; 250 reached outside their window in the last 24 hours\n")
+    assert "room again from" in status(runner, campaign)
+    sender.clock = lambda: utcnow() + timedelta(hours=22, minutes=59)
+    assert drain(sender) == 0
+    sender.clock = lambda: utcnow() + timedelta(hours=23, minutes=1)  # the order updates left the 24 hours
+    assert drain(sender) == 5
+    assert "remaining 10 (0 in the outbox)" in status(runner, campaign)
+
+
+def test_the_migration_adds_the_limits_indexes_and_goes_up_and_down(app, database_url):
+    engine = make_engine(database_url)
+    try:
+        def indexes() -> set[str]:
+            found = inspect(engine)
+            return {i["name"] for t in ("outbound_message", "campaign_recipient") for i in found.get_indexes(t)}
+        assert {"ix_outbound_message_counted", "ix_campaign_recipient_outbox"} <= indexes()
+        schema.downgrade(engine, "0017")
+        assert not {"ix_outbound_message_counted", "ix_campaign_recipient_outbox"} & indexes()
+        schema.upgrade(engine)
+        assert {"ix_outbound_message_counted", "ix_campaign_recipient_outbox"} <= indexes()
+    finally:
+        engine.dispose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, utcnow
@@ -75,4 +75,7 @@ class CampaignRecipient(Base):
         UniqueConstraint("campaign_id", "customer_id"),
         Index(None, "campaign_id", "status", "id"),  # the runner's next pending recipients, the counts
         Index("ix_campaign_recipient_counted", "queued_at"),  # the messaging limit's moving 24 hours
+        # pause() takes queued rows back by outbox id; deleting outbox rows sets theirs to NULL (0018)
+        Index("ix_campaign_recipient_outbox", "outbox_id", postgresql_where=text("outbox_id IS NOT NULL"),
+              sqlite_where=text("outbox_id IS NOT NULL")),
     )
