@@ -45,6 +45,11 @@ def template_spec(entry: ApprovedTemplate, values: Mapping[str, str], open_paylo
     return spec
 
 
+def is_template(message: Any) -> bool:
+    """Whether an outbox spec is a template (one that counts against Meta's messaging limit)."""
+    return isinstance(message, dict) and message.get("type") == "template"
+
+
 def marketing_template(templates: Any, name: str, languages: tuple[str, ...]) -> ApprovedTemplate | None:
     """The marketing template `name` of flows/templates.yaml in the first of `languages` it is listed in."""
     for language in languages:

@@ -15,6 +15,7 @@ session and never commit.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,6 +102,31 @@ def take_turn(session: Session) -> bool:
     counting the same room would go over it together); False when another runner holds it now."""
     session.execute(insert_ignore(session, Setting).values(key=KEY, value={}))
     return session.scalar(select(Setting.key).where(Setting.key == KEY).with_for_update(skip_locked=True)) is not None
+
+
+class Allowance:
+    """The room an automation's sweep (abandoned carts, back in stock) may spend on templates outside the
+    window, in its transaction: the limit's turn is taken (`take_turn`) and the room counted (`room`) on
+    the first template only, as the campaign runner does, then spent one customer at a time."""
+
+    def __init__(self, session: Session, config: Mapping[str, Any], now: datetime) -> None:
+        self.session, self.config, self.now = session, config, now
+        self.left: int | None = 0
+        self.counted = False
+
+    def spend(self) -> bool:
+        """True when one more customer may be reached outside their window now (and count them);
+        False when the limit is spent or a campaign runner holds its turn this moment."""
+        if not self.counted:
+            self.counted = True
+            if take_turn(self.session):
+                self.left = room(self.session, dict(self.config), self.now)
+        if self.left is None:
+            return True
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
 
 
 def _counted(session: Session, now: datetime):
