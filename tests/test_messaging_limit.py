@@ -8,13 +8,14 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select
 
 from bot import schema
 from bot.db import make_engine, transaction
 from bot.models import Campaign, Customer, utcnow
-from bot.whatsapp import outbox
+from bot.whatsapp import messaging_limit, outbox
 
+from . import payloads as p
 from .test_broadcasts import create, drain, opt_in, phones, status
 
 ACCOUNT_SAMPLES = Path(__file__).parent / "data" / "meta_account"
@@ -109,3 +110,53 @@ def test_the_migration_adds_the_limits_indexes_and_goes_up_and_down(app, databas
         assert {"ix_outbound_message_counted", "ix_campaign_recipient_outbox"} <= indexes()
     finally:
         engine.dispose()
+
+
+# -- a campaign waiting for room ----------------------------------------------------------------------------
+
+class Statements:
+    """The SQL the app's engine runs while it is open."""
+
+    def __init__(self, app):
+        self.engine, self.seen = app.extensions["shopbot.sessions"].kw["bind"], []
+
+    def _record(self, conn, cursor, statement, *args):
+        self.seen.append(" ".join(statement.split()).lower())
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self.seen
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def scans(seen: list[str]) -> int:
+    """The runner's looks for pending recipients joined to their customers."""
+    return sum(1 for s in seen if "from campaign_recipient join customer" in s)
+
+
+def test_a_campaign_waiting_for_room_looks_for_recipients_once_a_minute_not_every_second(
+        runner, app, tmp_path, sender, fake_graph, post):
+    opt_in(runner, tmp_path, phones(3))
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        messaging_limit.store(s, 1, "command", utcnow())
+    campaign = create(runner, "--segment", "all opted in")
+    start = utcnow()
+    sender.clock = lambda: start
+    assert drain(sender) == 1  # the limit's one customer; the two others wait
+    with Statements(app) as seen:
+        for second in range(1, 30):
+            sender.clock = lambda second=second: start + timedelta(seconds=second)
+            assert sender.run_campaigns().active
+    assert scans(seen) == 0  # nobody inside their window was found a moment ago: no rescans
+    assert not any("count(*)" in s and "campaign_recipient" in s for s in seen)  # EXISTS, not a count
+    post(p.text(phones(3)[1], "hi"))  # a waiting customer writes: inside the window, they need no room
+    sender.pump()
+    fake_graph.reset()
+    with Statements(app) as seen:
+        sender.clock = lambda: start + timedelta(seconds=61)
+        assert drain(sender) == 1
+    assert scans(seen) >= 1
+    assert [m["payload"]["to"] for m in fake_graph.accepted] == [phones(3)[1]]
+    assert "remaining 1 (0 in the outbox)" in status(runner, campaign)

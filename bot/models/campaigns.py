@@ -47,6 +47,9 @@ class Campaign(Base):
     signals_since: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    #: With no room in the messaging limit and no recipient inside their window found, the runner
+    #: looks again only from here (room freed, or a minute for customers who wrote since), 0018.
+    waiting_until: Mapped[datetime | None]
 
     __table_args__ = (Index(None, "status", "start_at"),)
 
