@@ -132,4 +132,5 @@ def _alert(content: Content, conversation: Conversation | None, customer: Custom
         return None
     values = {"customer.name": customer.name or "", "shop.name": str(content.shop.get("name") or ""),
               "product.name": product.name_in(turn.lang), "product.id": product.id}
-    return template_spec(entry, values, f"product:{product.id}")
+    query = f"?lang={turn.lang}" if turn.lang != content.default_language else ""  # /p/ opens chat in it
+    return template_spec(entry, values, f"product:{product.id}", url_query=query)
