@@ -102,12 +102,14 @@ def test_the_migration_adds_the_limits_indexes_and_goes_up_and_down(app, databas
     try:
         def indexes() -> set[str]:
             found = inspect(engine)
-            return {i["name"] for t in ("outbound_message", "campaign_recipient") for i in found.get_indexes(t)}
-        assert {"ix_outbound_message_counted", "ix_campaign_recipient_outbox"} <= indexes()
+            columns = {f"campaign.{c['name']}" for c in found.get_columns("campaign")} & {"campaign.waiting_until"}
+            return columns | {i["name"] for t in ("outbound_message", "campaign_recipient")
+                              for i in found.get_indexes(t)}
+        assert {"ix_outbound_message_counted", "ix_campaign_recipient_outbox", "campaign.waiting_until"} <= indexes()
         schema.downgrade(engine, "0017")
-        assert not {"ix_outbound_message_counted", "ix_campaign_recipient_outbox"} & indexes()
+        assert not {"ix_outbound_message_counted", "ix_campaign_recipient_outbox", "campaign.waiting_until"} & indexes()
         schema.upgrade(engine)
-        assert {"ix_outbound_message_counted", "ix_campaign_recipient_outbox"} <= indexes()
+        assert {"ix_outbound_message_counted", "ix_campaign_recipient_outbox", "campaign.waiting_until"} <= indexes()
     finally:
         engine.dispose()
 
