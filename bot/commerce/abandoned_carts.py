@@ -22,21 +22,23 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.commerce import consent, links
 from bot.commerce.notifications import window_open
-from bot.commerce.template_messages import marketing_template, template_spec
+from bot.commerce.template_messages import is_template, marketing_template, template_spec
 from bot.content.shop import Content
 from bot.conversation.events import Event, EventType
 from bot.conversation.shopping import cart_summary
 from bot.conversation.states import StateName
 from bot.conversation.turn import Turn, buttons
 from bot.models import Conversation, Customer, Order
-from bot.whatsapp import outbox
+from bot.whatsapp import messaging_limit, outbox
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,13 @@ SOURCE = "abandoned_cart"  # outbound_message.source: the automation's results a
 TEMPLATE = "abandoned_cart"
 
 
-def sweep(session: Session, content: Content, now: datetime, public_url: str | None, secret: str) -> int:
-    """Remind every cart untouched for `after_minutes` once; the number of reminders queued."""
+def sweep(session: Session, content: Content, now: datetime, config: Mapping[str, Any]) -> int:
+    """Remind every cart untouched for `after_minutes` once; the number of reminders queued.
+
+    A template (outside the window) takes room in Meta's messaging limit; with none left, the cart
+    stays due and a later sweep reminds it when the moving 24 hours make room."""
+    public_url, secret = config.get("PUBLIC_URL"), config["SECRET_KEY"]
+    room = messaging_limit.Allowance(session, config, now)
     minutes = content.abandoned_cart.after_minutes
     if minutes is None:
         return 0
@@ -61,6 +68,9 @@ def sweep(session: Session, content: Content, now: datetime, public_url: str | N
         if not _may_remind(session, conversation, customer, since):
             continue
         message = _reminder(content, conversation, customer, now, public_url, secret)
+        if message is not None and is_template(message) and not room.spend():
+            conversation.cart_idle_since = since  # no room in the messaging limit: a later sweep reminds it
+            continue
         if message is not None:
             outbox.enqueue(session, customer, [message], now, source=SOURCE)
             sent += 1

@@ -91,6 +91,20 @@ def create(session: Session, content, template: ApprovedTemplate, audience: Audi
     return campaign
 
 
+def language_for(content, campaign: Campaign, customer: Customer) -> str:
+    """The language of the campaign's template `customer` gets: their own when flows/templates.yaml lists
+    a version of it in that language (`es`, or a regional `es_MX`), of the campaign's category and filled
+    only from what a broadcast knows; else the campaign's."""
+    lang = customer.language
+    if not lang or campaign.language.split("_")[0] == lang:
+        return campaign.language
+    versions = [t for t in content.templates.entries if t.name == campaign.template
+                and t.category == campaign.category and set(t.body) <= set(SOURCES)
+                and t.language.split("_")[0] == lang]
+    versions.sort(key=lambda t: t.language != lang)  # the exact code first
+    return versions[0].language if versions else campaign.language
+
+
 def message(content, template_name: str, language: str, customer: Customer) -> Template:
     """The template as `customer` gets it, its parameters filled in (the runner and the preview)."""
     entry = content.templates.get(template_name, language)
@@ -103,6 +117,7 @@ class Preview:
     """The first recipient's message: each parameter with its source and value, and the buttons."""
 
     customer: str
+    language: str  # the version of the template they get (their language when listed)
     parameters: list[tuple[str, str, str]]  # ("{{1}}", "customer.name", "Ana")
     buttons: list[str]
 
@@ -115,11 +130,12 @@ def preview(session: Session, content, campaign: Campaign) -> Preview | None:
                                .order_by(CampaignRecipient.id).limit(1)).first()
     if customer is None:
         return None
-    entry = content.templates.get(campaign.template, campaign.language)
-    filled = message(content, campaign.template, campaign.language, customer)
+    language = language_for(content, campaign, customer)
+    entry = content.templates.get(campaign.template, language)
+    filled = message(content, campaign.template, language, customer)
     sources = entry.body if entry else ()
     label = customer.name or (f"+{customer.wa_id}" if customer.wa_id else "a customer")
-    return Preview(label,
+    return Preview(label, language,
                    [(f"{{{{{n}}}}}", s, v) for n, (s, v) in enumerate(zip(sources, filled.params, strict=True), 1)],
                    [b.text for b in entry.buttons] if entry else [])
 

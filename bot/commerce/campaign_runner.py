@@ -27,9 +27,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.commerce import broadcasts, consent
@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 #: 131049 (marketing message not delivered, to keep engagement healthy), 131048 (spam rate
 #: limit), 130429 and 80007 (throughput and rate limits), 131056 (too many to one customer).
 SIGNAL_CODES = (131049, 131048, 130429, 80007, 131056)
+#: How often a campaign waiting for room in the messaging limit looks for customers who wrote since.
+RECHECK = timedelta(minutes=1)
 
 
 @dataclass
@@ -96,7 +98,16 @@ def run_due(session: Session, content, config: dict, now: datetime) -> Run:
 
 def _step(session: Session, content, config: dict, campaign: Campaign, now: datetime, room: int | None,
           run: Run) -> int | None:
-    """Queue the next batch of one campaign; the messaging limit's room left after it."""
+    """Queue the next batch of one campaign; the messaging limit's room left after it.
+
+    With no room, only recipients inside their window may go; when none is found the campaign is
+    looked at again only at `waiting_until` (room freed, or a minute later for customers who wrote
+    since), not every second: that scan joins every pending recipient to its customer."""
+    if room == 0 and campaign.waiting_until is not None and campaign.waiting_until > now:
+        run.active = run.waiting_for_limit = True
+        return room
+    campaign.waiting_until = None
+    queued_before = run.queued + run.skipped
     waiting = session.scalar(select(func.count()).select_from(OutboundMessage).where(
         OutboundMessage.source == campaign.source, OutboundMessage.sent_at.is_(None),
         OutboundMessage.status.in_(UNFINISHED))) or 0
@@ -119,21 +130,25 @@ def _step(session: Session, content, config: dict, campaign: Campaign, now: date
                 if room <= 0:
                     continue
                 room -= 1
+            language = broadcasts.language_for(content, campaign, customer)  # theirs when listed
             [row_id] = outbox.enqueue(session, customer, [broadcasts.message(content, campaign.template,
-                                                                             campaign.language, customer)],
+                                                                             language, customer)],
                                       now, source=campaign.source)[:1]
             recipient.status, recipient.outbox_id = RecipientStatus.QUEUED, row_id
             recipient.queued_at, recipient.outside_window = now, outside
             run.queued += 1
-    pending = session.scalar(select(func.count()).select_from(CampaignRecipient).where(
-        CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == RecipientStatus.PENDING)) or 0
-    if pending == 0:
+    pending = session.scalar(select(exists().where(
+        CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == RecipientStatus.PENDING)))
+    if not pending:
         campaign.status, campaign.finished_at = CampaignStatus.DONE, now
         log.info("campaign %s: every recipient queued or skipped", campaign.id)
         run.finished += 1
     else:
         run.active = True
         run.waiting_for_limit = run.waiting_for_limit or room == 0
+        if room == 0 and batch > 0 and run.queued + run.skipped == queued_before:
+            frees = messaging_limit.frees_at(session, now)
+            campaign.waiting_until = min(now + RECHECK, frees) if frees is not None and frees > now else now + RECHECK
     return room
 
 
@@ -153,7 +168,7 @@ def refusal_run(session: Session, campaign: Campaign, length: int) -> str | None
     query = (select(OutboundMessage.error_code).where(
         OutboundMessage.source == campaign.source, OutboundMessage.attempts > 0,
         OutboundMessage.status.not_in((OutboundStatus.SENDING, OutboundStatus.UNCONFIRMED)))
-        .order_by(OutboundMessage.id.desc()).limit(length))
+        .order_by(OutboundMessage.created_at.desc(), OutboundMessage.id.desc()).limit(length))
     if campaign.signals_since is not None:
         query = query.where(OutboundMessage.created_at >= campaign.signals_since)
     codes = session.scalars(query).all()

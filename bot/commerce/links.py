@@ -35,16 +35,20 @@ def wa_me(number: str, text: str) -> str:
     return f"https://wa.me/{re.sub(r'[^0-9]', '', number)}?text={quote(text)}"
 
 
-def chat_text(content: Content, product_id: str | None = None, source: str | None = None) -> str:
-    """The prefilled enquiry: general, or about one product, in the shop's default language
-    (its language pack's `chat_link` and `chat_link_product`). Raises NotFound for an unknown product."""
-    pack = content.pack(content.default_language)
+def chat_text(content: Content, product_id: str | None = None, source: str | None = None,
+              lang: str | None = None) -> str:
+    """The prefilled enquiry: general, or about one product, in `lang` (one of the shop's languages,
+    else its default; its language pack's `chat_link` and `chat_link_product`). Raises NotFound for an
+    unknown product."""
+    lang = lang if lang in content.languages else content.default_language
+    pack = content.pack(lang)
     shop = str(content.shop["name"])
     if product_id:
         product = content.catalog.product(product_id)
         if product is None:
             raise NotFound(f"no product {product_id}", field="product")
-        body = pack.chat_link_product.replace("{shop}", shop).replace("{product}", product.name) + f" [{product.id}]"
+        name = product.name_in(lang)
+        body = pack.chat_link_product.replace("{shop}", shop).replace("{product}", name) + f" [{product.id}]"
     else:
         body = pack.chat_link.replace("{shop}", shop)
     return body + (f" [via {source}]" if source else "")

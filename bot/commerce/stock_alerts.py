@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 from bot.commerce import consent
 from bot.commerce.catalog import Product, Variant
 from bot.commerce.notifications import window_open
-from bot.commerce.template_messages import marketing_template, template_spec
+from bot.commerce.template_messages import is_template, marketing_template, template_spec
 from bot.content.shop import Content
 from bot.conversation import effects
 from bot.conversation.effects import Context, Outcome
@@ -37,7 +39,7 @@ from bot.conversation.states import StateName
 from bot.conversation.turn import Turn, buttons
 from bot.db import insert_ignore
 from bot.models import Conversation, Customer, StockAlert, StockLevel
-from bot.whatsapp import outbox
+from bot.whatsapp import messaging_limit, outbox
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +77,12 @@ def _back_in_stock(session: Session, content: Content) -> dict[str, list[Variant
     return {pid: options for pid, options in found.items() if options}
 
 
-def send_due(session: Session, content: Content, now: datetime) -> int:
-    """Send every waiting alert whose product (or option) is back; the number of messages queued."""
+def send_due(session: Session, content: Content, now: datetime, config: Mapping[str, Any]) -> int:
+    """Send every waiting alert whose product (or option) is back; the number of messages queued.
+
+    A template (outside the window) takes room in Meta's messaging limit; with none left, the alert
+    keeps waiting for a later sweep."""
+    room = messaging_limit.Allowance(session, config, now)
     back = _back_in_stock(session, content)
     if not back:
         return 0
@@ -97,6 +103,9 @@ def send_due(session: Session, content: Content, now: datetime) -> int:
             continue
         product = content.catalog.product_of(variant)
         message = _alert(content, conversation, customer, now, product, variant, whole_product=not alert.sku)
+        if message is not None and is_template(message) and not room.spend():
+            alert.sent_at = None  # no room in the messaging limit: it waits for a later sweep
+            continue
         if message is not None:
             outbox.enqueue(session, customer, [message], now, source=SOURCE)
             sent += 1
@@ -123,4 +132,5 @@ def _alert(content: Content, conversation: Conversation | None, customer: Custom
         return None
     values = {"customer.name": customer.name or "", "shop.name": str(content.shop.get("name") or ""),
               "product.name": product.name_in(turn.lang), "product.id": product.id}
-    return template_spec(entry, values, f"product:{product.id}")
+    query = f"?lang={turn.lang}" if turn.lang != content.default_language else ""  # /p/ opens chat in it
+    return template_spec(entry, values, f"product:{product.id}", url_query=query)

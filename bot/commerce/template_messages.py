@@ -18,10 +18,11 @@ from bot.content.templates_file import ApprovedTemplate
 STOP_WORDS = ("stop", "unsubscribe", "baja", "parar", "إيقاف", "توقف")
 
 
-def template_spec(entry: ApprovedTemplate, values: Mapping[str, str], open_payload: str) -> dict[str, Any] | None:
+def template_spec(entry: ApprovedTemplate, values: Mapping[str, str], open_payload: str,
+                  url_query: str = "") -> dict[str, Any] | None:
     """The outbox spec sending `entry` with its body and button parameters from `values`.
 
-    A URL button with `fill:` gets that value as its dynamic end; a quick
+    A URL button with `fill:` gets that value as its dynamic end (and `url_query`, like `?lang=es`); a quick
     reply gets a payload the engine understands when it is tapped ("stop", or
     `open_payload`, like "cart"). None when a value the template needs is
     missing or empty (Meta would refuse the send).
@@ -35,7 +36,7 @@ def template_spec(entry: ApprovedTemplate, values: Mapping[str, str], open_paylo
             value = values.get(button.fill)
             if not value:
                 return None
-            buttons.append({"index": index, "url": value})
+            buttons.append({"index": index, "url": value + url_query})
         elif button.type == "quick_reply":
             stops = any(word in button.text.lower() for word in STOP_WORDS)
             buttons.append({"index": index, "payload": "stop" if stops else open_payload})
@@ -43,6 +44,11 @@ def template_spec(entry: ApprovedTemplate, values: Mapping[str, str], open_paylo
     if buttons:
         spec["buttons"] = buttons
     return spec
+
+
+def is_template(message: Any) -> bool:
+    """Whether an outbox spec is a template (one that counts against Meta's messaging limit)."""
+    return isinstance(message, dict) and message.get("type") == "template"
 
 
 def marketing_template(templates: Any, name: str, languages: tuple[str, ...]) -> ApprovedTemplate | None:

@@ -4,6 +4,7 @@ from bot.models.campaigns import Campaign, CampaignRecipient, CampaignStatus, Re
 from bot.models.consent import ConsentEvent, ConsentSource
 from bot.models.customers import Conversation, ConversationEvent, Customer
 from bot.models.messages import (
+    COUNTED_TEMPLATES,
     UNFINISHED,
     EventKind,
     EventStatus,
@@ -42,6 +43,7 @@ from bot.models.staff import (
 from bot.models.stock_alerts import StockAlert
 
 __all__ = [
+    "COUNTED_TEMPLATES",
     "NAMING_CONVENTION",
     "UNFINISHED",
     "Base",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, utcnow
@@ -47,6 +47,9 @@ class Campaign(Base):
     signals_since: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    #: With no room in the messaging limit and no recipient inside their window found, the runner
+    #: looks again only from here (room freed, or a minute for customers who wrote since), 0018.
+    waiting_until: Mapped[datetime | None]
 
     __table_args__ = (Index(None, "status", "start_at"),)
 
@@ -75,4 +78,7 @@ class CampaignRecipient(Base):
         UniqueConstraint("campaign_id", "customer_id"),
         Index(None, "campaign_id", "status", "id"),  # the runner's next pending recipients, the counts
         Index("ix_campaign_recipient_counted", "queued_at"),  # the messaging limit's moving 24 hours
+        # pause() takes queued rows back by outbox id; deleting outbox rows sets theirs to NULL (0018)
+        Index("ix_campaign_recipient_outbox", "outbox_id", postgresql_where=text("outbox_id IS NOT NULL"),
+              sqlite_where=text("outbox_id IS NOT NULL")),
     )

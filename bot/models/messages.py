@@ -86,6 +86,14 @@ _RANK = {
 UNFINISHED = (OutboundStatus.QUEUED, OutboundStatus.SENDING, OutboundStatus.UNCONFIRMED)
 
 
+#: The templates that count against Meta's messaging limit besides broadcasts' (bot.whatsapp.messaging_limit),
+#: per dialect: the predicate of `ix_outbound_message_counted`, which the count's query repeats word for word.
+COUNTED_TEMPLATES = {
+    "postgresql": "(body ->> 'type') = 'template' AND (source IS NULL OR source NOT LIKE 'campaign:%')",
+    "sqlite": "json_extract(body, '$.type') = 'template' AND (source IS NULL OR source NOT LIKE 'campaign:%')",
+}
+
+
 class OutboundMessage(Base):
     """The transactional outbox: one row per message to send, written with its cause."""
 
@@ -122,6 +130,8 @@ class OutboundMessage(Base):
         Index(None, "customer_id", "id"),
         Index("ix_outbound_message_source", "source", "created_at", postgresql_where=text("source IS NOT NULL"),
               sqlite_where=text("source IS NOT NULL")),
+        Index("ix_outbound_message_counted", "created_at", "customer_id",
+              postgresql_where=text(COUNTED_TEMPLATES["postgresql"]), sqlite_where=text(COUNTED_TEMPLATES["sqlite"])),
         Index("ix_outbound_message_queue", "id", postgresql_where=text("sent_at IS NULL"),
               sqlite_where=text("sent_at IS NULL")),
         Index("ix_outbound_message_unsent", "customer_id", "id", postgresql_where=text("sent_at IS NULL"),

@@ -17,7 +17,7 @@ Called by bot.whatsapp.inbound in the event's transaction; never commits.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -40,9 +40,12 @@ def handle(app, session: Session, event: InboundEvent, t: datetime) -> None:
     found, tier = messaging_limit.from_webhook(field, value)
     if found:
         before = messaging_limit.current(session, app.config).value
-        messaging_limit.store(session, tier, "webhook", t)
-        log.warning("messaging limit now %s customers a day (was %s), from Meta's %s",
-                    messaging_limit.describe(tier), messaging_limit.describe(before), field)
+        if messaging_limit.store(session, tier, "webhook", t, sent_at=_sent_at(record.get("time"))):
+            log.warning("messaging limit now %s customers a day (was %s), from Meta's %s",
+                        messaging_limit.describe(tier), messaging_limit.describe(before), field)
+        else:
+            log.info("messaging limit %s from Meta's %s ignored: Meta sent it before the one stored",
+                     messaging_limit.describe(tier), field)
     quality = str(value.get("event") or "").upper()
     if field == "phone_number_quality_update" and quality in PAUSING_EVENTS:
         number = value.get("display_phone_number") or "the phone number"
@@ -52,3 +55,11 @@ def handle(app, session: Session, event: InboundEvent, t: datetime) -> None:
         paused = broadcasts.pause_all(session, reason, t)
         if paused:
             log.warning("campaigns %s paused: %s", ", ".join(map(str, paused)), reason)
+
+
+def _sent_at(time) -> datetime | None:
+    """When Meta sent the webhook (its entry's `time`, Unix seconds), None when it says nothing usable."""
+    try:
+        return datetime.fromtimestamp(int(time), UTC) if time is not None else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None

@@ -15,15 +15,16 @@ session and never commit.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import distinct, func, select, union
+from sqlalchemy import distinct, func, select, text, union_all
 from sqlalchemy.orm import Session
 
 from bot.db import insert_ignore
-from bot.models import CampaignRecipient, OutboundMessage, Setting
+from bot.models import COUNTED_TEMPLATES, CampaignRecipient, OutboundMessage, Setting
 
 KEY = "messaging_limit"
 WINDOW = timedelta(hours=24)
@@ -80,11 +81,20 @@ def current(session: Session, config: dict) -> Limit:
     return Limit(parse(config.get("MESSAGING_LIMIT", "250")), "setting")
 
 
-def store(session: Session, limit: int | None, source: str, at: datetime) -> None:
-    """Record a new tier for every process (a webhook, `shopbot broadcast limit`)."""
+def store(session: Session, limit: int | None, source: str, at: datetime, sent_at: datetime | None = None) -> bool:
+    """Record a new tier for every process (a webhook, `shopbot broadcast limit`); False (nothing
+    stored) for a webhook Meta sent (`sent_at`, its entry's time) before the one stored: Meta retries
+    late deliveries, and an old 250 must not undo a newer 2000."""
     session.execute(insert_ignore(session, Setting).values(key=KEY, value={}))
     setting = session.get_one(Setting, KEY, with_for_update=True, populate_existing=True)
-    setting.value = {"limit": limit, "source": source, "at": at.isoformat()}
+    stored = (setting.value or {}).get("sent_at")
+    if sent_at is not None and stored and sent_at < datetime.fromisoformat(stored):
+        return False
+    value = {"limit": limit, "source": source, "at": at.isoformat()}
+    if sent_at is not None or stored:
+        value["sent_at"] = sent_at.isoformat() if sent_at is not None else stored
+    setting.value = value
+    return True
 
 
 def take_turn(session: Session) -> bool:
@@ -94,30 +104,59 @@ def take_turn(session: Session) -> bool:
     return session.scalar(select(Setting.key).where(Setting.key == KEY).with_for_update(skip_locked=True)) is not None
 
 
-def _counted(now: datetime):
-    """The customers reached outside their window in the last 24 hours: broadcast recipients queued
-    outside it, and the automations' templates (abandoned cart, back in stock), which only go when
-    the window is closed."""
+class Allowance:
+    """The room an automation's sweep (abandoned carts, back in stock) may spend on templates outside the
+    window, in its transaction: the limit's turn is taken (`take_turn`) and the room counted (`room`) on
+    the first template only, as the campaign runner does, then spent one customer at a time."""
+
+    def __init__(self, session: Session, config: Mapping[str, Any], now: datetime) -> None:
+        self.session, self.config, self.now = session, config, now
+        self.left: int | None = 0
+        self.counted = False
+
+    def spend(self) -> bool:
+        """True when one more customer may be reached outside their window now (and count them);
+        False when the limit is spent or a campaign runner holds its turn this moment."""
+        if not self.counted:
+            self.counted = True
+            if take_turn(self.session):
+                self.left = room(self.session, dict(self.config), self.now)
+        if self.left is None:
+            return True
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+def _counted(session: Session, now: datetime):
+    """The customers reached outside their window in the last 24 hours, with when: broadcast recipients
+    queued outside it, and every template not sent by a campaign.
+
+    A campaign's recipient inside their window gets the template too but is not counted
+    (`campaign_recipient.outside_window` says which are). Other templates are only sent when the
+    customer's window is closed or as its fallback (an order update by template, the
+    `reopen_conversation` fallback, a staff follow-up, an abandoned-cart or back-in-stock template),
+    so every such row counts: Meta counts them all, not only broadcasts. The filter is the predicate
+    of the partial index `ix_outbound_message_counted` word for word (migration 0018), so the count
+    reads that small index alone."""
     since = now - WINDOW
-    campaigns = select(CampaignRecipient.customer_id).where(
+    campaigns = select(CampaignRecipient.customer_id, CampaignRecipient.queued_at.label("at")).where(
         CampaignRecipient.queued_at > since, CampaignRecipient.outside_window.is_(True))
-    automations = select(OutboundMessage.customer_id).where(
-        OutboundMessage.source.is_not(None), OutboundMessage.created_at > since,
-        OutboundMessage.source.not_like("campaign:%"),
-        OutboundMessage.body["type"].as_string() == "template")
-    return union(campaigns, automations).subquery()
+    templates = select(OutboundMessage.customer_id, OutboundMessage.created_at.label("at")).where(
+        OutboundMessage.created_at > since, text(COUNTED_TEMPLATES[session.get_bind().dialect.name]))
+    return union_all(campaigns, templates).subquery()
 
 
 def used(session: Session, now: datetime) -> int:
     """How many unique customers count against the limit now."""
-    counted = _counted(now)
+    counted = _counted(session, now)
     return session.scalar(select(func.count(distinct(counted.c.customer_id)))) or 0
 
 
 def frees_at(session: Session, now: datetime) -> datetime | None:
-    """When the oldest customer counted now leaves the moving 24 hours (room for one more)."""
-    oldest = session.scalar(select(func.min(CampaignRecipient.queued_at)).where(
-        CampaignRecipient.queued_at > now - WINDOW, CampaignRecipient.outside_window.is_(True)))
+    """When the oldest message counted now leaves the moving 24 hours (room for one more)."""
+    oldest = session.scalar(select(func.min(_counted(session, now).c.at)))
     return oldest + WINDOW if oldest is not None else None
 
 

@@ -156,9 +156,8 @@ class Sender:
             counts = sweep_deadlines(session, content, self.clock())
             counts["returned to the bot"] = handoffs.sweep(session, content, self.clock())
             counts["order updates"] = notifications.send_due(session, content, self.clock())
-            counts["abandoned carts"] = abandoned_carts.sweep(session, content, self.clock(),
-                                                              self.config.get("PUBLIC_URL"), self.config["SECRET_KEY"])
-            counts["back in stock"] = stock_alerts.send_due(session, content, self.clock())
+            counts["abandoned carts"] = abandoned_carts.sweep(session, content, self.clock(), self.config)
+            counts["back in stock"] = stock_alerts.send_due(session, content, self.clock(), self.config)
         if any(counts.values()):
             log.info("deadlines: %s", counts)
             self.wakeup.set()

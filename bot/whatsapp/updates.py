@@ -140,5 +140,9 @@ def _split_change(entry: dict, change: dict) -> list[Update]:
         (k for k in value if k not in ("messaging_product", "metadata", "contacts")), None
     )
     record = {"entry_id": entry.get("id") if isinstance(entry, dict) else None, "field": field, "value": value}
+    if isinstance(entry, dict) and entry.get("time") is not None:
+        # Meta sends the same account update again days later (a second FLAGGED, a tier back to 2000):
+        # only its entry's time tells it from a redelivery, which keeps the time.
+        record["time"] = entry["time"]
     return [Update("change:" + _digest(record), EventKind.UPDATE, field,
                    str(subtype) if subtype else None, record)]
