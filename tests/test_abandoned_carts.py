@@ -149,6 +149,24 @@ def test_the_templates_stop_button_opts_out(app, chat, clock, fake_graph):
     assert not may_send_marketing(customer(app))
 
 
+@pytest.mark.parametrize("words", ["No más ofertas", "Detener promociones", "Cancelar suscripción", "Basta"])
+def test_a_stop_button_marked_in_the_file_stops_whatever_its_words(app, chat, clock, fake_graph, shop_dir, words):
+    path = shop_dir / "flows" / "templates.yaml"
+    text = path.read_text()
+    assert text.count("        text: Stop offers\n        action: stop\n") == 3
+    path.write_text(text.replace("        text: Stop offers\n", f"        text: {words}\n", 1))
+    assert app.extensions["shopbot.content"].reload()
+    chat.say("hi")
+    chat.tap("menu:offers")
+    chat.say("2 candles")
+    before = len(fake_graph.messages_to(SAM))
+    assert clock.at(25 * 60)["abandoned carts"] == 1
+    [sent] = fake_graph.messages_to(SAM)[before:]
+    [quick] = [c for c in sent["payload"]["template"]["components"]
+               if c["type"] == "button" and c["sub_type"].lower() == "quick_reply"]
+    assert quick["parameters"] == [{"type": "payload", "payload": "stop"}]
+
+
 def test_outside_the_window_nothing_goes_to_a_customer_who_did_not_opt_in(app, chat, clock, fake_graph):
     fill_cart(chat)
     before = len(fake_graph.accepted)
