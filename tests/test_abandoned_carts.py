@@ -119,7 +119,7 @@ def test_outside_the_window_an_opted_in_customer_gets_the_template_with_its_body
     assert url["index"] == 0 and quick["index"] == 1
     code = url["parameters"][0]["text"]
     assert code and "/" not in code
-    assert quick["parameters"] == [{"type": "payload", "payload": "stop"}]
+    assert quick["parameters"] == [{"type": "payload", "payload": "offers:stop"}]
     assert tagged(app)[0].source == "abandoned_cart"
 
     # The approved URL is https://<shop>/cart/{{1}}: it opens WhatsApp with the text that shows the cart.
@@ -134,7 +134,8 @@ def test_outside_the_window_an_opted_in_customer_gets_the_template_with_its_body
     assert "2 × Soy candle, fig" in body_text(shown[-1])
 
 
-def test_the_templates_stop_button_opts_out(app, chat, clock, fake_graph):
+@pytest.mark.parametrize("payload", ["offers:stop", "stop"])  # "stop": a template sent before `offers:stop`
+def test_the_templates_stop_button_opts_out_of_offers(app, chat, clock, fake_graph, payload):
     from bot.commerce.consent import may_send_marketing
 
     from .test_consent import customer
@@ -143,10 +144,10 @@ def test_the_templates_stop_button_opts_out(app, chat, clock, fake_graph):
     chat.tap("menu:offers")
     chat.say("2 candles")
     clock.at(25 * 60)
-    tapped = p.body(p.messages_value(SAM, p.message(SAM, "button", {"text": "Stop offers", "payload": "stop"})))
+    tapped = p.body(p.messages_value(SAM, p.message(SAM, "button", {"text": "Stop offers", "payload": payload})))
     sent = chat._send(tapped)
-    assert body_text(sent[-1]).startswith("Done. We won't send you any more updates, reminders or offers.")
-    assert not may_send_marketing(customer(app))
+    assert body_text(sent[-1]).startswith("Done, no more offers from us. You'll still get the updates")
+    assert not may_send_marketing(customer(app)) and customer(app).opted_out_at is None
 
 
 @pytest.mark.parametrize("words", ["No más ofertas", "Detener promociones", "Cancelar suscripción", "Basta"])
@@ -164,7 +165,7 @@ def test_a_stop_button_marked_in_the_file_stops_whatever_its_words(app, chat, cl
     [sent] = fake_graph.messages_to(SAM)[before:]
     [quick] = [c for c in sent["payload"]["template"]["components"]
                if c["type"] == "button" and c["sub_type"].lower() == "quick_reply"]
-    assert quick["parameters"] == [{"type": "payload", "payload": "stop"}]
+    assert quick["parameters"] == [{"type": "payload", "payload": "offers:stop"}]
 
 
 def test_outside_the_window_nothing_goes_to_a_customer_who_did_not_opt_in(app, chat, clock, fake_graph):

@@ -17,7 +17,8 @@ from bot.content.templates_file import ApprovedTemplate, TemplateButton
 #: mentions one of these words is taken as the stop button (Meta's own marketing templates end with
 #: "Stop promotions"). `shopbot check` warns about such a file; any other quick reply carries `open_payload`.
 STOP_WORDS = ("stop", "unsubscribe", "baja", "parar", "إيقاف", "توقف")
-STOP_PAYLOAD = "stop"
+#: What the stop button carries: offers stop, order updates go on (bot.conversation.consent_flow.stop_offers).
+STOP_PAYLOAD = "offers:stop"
 
 
 def is_stop(entry: ApprovedTemplate, button: TemplateButton) -> bool:
