@@ -152,6 +152,30 @@ def test_a_utility_broadcast_needs_no_opt_in_but_skips_who_said_stop(runner, app
     assert "sent 1 (delivered 0), failed 0, skipped 2, remaining 0" in status(runner, campaign)
 
 
+@pytest.mark.parametrize("how", ["typed stop", "stop button", "stopped in WhatsApp"])
+def test_an_opt_out_takes_back_the_marketing_already_queued(runner, app, tmp_path, sender, fake_graph, post, how):
+    from .test_marketing_preferences import preference
+
+    first, second = phones(2)
+    opt_in(runner, tmp_path, [first, second])
+    campaign = create(runner, "--segment", "all opted in")
+    assert sender.run_campaigns().queued == 2  # both in the outbox, neither sent yet
+    said = {"typed stop": p.text(first, "stop"), "stop button": p.button_reply(first, "offers:stop", "Stop offers"),
+            "stopped in WhatsApp": preference("stop", first)}[how]
+    assert post(said).status_code == 200
+    drain(sender)
+    assert [m["to"] for m in templates_sent(fake_graph)] == [second]
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        row, recipient = s.execute(select(OutboundMessage, CampaignRecipient)
+                                   .join(Customer, Customer.id == OutboundMessage.customer_id)
+                                   .join(CampaignRecipient, CampaignRecipient.customer_id == Customer.id)
+                                   .where(Customer.wa_id == first, OutboundMessage.source == f"campaign:{campaign}")
+                                   ).one()
+        assert row.status == "dead" and row.error_title == "not sent: the customer opted out of marketing first"
+        assert recipient.status == "skipped" and recipient.skip_reason == "opted out before it was sent"
+    assert "sent 1 (delivered 0), failed 0, skipped 1, " in status(runner, campaign)
+
+
 def test_a_template_taken_out_of_the_file_pauses_its_campaign(runner, app, tmp_path, sender, fake_graph, shop_dir):
     opt_in(runner, tmp_path, phones(2))
     campaign = create(runner, "--segment", "all opted in", "--at", (utcnow() + timedelta(minutes=5)).isoformat())
