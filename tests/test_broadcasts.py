@@ -276,6 +276,28 @@ def test_131049_marks_the_recipient_not_delivered_and_is_never_retried(runner, a
         assert (dead.status, dead.attempts) == ("dead", 1)
 
 
+def test_131050_records_that_the_customer_stopped_marketing_and_is_never_retried(runner, app, tmp_path, sender,
+                                                                                  fake_graph):
+    from .test_consent import history
+
+    first, second = phones(2)
+    opt_in(runner, tmp_path, [first, second])
+    campaign = create(runner, "--segment", "all opted in")
+    fake_graph.fail_next(131050, message="Unable to deliver message. User has stopped marketing messages")
+    drain(sender)
+    sender.clock = lambda: utcnow() + timedelta(hours=1)  # long past any back-off
+    drain(sender)
+    assert fake_graph.attempts == 2 and [m["to"] for m in templates_sent(fake_graph)] == [second]
+    assert "sent 1 (delivered 0), failed 1, skipped 0, remaining 0" in status(runner, campaign)
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        dead = s.scalars(select(OutboundMessage).where(OutboundMessage.error_code == 131050)).one()
+        assert (dead.status, dead.attempts) == ("dead", 1)
+        out = s.scalars(select(Customer).where(Customer.wa_id == first)).one()
+        assert out.marketing_opt_in is False and out.marketing_consent_source == "whatsapp"
+        assert out.opted_out_at is None  # marketing only: order updates go on
+    assert history(app, first)[-1][:2] == (False, "whatsapp")
+
+
 def test_a_run_of_refusals_pauses_the_campaign_until_the_owner_resumes_it(runner, app, tmp_path, sender,
                                                                           fake_graph):
     app.config.update(BROADCAST_BATCH=5, BROADCAST_PAUSE_AFTER=5)

@@ -30,9 +30,9 @@ from pywa import errors as wa_errors
 from sqlalchemy.orm import Session
 
 from bot import logs, metrics
-from bot.commerce import campaign_runner
+from bot.commerce import campaign_runner, consent
 from bot.db import autocommit, is_postgres, transaction
-from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
+from bot.models import ConsentSource, Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
 from bot.whatsapp import circuit, inbound, media_store, outbox, send_pace, wakeups
 from bot.whatsapp.message_types import deliver
 
@@ -45,6 +45,9 @@ WINDOW_CLOSED = 131047
 #: Meta did not deliver a marketing message to keep the customer's engagement healthy (its limit of
 #: marketing messages per customer): not retried, the recipient is marked not delivered.
 MARKETING_LIMIT = 131049
+#: The customer stopped this business's marketing messages in WhatsApp: recorded as their opt-out
+#: (source `whatsapp`, as Meta's `user_preferences` webhook would), not retried.
+MARKETING_STOPPED = 131050
 CAMPAIGN_SECONDS = 1.0  # how often due broadcast recipients are moved into the outbox
 IDLE_SWEEP_SECONDS = 10.0  # deadlines (combined order updates, reminders) and a safety net; wake-ups are events
 GATHER_SECONDS = 0.005  # after a wake-up, how long to let more arrive before claiming
@@ -442,6 +445,11 @@ class Sender:
         elif code == MARKETING_LIMIT:
             outbox.dead_letter(row, t, code, f"not delivered, and not retried: {title}")
             log.warning("outbox %s: 131049, Meta's limit of marketing messages per customer; not retried", row.id)
+        elif code == MARKETING_STOPPED:
+            outbox.dead_letter(row, t, code, f"not sent, and not retried: the customer stopped marketing: {title}")
+            consent.opt_out(session, session.get_one(Customer, row.customer_id, with_for_update=True),
+                            ConsentSource.WHATSAPP, t, detail=f"{code} {title}"[:256])
+            log.warning("outbox %s: 131050, the customer stopped marketing messages; opted out, not retried", row.id)
         elif (code in THROTTLING_CODES or code in TRANSIENT_CODES or exc.is_transient
               or isinstance(exc, wa_errors.ThrottlingError)):
             self._retry(session, row, t, code, title)
