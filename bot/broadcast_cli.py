@@ -47,7 +47,8 @@ def broadcast_group():
 @click.option("--at", "at_text", default="now", show_default=True, help="when to start: now, or an ISO time")
 @with_appcontext
 def broadcast_create(name, language, path, label, segment, at_text):
-    """Create a broadcast. A marketing template goes only to customers who opted in; a CSV file with any
+    """Create a broadcast. It goes only to customers who opted in to marketing (a utility template too: a
+    broadcast is never about the customer's own order); a CSV file with any
     bad row (reported as FILE:LINE: message) creates nothing. The worker sends it from --at on."""
     from bot.commerce import audiences, broadcasts
     from bot.db import transaction

@@ -37,7 +37,7 @@ def test_the_campaign_page_shows_audience_preview_schedule_and_a_place_for_resul
     (tmp_path / "all.csv").write_text("phone\n" + "".join(f"{ph}\n" for ph in phones(4)))
     campaign = create(runner, "--audience", str(tmp_path / "all.csv"), "--at", "2030-01-01T09:00")
     page = owner.get(f"/staff/campaigns/{campaign}").text
-    assert '<dd id="audience-after">3 <small>marketing goes only to customers who opted in</small></dd>' in page
+    assert '<dd id="audience-after">3 <small>a broadcast goes only to customers who opted in</small></dd>' in page
     assert '<dd id="schedule">2030-01-01 08:00 UTC</dd>' in page  # 09:00 in the shop's time zone (Madrid)
     assert '<dt>{{1}} <small>customer.name</small></dt><dd dir="auto">there</dd>' in page
     assert '<dt>{{2}} <small>shop.name</small></dt><dd dir="auto">Lumen &amp; Loom</dd>' in page

@@ -1,9 +1,11 @@
 """Broadcasts: one approved template to an audience, with consent, a schedule, pauses and progress.
 
 `create` checks the template (listed in flows/templates.yaml, every parameter
-something a broadcast knows), applies the consent filter for a marketing
-template (Meta's rule and ours: marketing only to customers who opted in) and
-writes one recipient row per customer. The runner (bot.commerce.campaign_runner)
+something a broadcast knows), applies the consent filter and writes one
+recipient row per customer. The filter is the marketing opt-in whatever the
+template's category: a broadcast fills only customer.name and shop.name, so it
+is never about the customer's own order, the only case that needs no opt-in
+(Meta's rule and ours: anything else goes only to customers who opted in). The runner (bot.commerce.campaign_runner)
 moves due recipients into the outbox; `summary` tells how far it got from the
 recipients and their outbox rows. `pause` pulls the rows not claimed by a sender
 back out of the outbox, so a paused campaign sends nothing more. Domain
@@ -67,8 +69,8 @@ def find_template(content, name: str, language: str | None) -> ApprovedTemplate:
 def create(session: Session, content, template: ApprovedTemplate, audience: Audience, start_at: datetime,
            now: datetime) -> Campaign:
     """A campaign of `template` to `audience` from `start_at`, with a recipient row per customer;
-    customers without a marketing opt-in are skipped for a marketing template, and customers who
-    said "stop" (no messages they did not ask for) for any. Raises BroadcastError for an empty audience."""
+    customers without a marketing opt-in are skipped, utility template or not (see the module's doc),
+    and so are customers who said "stop". Raises BroadcastError for an empty audience."""
     if not audience.customer_ids:
         raise BroadcastError(f"the audience ({audience.description}) has no customers")
     campaign = Campaign(template=template.name, language=template.language, category=template.category,
@@ -76,12 +78,11 @@ def create(session: Session, content, template: ApprovedTemplate, audience: Audi
                         status=CampaignStatus.SCHEDULED, start_at=start_at, created_at=now)
     session.add(campaign)
     session.flush()
-    marketing = template.category == "marketing"
     for start in range(0, len(audience.customer_ids), _CHUNK):
         ids = audience.customer_ids[start:start + _CHUNK]
         found = session.execute(select(Customer.id, Customer.marketing_opt_in, Customer.opted_out_at)
                                 .where(Customer.id.in_(ids))).all()
-        why = {i: SAID_STOP if stopped else NO_CONSENT if marketing and opted is not True else None
+        why = {i: SAID_STOP if stopped else NO_CONSENT if opted is not True else None
                for i, opted, stopped in found}
         rows = [{"campaign_id": campaign.id, "customer_id": i, "skip_reason": why[i],
                  "status": (RecipientStatus.SKIPPED if why[i] else RecipientStatus.PENDING).value}
