@@ -207,6 +207,41 @@ def test_no_reminder_after_stop(app, chat, clock):
     assert tagged(app) == []
 
 
+def test_no_reminder_while_the_customer_is_still_chatting(app, chat, clock, post):
+    fill_cart(chat)
+    with transaction(app.extensions["shopbot.sessions"]) as s:  # the cart was left two hours ago...
+        s.scalars(select(Conversation)).one().cart_idle_since = clock.start - timedelta(hours=2)
+    chat.say("what are your opening hours?")  # ...but the customer is writing right now
+    assert clock.at(0)["abandoned carts"] == 0
+    assert clock.at(59)["abandoned carts"] == 0
+    assert clock.at(61)["abandoned carts"] == 1  # quiet for an hour: now it is reminded, once
+
+
+def test_no_reminder_for_a_cart_whose_items_all_left_the_catalog(app, chat, clock, shop_dir):
+    fill_cart(chat)
+    products = shop_dir / "catalog" / "products.csv"
+    products.write_text("".join(line for line in products.read_text().splitlines(keepends=True)
+                                if not line.startswith("HOM-CAN-FIG,")))
+    assert app.extensions["shopbot.content"].reload()
+    assert clock.at(61)["abandoned carts"] == 0
+    assert tagged(app) == []
+
+
+def test_a_customer_without_a_profile_name_gets_the_template_with_there(app, post, sender, fake_graph, clock,
+                                                                         runner, tmp_path):
+    from .test_broadcasts import opt_in
+
+    opt_in(runner, tmp_path, [SAM])  # opted in by an import; their WhatsApp profile has no name
+    nameless = Chat(post, sender, fake_graph, name="")
+    nameless.say("hi")
+    nameless.say("2 candles")
+    before = len(fake_graph.messages_to(SAM))
+    assert clock.at(25 * 60)["abandoned carts"] == 1
+    [sent] = fake_graph.messages_to(SAM)[before:]
+    body = next(c for c in sent["payload"]["template"]["components"] if c["type"] == "body")
+    assert [x["text"] for x in body["parameters"]] == ["there", "€33.00"]
+
+
 @pytest.mark.parametrize("value,message", [
     ("0", "after_minutes must be a whole number from 1 to 1440 (24 hours)"),
     ("soon", "after_minutes must be a whole number from 1 to 1440 (24 hours)"),

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.commerce.audiences import Audience
+from bot.commerce.template_messages import NO_NAME
 from bot.content.problems import did_you_mean
 from bot.content.templates_file import REL, ApprovedTemplate
 from bot.conversation.messages import Template
@@ -95,7 +96,7 @@ def create(session: Session, content, template: ApprovedTemplate, audience: Audi
 def message(content, template_name: str, language: str, customer: Customer) -> Template:
     """The template as `customer` gets it, its parameters filled in (the runner and the preview)."""
     entry = content.templates.get(template_name, language)
-    values = {"customer.name": customer.name or "there", "shop.name": str(content.shop.get("name") or "")}
+    values = {"customer.name": customer.name or NO_NAME, "shop.name": str(content.shop.get("name") or "")}
     return Template(template_name, language, tuple(values.get(s, "") for s in (entry.body if entry else ())))
 
 

@@ -19,6 +19,8 @@ from bot.content.templates_file import ApprovedTemplate, TemplateButton
 STOP_WORDS = ("stop", "unsubscribe", "baja", "parar", "إيقاف", "توقف")
 #: What the stop button carries: offers stop, order updates go on (bot.conversation.consent_flow.stop_offers).
 STOP_PAYLOAD = "offers:stop"
+#: `customer.name` for a customer whose WhatsApp profile has no name (Meta refuses an empty parameter).
+NO_NAME = "there"
 
 
 def is_stop(entry: ApprovedTemplate, button: TemplateButton) -> bool:
