@@ -78,7 +78,9 @@ def broadcast_create(name, language, path, label, segment, at_text):
             click.echo(f"campaign {campaign.id}: {template.name} ({template.language}, {template.category}) to "
                        f"{audience.description}: {campaign.audience_total} customer(s), "
                        f"{summary.audience_after_consent} after the consent filter; starts "
-                       + ("now" if start <= now else _when(start)))
+                       + ("now" if start <= now else _when(start))
+                       + (f" ({audience.merged} duplicate{'s' if audience.merged > 1 else ''} merged)"
+                          if audience.merged else ""))
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from None
 

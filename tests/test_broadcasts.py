@@ -73,11 +73,26 @@ def test_a_csv_with_bad_rows_is_reported_by_line_and_creates_nothing(runner, app
     assert result.output.splitlines() == [
         f"{path}:3: phone `12ab` must be a WhatsApp number with its country code, 8 to 15 digits (spaces, "
         "dashes and a leading + are fine), like +34 600 111 222",
-        f"{path}:5: phone 34600111222 is already on line 2",
-        f"Error: 2 problem(s) in {path}; no broadcast created"]
+        f"{path}:5: warning: phone 34600111222 is already on line 2: merged, the customer gets one message",
+        f"Error: 1 problem(s) in {path}; no broadcast created"]
     with transaction(app.extensions["shopbot.sessions"]) as s:
         assert s.scalars(select(Customer)).all() == []  # not even the good row's customer
     assert runner.invoke(args=["broadcast", "list"]).output.startswith("no broadcasts yet")
+
+
+def test_a_csv_naming_a_customer_twice_is_merged_and_says_so(runner, app, tmp_path):
+    first, second = phones(2)
+    opt_in(runner, tmp_path, [first, second])
+    path = tmp_path / "list.csv"
+    path.write_text(f"phone,name\n+{first},Ana\n{second},Bo\n+{first[:2]} {first[2:]},Ana again\n")
+    result = runner.invoke(args=["broadcast", "create", "--template", "weekly_offers", "--audience", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"{path}:4: warning: phone {first} is already on line 2: merged, the customer gets one message",
+        "campaign 1: weekly_offers (en, marketing) to file list.csv: 2 customer(s), 2 after the consent filter; "
+        "starts now (1 duplicate merged)"]
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        assert len(s.scalars(select(CampaignRecipient)).all()) == 2
 
 
 def test_the_template_must_be_listed_and_fillable_by_a_broadcast(runner, app):

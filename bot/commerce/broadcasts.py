@@ -13,7 +13,7 @@ functions: they change objects and never commit.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, update
@@ -74,6 +74,8 @@ def create(session: Session, content, template: ApprovedTemplate, audience: Audi
     and so are customers who said "stop". Raises BroadcastError for an empty audience."""
     if not audience.customer_ids:
         raise BroadcastError(f"the audience ({audience.description}) has no customers")
+    if len(set(audience.customer_ids)) != len(audience.customer_ids):  # one recipient row per customer (unique)
+        audience = replace(audience, customer_ids=tuple(dict.fromkeys(audience.customer_ids)))
     campaign = Campaign(template=template.name, language=template.language, category=template.category,
                         audience=audience.description[:256], audience_total=len(audience.customer_ids),
                         status=CampaignStatus.SCHEDULED, start_at=start_at, created_at=now)
