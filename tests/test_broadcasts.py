@@ -193,6 +193,19 @@ def test_an_opt_out_takes_back_the_marketing_already_queued(runner, app, tmp_pat
     assert "sent 1 (delivered 0), failed 0, skipped 1, " in status(runner, campaign)
 
 
+def test_only_a_scheduled_or_running_campaign_can_be_paused_from_the_command_line(runner, app, tmp_path, sender,
+                                                                                  fake_graph):
+    opt_in(runner, tmp_path, phones(2))
+    campaign = create(runner, "--segment", "all opted in")
+    drain(sender)
+    assert status(runner, campaign).splitlines()[0].endswith(", done")
+    result = runner.invoke(args=["broadcast", "pause", str(campaign)])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: campaign {campaign} is done: only a scheduled or running campaign can be "
+                             "paused\n")
+    assert status(runner, campaign).splitlines()[0].endswith(", done")  # unchanged
+
+
 def test_a_template_taken_out_of_the_file_pauses_its_campaign(runner, app, tmp_path, sender, fake_graph, shop_dir):
     opt_in(runner, tmp_path, phones(2))
     campaign = create(runner, "--segment", "all opted in", "--at", (utcnow() + timedelta(minutes=5)).isoformat())

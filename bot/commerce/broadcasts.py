@@ -195,7 +195,13 @@ def get(session: Session, campaign_id: int, lock: bool = False) -> Campaign:
 
 def pause(session: Session, campaign: Campaign, reason: str, now: datetime) -> int:
     """Pause `campaign` with `reason`, pulling its rows no sender has claimed yet back out of the
-    outbox (their recipients wait again). How many were pulled back."""
+    outbox (their recipients wait again). How many were pulled back.
+
+    Raises BroadcastError unless it is scheduled or running: a done campaign has nothing left to
+    pause, and a paused one is paused already (the dashboard and `shopbot broadcast pause` alike)."""
+    if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING):
+        raise BroadcastError(f"campaign {campaign.id} is {campaign.status}: only a scheduled or running "
+                             "campaign can be paused")
     campaign.status, campaign.paused_reason = CampaignStatus.PAUSED, reason
     queued = session.scalars(select(OutboundMessage.id).where(
         OutboundMessage.source == campaign.source, OutboundMessage.status == OutboundStatus.QUEUED,
