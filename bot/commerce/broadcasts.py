@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.commerce.audiences import Audience
-from bot.commerce.template_messages import NO_NAME
+from bot.commerce.template_messages import NO_NAME, STOP_PAYLOAD, is_stop
 from bot.content.problems import did_you_mean
 from bot.content.templates_file import REL, ApprovedTemplate
 from bot.conversation.messages import Template
@@ -100,6 +101,17 @@ def message(content, template_name: str, language: str, customer: Customer) -> T
     entry = content.templates.get(template_name, language)
     values = {"customer.name": customer.name or NO_NAME, "shop.name": str(content.shop.get("name") or "")}
     return Template(template_name, language, tuple(values.get(s, "") for s in (entry.body if entry else ())))
+
+
+def spec(content, template_name: str, language: str, customer: Customer) -> dict[str, Any]:
+    """The outbox spec the runner queues: `message` with a payload on each quick reply, so a tap is
+    understood: the stop button's `offers:stop` (bot.commerce.template_messages.is_stop), "menu" for
+    any other. Without it Meta sends back the button's text, which the bot cannot tell from chat."""
+    filled = message(content, template_name, language, customer).to_spec()
+    entry = content.templates.get(template_name, language)
+    buttons = [{"index": i, "payload": STOP_PAYLOAD if is_stop(entry, b) else "menu"}
+               for i, b in enumerate(entry.buttons if entry else ()) if b.type == "quick_reply"]
+    return {**filled, "buttons": buttons} if buttons else dict(filled)
 
 
 @dataclass(frozen=True)

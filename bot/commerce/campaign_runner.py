@@ -118,8 +118,8 @@ def _step(session: Session, content, config: dict, campaign: Campaign, now: date
                 if room <= 0:
                     continue
                 room -= 1
-            [row_id] = outbox.enqueue(session, customer, [broadcasts.message(content, campaign.template,
-                                                                             campaign.language, customer)],
+            [row_id] = outbox.enqueue(session, customer, [broadcasts.spec(content, campaign.template,
+                                                                          campaign.language, customer)],
                                       now, source=campaign.source)[:1]
             recipient.status, recipient.outbox_id = RecipientStatus.QUEUED, row_id
             recipient.queued_at, recipient.outside_window = now, outside
