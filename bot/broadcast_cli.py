@@ -47,7 +47,8 @@ def broadcast_group():
 @click.option("--at", "at_text", default="now", show_default=True, help="when to start: now, or an ISO time")
 @with_appcontext
 def broadcast_create(name, language, path, label, segment, at_text):
-    """Create a broadcast. A marketing template goes only to customers who opted in; a CSV file with any
+    """Create a broadcast. It goes only to customers who opted in to marketing (a utility template too: a
+    broadcast is never about the customer's own order); a CSV file with any
     bad row (reported as FILE:LINE: message) creates nothing. The worker sends it from --at on."""
     from bot.commerce import audiences, broadcasts
     from bot.db import transaction
@@ -77,7 +78,9 @@ def broadcast_create(name, language, path, label, segment, at_text):
             click.echo(f"campaign {campaign.id}: {template.name} ({template.language}, {template.category}) to "
                        f"{audience.description}: {campaign.audience_total} customer(s), "
                        f"{summary.audience_after_consent} after the consent filter; starts "
-                       + ("now" if start <= now else _when(start)))
+                       + ("now" if start <= now else _when(start))
+                       + (f" ({audience.merged} duplicate{'s' if audience.merged > 1 else ''} merged)"
+                          if audience.merged else ""))
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -119,7 +119,7 @@ def test_outside_the_window_an_opted_in_customer_gets_the_template_with_its_body
     assert url["index"] == 0 and quick["index"] == 1
     code = url["parameters"][0]["text"]
     assert code and "/" not in code
-    assert quick["parameters"] == [{"type": "payload", "payload": "stop"}]
+    assert quick["parameters"] == [{"type": "payload", "payload": "offers:stop"}]
     assert tagged(app)[0].source == "abandoned_cart"
 
     # The approved URL is https://<shop>/cart/{{1}}: it opens WhatsApp with the text that shows the cart.
@@ -134,7 +134,8 @@ def test_outside_the_window_an_opted_in_customer_gets_the_template_with_its_body
     assert "2 × Soy candle, fig" in body_text(shown[-1])
 
 
-def test_the_templates_stop_button_opts_out(app, chat, clock, fake_graph):
+@pytest.mark.parametrize("payload", ["offers:stop", "stop"])  # "stop": a template sent before `offers:stop`
+def test_the_templates_stop_button_opts_out_of_offers(app, chat, clock, fake_graph, payload):
     from bot.commerce.consent import may_send_marketing
 
     from .test_consent import customer
@@ -143,10 +144,28 @@ def test_the_templates_stop_button_opts_out(app, chat, clock, fake_graph):
     chat.tap("menu:offers")
     chat.say("2 candles")
     clock.at(25 * 60)
-    tapped = p.body(p.messages_value(SAM, p.message(SAM, "button", {"text": "Stop offers", "payload": "stop"})))
+    tapped = p.body(p.messages_value(SAM, p.message(SAM, "button", {"text": "Stop offers", "payload": payload})))
     sent = chat._send(tapped)
-    assert body_text(sent[-1]).startswith("Done. We won't send you any more updates, reminders or offers.")
-    assert not may_send_marketing(customer(app))
+    assert body_text(sent[-1]).startswith("Done, no more offers from us. You'll still get the updates")
+    assert not may_send_marketing(customer(app)) and customer(app).opted_out_at is None
+
+
+@pytest.mark.parametrize("words", ["No más ofertas", "Detener promociones", "Cancelar suscripción", "Basta"])
+def test_a_stop_button_marked_in_the_file_stops_whatever_its_words(app, chat, clock, fake_graph, shop_dir, words):
+    path = shop_dir / "flows" / "templates.yaml"
+    text = path.read_text()
+    assert text.count("        text: Stop offers\n        action: stop\n") == 3
+    path.write_text(text.replace("        text: Stop offers\n", f"        text: {words}\n", 1))
+    assert app.extensions["shopbot.content"].reload()
+    chat.say("hi")
+    chat.tap("menu:offers")
+    chat.say("2 candles")
+    before = len(fake_graph.messages_to(SAM))
+    assert clock.at(25 * 60)["abandoned carts"] == 1
+    [sent] = fake_graph.messages_to(SAM)[before:]
+    [quick] = [c for c in sent["payload"]["template"]["components"]
+               if c["type"] == "button" and c["sub_type"].lower() == "quick_reply"]
+    assert quick["parameters"] == [{"type": "payload", "payload": "offers:stop"}]
 
 
 def test_outside_the_window_nothing_goes_to_a_customer_who_did_not_opt_in(app, chat, clock, fake_graph):
@@ -186,6 +205,41 @@ def test_no_reminder_after_stop(app, chat, clock):
     chat.say("stop")
     assert clock.at(61)["abandoned carts"] == 0
     assert tagged(app) == []
+
+
+def test_no_reminder_while_the_customer_is_still_chatting(app, chat, clock, post):
+    fill_cart(chat)
+    with transaction(app.extensions["shopbot.sessions"]) as s:  # the cart was left two hours ago...
+        s.scalars(select(Conversation)).one().cart_idle_since = clock.start - timedelta(hours=2)
+    chat.say("what are your opening hours?")  # ...but the customer is writing right now
+    assert clock.at(0)["abandoned carts"] == 0
+    assert clock.at(59)["abandoned carts"] == 0
+    assert clock.at(61)["abandoned carts"] == 1  # quiet for an hour: now it is reminded, once
+
+
+def test_no_reminder_for_a_cart_whose_items_all_left_the_catalog(app, chat, clock, shop_dir):
+    fill_cart(chat)
+    products = shop_dir / "catalog" / "products.csv"
+    products.write_text("".join(line for line in products.read_text().splitlines(keepends=True)
+                                if not line.startswith("HOM-CAN-FIG,")))
+    assert app.extensions["shopbot.content"].reload()
+    assert clock.at(61)["abandoned carts"] == 0
+    assert tagged(app) == []
+
+
+def test_a_customer_without_a_profile_name_gets_the_template_with_there(app, post, sender, fake_graph, clock,
+                                                                         runner, tmp_path):
+    from .test_broadcasts import opt_in
+
+    opt_in(runner, tmp_path, [SAM])  # opted in by an import; their WhatsApp profile has no name
+    nameless = Chat(post, sender, fake_graph, name="")
+    nameless.say("hi")
+    nameless.say("2 candles")
+    before = len(fake_graph.messages_to(SAM))
+    assert clock.at(25 * 60)["abandoned carts"] == 1
+    [sent] = fake_graph.messages_to(SAM)[before:]
+    body = next(c for c in sent["payload"]["template"]["components"] if c["type"] == "body")
+    assert [x["text"] for x in body["parameters"]] == ["there", "€33.00"]
 
 
 @pytest.mark.parametrize("value,message", [

@@ -73,11 +73,26 @@ def test_a_csv_with_bad_rows_is_reported_by_line_and_creates_nothing(runner, app
     assert result.output.splitlines() == [
         f"{path}:3: phone `12ab` must be a WhatsApp number with its country code, 8 to 15 digits (spaces, "
         "dashes and a leading + are fine), like +34 600 111 222",
-        f"{path}:5: phone 34600111222 is already on line 2",
-        f"Error: 2 problem(s) in {path}; no broadcast created"]
+        f"{path}:5: warning: phone 34600111222 is already on line 2: merged, the customer gets one message",
+        f"Error: 1 problem(s) in {path}; no broadcast created"]
     with transaction(app.extensions["shopbot.sessions"]) as s:
         assert s.scalars(select(Customer)).all() == []  # not even the good row's customer
     assert runner.invoke(args=["broadcast", "list"]).output.startswith("no broadcasts yet")
+
+
+def test_a_csv_naming_a_customer_twice_is_merged_and_says_so(runner, app, tmp_path):
+    first, second = phones(2)
+    opt_in(runner, tmp_path, [first, second])
+    path = tmp_path / "list.csv"
+    path.write_text(f"phone,name\n+{first},Ana\n{second},Bo\n+{first[:2]} {first[2:]},Ana again\n")
+    result = runner.invoke(args=["broadcast", "create", "--template", "weekly_offers", "--audience", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"{path}:4: warning: phone {first} is already on line 2: merged, the customer gets one message",
+        "campaign 1: weekly_offers (en, marketing) to file list.csv: 2 customer(s), 2 after the consent filter; "
+        "starts now (1 duplicate merged)"]
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        assert len(s.scalars(select(CampaignRecipient)).all()) == 2
 
 
 def test_the_template_must_be_listed_and_fillable_by_a_broadcast(runner, app):
@@ -129,18 +144,20 @@ def test_a_scheduled_broadcast_waits_for_its_time_and_a_segment_of_buyers(runner
     assert result.output == "Error: the audience (segment ordered in last 90 days) has no customers\n"
 
 
-def test_a_utility_broadcast_needs_no_opt_in_but_skips_who_said_stop(runner, app, sender, fake_graph, post):
+def test_a_utility_broadcast_needs_the_opt_in_too_and_skips_who_said_stop(runner, app, sender, fake_graph, post):
+    """A broadcast fills only customer.name and shop.name: it is never about the customer's own order, so
+    whatever its template's category it goes only to customers who opted in (Meta's rule for marketing)."""
     ana, bo, cy = phones(3)
+    for phone in (ana, cy):
+        post(p.button_reply(phone, "menu:offers", "Get offers"))
     for phone, name in ((ana, "Ana"), (bo, "Bo"), (cy, "Cy")):
         post(p.text(phone, "hi", name=name))
     sender.pump()
     with transaction(app.extensions["shopbot.sessions"]) as s:
         for c in s.scalars(select(Customer)):
             s.add(ChatLabel(customer_id=c.id, label="wholesale", added_at=utcnow()))
-    post(p.text(bo, "stop"))  # before the campaign
-    sender.pump()
     result = runner.invoke(args=["broadcast", "create", "--template", "reopen_conversation", "--label", "wholesale"])
-    assert "3 customer(s), 2 after the consent filter" in result.output
+    assert "3 customer(s), 2 after the consent filter" in result.output  # Bo never opted in
     campaign = int(result.output.split()[1].rstrip(":"))
     post(p.text(cy, "stop"))  # after it was created, before it was sent
     sender.pump()
@@ -150,6 +167,62 @@ def test_a_utility_broadcast_needs_no_opt_in_but_skips_who_said_stop(runner, app
     assert (sent["to"], sent["template"]["name"]) == (ana, "reopen_conversation")
     assert [prm["text"] for prm in sent["template"]["components"][0]["parameters"]] == ["Ana", "Lumen & Loom"]
     assert "sent 1 (delivered 0), failed 0, skipped 2, remaining 0" in status(runner, campaign)
+
+
+@pytest.mark.parametrize("how", ["typed stop", "stop button", "stopped in WhatsApp"])
+def test_an_opt_out_takes_back_the_marketing_already_queued(runner, app, tmp_path, sender, fake_graph, post, how):
+    from .test_marketing_preferences import preference
+
+    first, second = phones(2)
+    opt_in(runner, tmp_path, [first, second])
+    campaign = create(runner, "--segment", "all opted in")
+    assert sender.run_campaigns().queued == 2  # both in the outbox, neither sent yet
+    said = {"typed stop": p.text(first, "stop"), "stop button": p.button_reply(first, "offers:stop", "Stop offers"),
+            "stopped in WhatsApp": preference("stop", first)}[how]
+    assert post(said).status_code == 200
+    drain(sender)
+    assert [m["to"] for m in templates_sent(fake_graph)] == [second]
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        row, recipient = s.execute(select(OutboundMessage, CampaignRecipient)
+                                   .join(Customer, Customer.id == OutboundMessage.customer_id)
+                                   .join(CampaignRecipient, CampaignRecipient.customer_id == Customer.id)
+                                   .where(Customer.wa_id == first, OutboundMessage.source == f"campaign:{campaign}")
+                                   ).one()
+        assert row.status == "dead" and row.error_title == "not sent: the customer opted out of marketing first"
+        assert recipient.status == "skipped" and recipient.skip_reason == "opted out before it was sent"
+    assert "sent 1 (delivered 0), failed 0, skipped 1, " in status(runner, campaign)
+
+
+def test_only_a_scheduled_or_running_campaign_can_be_paused_from_the_command_line(runner, app, tmp_path, sender,
+                                                                                  fake_graph):
+    opt_in(runner, tmp_path, phones(2))
+    campaign = create(runner, "--segment", "all opted in")
+    drain(sender)
+    assert status(runner, campaign).splitlines()[0].endswith(", done")
+    result = runner.invoke(args=["broadcast", "pause", str(campaign)])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: campaign {campaign} is done: only a scheduled or running campaign can be "
+                             "paused\n")
+    assert status(runner, campaign).splitlines()[0].endswith(", done")  # unchanged
+
+
+def test_a_broadcasts_stop_button_carries_the_stop_payload_and_stops_offers(runner, app, tmp_path, sender,
+                                                                              fake_graph, post):
+    from bot.commerce.consent import may_send_marketing
+
+    from .test_consent import customer
+
+    [ana] = phones(1)
+    opt_in(runner, tmp_path, [ana])
+    create(runner, "--segment", "all opted in")
+    drain(sender)
+    [sent] = templates_sent(fake_graph)
+    [quick] = [c for c in sent["template"]["components"]
+               if c["type"] == "button" and c["sub_type"].lower() == "quick_reply"]
+    assert (quick["index"], quick["parameters"]) == (0, [{"type": "payload", "payload": "offers:stop"}])
+    tapped = p.body(p.messages_value(ana, p.message(ana, "button", {"text": "Stop offers", "payload": "offers:stop"})))
+    assert post(tapped).status_code == 200
+    assert not may_send_marketing(customer(app, ana))
 
 
 def test_a_template_taken_out_of_the_file_pauses_its_campaign(runner, app, tmp_path, sender, fake_graph, shop_dir):
@@ -250,6 +323,30 @@ def test_131049_marks_the_recipient_not_delivered_and_is_never_retried(runner, a
     with transaction(app.extensions["shopbot.sessions"]) as s:
         dead = s.scalars(select(OutboundMessage).where(OutboundMessage.error_code == 131049)).one()
         assert (dead.status, dead.attempts) == ("dead", 1)
+
+
+def test_131050_records_that_the_customer_stopped_marketing_and_is_never_retried(runner, app, tmp_path, sender,
+                                                                                  fake_graph):
+    from .test_consent import history
+
+    first, second = phones(2)
+    opt_in(runner, tmp_path, [first, second])
+    campaign = create(runner, "--segment", "all opted in")
+    fake_graph.fail_next(131050, message="Unable to deliver message. User has stopped marketing messages")
+    drain(sender)
+    sender.clock = lambda: utcnow() + timedelta(hours=1)  # long past any back-off
+    drain(sender)
+    assert "sent 1 (delivered 0), failed 1, skipped 0, remaining 0" in status(runner, campaign)
+    with transaction(app.extensions["shopbot.sessions"]) as s:
+        dead = s.scalars(select(OutboundMessage).where(OutboundMessage.error_code == 131050)).one()
+        assert (dead.status, dead.attempts) == ("dead", 1)
+        out = s.get_one(Customer, dead.customer_id)  # whichever of the two sends Meta answered first
+        assert out.marketing_opt_in is False and out.marketing_consent_source == "whatsapp"
+        assert out.opted_out_at is None  # marketing only: order updates go on
+        stopped = out.wa_id
+    [other] = {first, second} - {stopped}
+    assert fake_graph.attempts == 2 and [m["to"] for m in templates_sent(fake_graph)] == [other]
+    assert history(app, stopped)[-1][:2] == (False, "whatsapp")
 
 
 def test_a_run_of_refusals_pauses_the_campaign_until_the_owner_resumes_it(runner, app, tmp_path, sender,

@@ -2,6 +2,8 @@
 with the first recipient's real parameters, the progress as JSON, and pause / resume with CSRF."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from . import payloads as p
@@ -37,7 +39,7 @@ def test_the_campaign_page_shows_audience_preview_schedule_and_a_place_for_resul
     (tmp_path / "all.csv").write_text("phone\n" + "".join(f"{ph}\n" for ph in phones(4)))
     campaign = create(runner, "--audience", str(tmp_path / "all.csv"), "--at", "2030-01-01T09:00")
     page = owner.get(f"/staff/campaigns/{campaign}").text
-    assert '<dd id="audience-after">3 <small>marketing goes only to customers who opted in</small></dd>' in page
+    assert '<dd id="audience-after">3 <small>a broadcast goes only to customers who opted in</small></dd>' in page
     assert '<dd id="schedule">2030-01-01 08:00 UTC</dd>' in page  # 09:00 in the shop's time zone (Madrid)
     assert '<dt>{{1}} <small>customer.name</small></dt><dd dir="auto">there</dd>' in page
     assert '<dt>{{2}} <small>shop.name</small></dt><dd dir="auto">Lumen &amp; Loom</dd>' in page
@@ -63,7 +65,15 @@ def test_pause_and_resume_need_the_csrf_token_and_show_in_the_progress(owner, ca
     assert owner.get(f"/staff/campaigns/{campaign}/progress.json").json["status"] == "scheduled"
     r = owner.post(f"/staff/campaigns/{campaign}/resume", follow_redirects=True)
     assert f"campaign {campaign} is scheduled, not paused" in r.text
+
+    # A done campaign cannot be paused: the rule is the domain's (bot.commerce.broadcasts.pause), shown here too.
+    sender.clock = lambda: datetime(2030, 1, 1, 10, tzinfo=UTC)  # past its start: the runner finishes it
+    sender.run_campaigns()
+    assert owner.get(f"/staff/campaigns/{campaign}/progress.json").json["status"] == "done"
     assert owner.get("/staff/campaigns/999/progress.json").status_code == 404
+    r = owner.post(f"/staff/campaigns/{campaign}/pause", follow_redirects=True)
+    assert f"campaign {campaign} is done: only a scheduled or running campaign can be paused" in r.text
+    assert owner.get(f"/staff/campaigns/{campaign}/progress.json").json["status"] == "done"
 
 
 def test_the_progress_counts_what_was_sent(owner, runner, app, tmp_path, sender, fake_graph):

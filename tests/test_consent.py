@@ -113,6 +113,34 @@ def test_stop_while_a_person_has_the_chat_still_opts_out(app, chat):
     assert customer(app).marketing_opt_in is False
 
 
+@pytest.mark.parametrize("hello,stopped", [
+    ("hi", "Done, no more offers from us. You'll still get the updates about your orders."),
+    ("hola", "Hecho, no te enviaremos más ofertas. Seguirás recibiendo los avisos de tus pedidos."),
+    ("مرحبا", "تم، لن نرسل إليك المزيد من العروض. ستصلك تحديثات طلباتك كالمعتاد."),
+])
+def test_a_templates_stop_button_stops_offers_only(app, chat, hello, stopped):
+    chat.say(hello)
+    chat.tap("menu:offers")
+    sent = chat.tap("offers:stop", "Stop offers")  # the payload of a marketing template's stop button
+    assert body_text(sent[-1]).startswith(stopped)
+    out = customer(app)
+    assert not may_send_marketing(out) and out.marketing_consent_source == "stop"
+    assert out.opted_out_at is None  # order updates are not marketing: they go on
+
+
+def test_after_the_stop_button_the_order_updates_still_arrive(app, chat, client, sender):
+    from .test_lifecycle import placed, set_status
+
+    reference = placed(chat)
+    chat.tap("offers:yes")
+    chat.tap("offers:stop", "Stop offers")
+    for status in ("confirmed", "paid", "prepared"):
+        assert set_status(client, reference, status).status_code == 200
+    assert set_status(client, reference, "shipped", carrier="seur", tracking_number="ES42").status_code == 200
+    sender.pump()
+    assert "ES42" in body_text(chat.fake.messages_to(chat.number)[-1])
+
+
 # -- the checkout ------------------------------------------------------------------------------------
 
 def place_order(chat) -> list:

@@ -51,7 +51,7 @@ PROBLEMS = {
     "missing": ({"back_in_stock": {"name": "back_in_stok"}, "order_delivered": {"language": "en_US"}}, [
         "flows/templates.yaml:33: template `order_delivered` (en) is not in the WhatsApp account for en; "
         "it has it in en_US",
-        'flows/templates.yaml:59: template `back_in_stock` (en) is not in the WhatsApp account '
+        'flows/templates.yaml:60: template `back_in_stock` (en) is not in the WhatsApp account '
         '(did you mean "back_in_stok"?)']),
     "not approved": ({"order_confirmed": {"status": "REJECTED"}, "order_shipped": {"status": "PAUSED"},
                       "order_delivered": {"status": "DISABLED"}, "abandoned_cart": {"status": "PENDING"}}, [
@@ -69,7 +69,7 @@ PROBLEMS = {
         "but the approved text has 2",
         "flows/templates.yaml:49: template `abandoned_cart` (en) is marketing in flows/templates.yaml but utility "
         "in the account (WhatsApp charges and limits each category differently)",
-        "flows/templates.yaml:59: template `back_in_stock` (en) buttons differ: the approved template has "
+        "flows/templates.yaml:60: template `back_in_stock` (en) buttons differ: the approved template has "
         "url “See it”; flows/templates.yaml has url “See it” with a dynamic URL, quick_reply “Stop offers”"]),
 }
 

@@ -19,8 +19,8 @@ def test_the_sample_catalogue_loads_and_fills_order_updates_from_it(shop_dir):
         ("abandoned_cart", "marketing"), ("back_in_stock", "marketing"), ("weekly_offers", "marketing")]
     cart = content.templates.get("abandoned_cart", "en")
     assert cart.body == ("customer.name", "cart.total") and cart.line == 49
-    assert [(b.type, b.text, b.fill) for b in cart.buttons] == [("url", "Open my cart", "cart.code"),
-                                                                ("quick_reply", "Stop offers", None)]
+    assert [(b.type, b.text, b.fill, b.action) for b in cart.buttons] == [
+        ("url", "Open my cart", "cart.code", None), ("quick_reply", "Stop offers", None, "stop")]
     confirmed = content.notifications.templates["confirmed"]  # no params in notifications.yaml: the body's sources
     order = {"name": "Ana", "reference": "SHP-1"}
     assert [p.render(order=order, customer={"name": "x"}, shop={}) for p in confirmed.params] == ["Ana", "SHP-1"]
@@ -49,14 +49,46 @@ def test_an_entrys_shape_is_checked(shop_dir):
 
 def test_buttons_are_checked(shop_dir):
     edit(templates(shop_dir), "        text: Open my cart", "        text: Open my cart and finish your order")
-    edit(templates(shop_dir), "      - type: quick_reply\n        text: Stop offers\n  - name: back_in_stock",
-         "      - type: quick_reply\n        text: Stop offers\n        fill: cart.code\n  - name: back_in_stock")
+    edit(templates(shop_dir), "      - type: quick_reply\n        text: Stop offers\n        action: stop\n"
+         "  - name: back_in_stock", "      - type: quick_reply\n        text: Stop offers\n        action: stop\n"
+         "        fill: cart.code\n  - name: back_in_stock")
     edit(templates(shop_dir), "      - type: url\n        text: See it", "      - type: link\n        text: See it")
     assert problems(shop_dir) == [
         "flows/templates.yaml:55: button text is 34 characters; WhatsApp allows at most 25",
-        "flows/templates.yaml:59: only a url button has a dynamic part to `fill`",
-        'flows/templates.yaml:65: unknown button type `link`; use quick_reply, url or phone_number',
+        "flows/templates.yaml:60: only a url button has a dynamic part to `fill`",
+        'flows/templates.yaml:66: unknown button type `link`; use quick_reply, url or phone_number',
     ]
+
+
+def test_the_stop_button_is_marked_and_checked(shop_dir):
+    edit(templates(shop_dir), "        fill: cart.code\n", "        fill: cart.code\n        action: stop\n")
+    assert problems(shop_dir) == [
+        "flows/templates.yaml:57: only a quick_reply can have `action: stop`",
+    ]
+
+
+def test_an_unknown_button_action_is_reported(shop_dir):
+    edit(templates(shop_dir), "        text: Stop offers\n        action: stop\n  - name: back_in_stock",
+         "        text: Stop offers\n        action: stpo\n  - name: back_in_stock")
+    assert problems(shop_dir) == [
+        'flows/templates.yaml:59: unknown button action `stpo` (did you mean "stop"?); the only one is `stop` '
+        "(the quick reply that stops offers)",
+        "flows/templates.yaml:49: warning: marketing template `abandoned_cart` has no quick reply with `action: "
+        "stop`: mark the button that stops offers (Meta asks marketing templates for one); without the mark only "
+        "a text saying stop, baja, parar, إيقاف or توقف is understood as one",
+    ]
+
+
+def test_a_marketing_template_without_a_stop_button_is_a_warning(shop_dir):
+    path = templates(shop_dir)
+    text = path.read_text()
+    path.write_text(text.replace("        action: stop\n", "", 1))  # abandoned_cart's: unmarked, as files were before
+    content, warnings = load_content(shop_dir)
+    assert [str(w) for w in warnings] == [
+        "flows/templates.yaml:49: warning: marketing template `abandoned_cart` has no quick reply with `action: "
+        "stop`: mark the button that stops offers (Meta asks marketing templates for one); without the mark only "
+        "a text saying stop, baja, parar, إيقاف or توقف is understood as one"]
+    assert content.templates.get("abandoned_cart", "en") is not None  # it still loads and is sent
 
 
 def test_a_template_listed_twice_for_a_language(shop_dir):

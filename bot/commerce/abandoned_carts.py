@@ -6,6 +6,12 @@ and this one is marketing, so it goes only to customers who opted in
 (`consent.may_send_marketing`), as the template `abandoned_cart` of
 flows/templates.yaml, its URL button reopening the cart (`cart.code`).
 
+A reminder never interrupts a chat: the customer's last message must also be
+`after_minutes` old (a due cart waits, still armed, until they go quiet). A
+cart whose items have all left the catalog is not reminded (there is nothing
+to buy). A customer whose profile has no name is called "there" in the
+template, as in a broadcast.
+
 A cart is reminded at most once: every change of a non-empty cart sets
 `Conversation.cart_idle_since` (bot.whatsapp.inbound), and the sweep clears it
 whatever it decides, so only a later change arms the next reminder. Never
@@ -26,12 +32,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from bot.commerce import consent, links
 from bot.commerce.notifications import window_open
-from bot.commerce.template_messages import is_template, marketing_template, template_spec
+from bot.commerce.template_messages import NO_NAME, is_template, marketing_template, template_spec
 from bot.content.shop import Content
 from bot.conversation.events import Event, EventType
 from bot.conversation.shopping import cart_summary
@@ -56,9 +62,11 @@ def sweep(session: Session, content: Content, now: datetime, config: Mapping[str
     minutes = content.abandoned_cart.after_minutes
     if minutes is None:
         return 0
-    due = session.scalars(select(Conversation)
-                          .where(Conversation.cart_idle_since <= now - timedelta(minutes=minutes))
-                          .with_for_update(skip_locked=True))
+    quiet_since = now - timedelta(minutes=minutes)
+    due = session.scalars(select(Conversation).join(Customer, Customer.id == Conversation.customer_id)
+                          .where(Conversation.cart_idle_since <= quiet_since,
+                                 or_(Customer.last_inbound_at.is_(None), Customer.last_inbound_at <= quiet_since))
+                          .with_for_update(of=Conversation, skip_locked=True))
     sent = 0
     for conversation in due:
         since, conversation.cart_idle_since = conversation.cart_idle_since, None  # once per untouched cart
@@ -95,6 +103,8 @@ def _reminder(content: Content, conversation: Conversation, customer: Customer, 
     event = Event(EventType.SILENT, profile_name=customer.name, phone=customer.wa_id)
     turn = Turn(content, copy.deepcopy(conversation.data), event)
     summary = cart_summary(turn)
+    if not summary["count"]:
+        return None  # every item left the catalog: nothing to come back for
     if window_open(customer, now):
         return buttons(turn.text("cart_reminder", cart=summary), [("cart", turn.text("view_cart_button"))])
     if not consent.may_send_marketing(customer) or not public_url:
@@ -105,7 +115,7 @@ def _reminder(content: Content, conversation: Conversation, customer: Customer, 
                  "outside the window", TEMPLATE, customer.id)
         return None
     code = links.cart_code(secret, customer.id)
-    values = {"customer.name": customer.name or "", "shop.name": str(content.shop.get("name") or ""),
+    values = {"customer.name": customer.name or NO_NAME, "shop.name": str(content.shop.get("name") or ""),
               "cart.total": summary["subtotal"], "cart.code": code,
               "cart.link": links.cart_link(public_url, secret, customer.id)}
     return template_spec(entry, values, "cart")

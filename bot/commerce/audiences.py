@@ -2,9 +2,12 @@
 
 `shopbot broadcast create` takes exactly one of them. A file is checked whole
 first, each bad row reported as `FILE:LINE: message`, and a file with any error
-creates nothing. A label must be one of flows/labels.yaml. A segment is one of
-a few plain-words rules ("ordered in last 90 days", "all opted in"). Consent is
-not decided here: the broadcast filters the audience (bot.commerce.broadcasts).
+creates nothing; a customer named twice (the same phone spelt two ways) is a
+warning and counts once (`Audience.merged` says how many rows were merged), so
+a campaign has one recipient row per customer, as its unique constraint wants.
+A label must be one of flows/labels.yaml. A segment is one of a few
+plain-words rules ("ordered in last 90 days", "all opted in"). Consent is not
+decided here: the broadcast filters the audience (bot.commerce.broadcasts).
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ class Audience:
 
     description: str
     customer_ids: tuple[int, ...]
+    merged: int = 0  # rows of a file that named a customer already named above it
 
 
 def from_csv(session: Session, path: Path, rel: str, now: datetime) -> tuple[Audience | None, list[Problem]]:
@@ -39,6 +43,7 @@ def from_csv(session: Session, path: Path, rel: str, now: datetime) -> tuple[Aud
     has no opt-in: a marketing broadcast skips them). None and the problems when any row is bad."""
     problems: list[Problem] = []
     phones: dict[str, int] = {}
+    duplicates = 0
     for line, cells in read_rows(path, rel, problems, ("phone", "name"), ("phone",)):
         phone = cells.get("phone", "")
         digits = customers.phone_digits(phone)
@@ -46,15 +51,18 @@ def from_csv(session: Session, path: Path, rel: str, now: datetime) -> tuple[Aud
             problems.append(Problem(rel, line, f"phone `{phone}` {customers.PHONE_RULE}" if phone
                                     else "phone is empty"))
         elif digits in phones:
-            problems.append(Problem(rel, line, f"phone {digits} is already on line {phones[digits]}"))
+            problems.append(Problem(rel, line, f"phone {digits} is already on line {phones[digits]}: merged, "
+                                               "the customer gets one message", "warning"))
+            duplicates += 1
         else:
             phones[digits] = line
     if not phones and not any(p.severity == "error" for p in problems):
         problems.append(Problem(rel, 1, "no phones in the file"))
     if any(p.severity == "error" for p in problems):
         return None, problems
-    ids = [customers.find_or_create(session, None, phone, None, now).id for phone in phones]
-    return Audience(f"file {Path(rel).name}", tuple(ids)), problems
+    found = [customers.find_or_create(session, None, phone, None, now).id for phone in phones]
+    ids = tuple(dict.fromkeys(found))  # two phones of one customer (should one ever be found so): once
+    return Audience(f"file {Path(rel).name}", ids, duplicates + len(found) - len(ids)), problems
 
 
 def from_label(session: Session, label: str, known: tuple[str, ...]) -> Audience:

@@ -1,9 +1,11 @@
 """Broadcasts: one approved template to an audience, with consent, a schedule, pauses and progress.
 
 `create` checks the template (listed in flows/templates.yaml, every parameter
-something a broadcast knows), applies the consent filter for a marketing
-template (Meta's rule and ours: marketing only to customers who opted in) and
-writes one recipient row per customer. The runner (bot.commerce.campaign_runner)
+something a broadcast knows), applies the consent filter and writes one
+recipient row per customer. The filter is the marketing opt-in whatever the
+template's category: a broadcast fills only customer.name and shop.name, so it
+is never about the customer's own order, the only case that needs no opt-in
+(Meta's rule and ours: anything else goes only to customers who opted in). The runner (bot.commerce.campaign_runner)
 moves due recipients into the outbox; `summary` tells how far it got from the
 recipients and their outbox rows. `pause` pulls the rows not claimed by a sender
 back out of the outbox, so a paused campaign sends nothing more. Domain
@@ -11,13 +13,15 @@ functions: they change objects and never commit.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.commerce.audiences import Audience
+from bot.commerce.template_messages import NO_NAME, STOP_PAYLOAD, is_stop
 from bot.content.problems import did_you_mean
 from bot.content.templates_file import REL, ApprovedTemplate
 from bot.conversation.messages import Template
@@ -67,21 +71,22 @@ def find_template(content, name: str, language: str | None) -> ApprovedTemplate:
 def create(session: Session, content, template: ApprovedTemplate, audience: Audience, start_at: datetime,
            now: datetime) -> Campaign:
     """A campaign of `template` to `audience` from `start_at`, with a recipient row per customer;
-    customers without a marketing opt-in are skipped for a marketing template, and customers who
-    said "stop" (no messages they did not ask for) for any. Raises BroadcastError for an empty audience."""
+    customers without a marketing opt-in are skipped, utility template or not (see the module's doc),
+    and so are customers who said "stop". Raises BroadcastError for an empty audience."""
     if not audience.customer_ids:
         raise BroadcastError(f"the audience ({audience.description}) has no customers")
+    if len(set(audience.customer_ids)) != len(audience.customer_ids):  # one recipient row per customer (unique)
+        audience = replace(audience, customer_ids=tuple(dict.fromkeys(audience.customer_ids)))
     campaign = Campaign(template=template.name, language=template.language, category=template.category,
                         audience=audience.description[:256], audience_total=len(audience.customer_ids),
                         status=CampaignStatus.SCHEDULED, start_at=start_at, created_at=now)
     session.add(campaign)
     session.flush()
-    marketing = template.category == "marketing"
     for start in range(0, len(audience.customer_ids), _CHUNK):
         ids = audience.customer_ids[start:start + _CHUNK]
         found = session.execute(select(Customer.id, Customer.marketing_opt_in, Customer.opted_out_at)
                                 .where(Customer.id.in_(ids))).all()
-        why = {i: SAID_STOP if stopped else NO_CONSENT if marketing and opted is not True else None
+        why = {i: SAID_STOP if stopped else NO_CONSENT if opted is not True else None
                for i, opted, stopped in found}
         rows = [{"campaign_id": campaign.id, "customer_id": i, "skip_reason": why[i],
                  "status": (RecipientStatus.SKIPPED if why[i] else RecipientStatus.PENDING).value}
@@ -108,8 +113,19 @@ def language_for(content, campaign: Campaign, customer: Customer) -> str:
 def message(content, template_name: str, language: str, customer: Customer) -> Template:
     """The template as `customer` gets it, its parameters filled in (the runner and the preview)."""
     entry = content.templates.get(template_name, language)
-    values = {"customer.name": customer.name or "there", "shop.name": str(content.shop.get("name") or "")}
+    values = {"customer.name": customer.name or NO_NAME, "shop.name": str(content.shop.get("name") or "")}
     return Template(template_name, language, tuple(values.get(s, "") for s in (entry.body if entry else ())))
+
+
+def spec(content, template_name: str, language: str, customer: Customer) -> dict[str, Any]:
+    """The outbox spec the runner queues: `message` with a payload on each quick reply, so a tap is
+    understood: the stop button's `offers:stop` (bot.commerce.template_messages.is_stop), "menu" for
+    any other. Without it Meta sends back the button's text, which the bot cannot tell from chat."""
+    filled = message(content, template_name, language, customer).to_spec()
+    entry = content.templates.get(template_name, language)
+    buttons = [{"index": i, "payload": STOP_PAYLOAD if is_stop(entry, b) else "menu"}
+               for i, b in enumerate(entry.buttons if entry else ()) if b.type == "quick_reply"]
+    return {**filled, "buttons": buttons} if buttons else dict(filled)
 
 
 @dataclass(frozen=True)
@@ -207,7 +223,13 @@ def get(session: Session, campaign_id: int, lock: bool = False) -> Campaign:
 
 def pause(session: Session, campaign: Campaign, reason: str, now: datetime) -> int:
     """Pause `campaign` with `reason`, pulling its rows no sender has claimed yet back out of the
-    outbox (their recipients wait again). How many were pulled back."""
+    outbox (their recipients wait again). How many were pulled back.
+
+    Raises BroadcastError unless it is scheduled or running: a done campaign has nothing left to
+    pause, and a paused one is paused already (the dashboard and `shopbot broadcast pause` alike)."""
+    if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING):
+        raise BroadcastError(f"campaign {campaign.id} is {campaign.status}: only a scheduled or running "
+                             "campaign can be paused")
     campaign.status, campaign.paused_reason = CampaignStatus.PAUSED, reason
     queued = session.scalars(select(OutboundMessage.id).where(
         OutboundMessage.source == campaign.source, OutboundMessage.status == OutboundStatus.QUEUED,

@@ -15,8 +15,8 @@ What keeps it within Meta's rules:
 - the messaging limit (bot.whatsapp.messaging_limit): a recipient outside
   their 24-hour window goes only while there is room in the moving 24 hours;
   the others wait, recipients inside their window go at once;
-- consent: a marketing template skips a customer who opted out since, any
-  template a customer who said "stop" since;
+- consent: every broadcast, utility template or not, skips a customer who
+  opted out of marketing or said "stop" since (bot.commerce.broadcasts says why);
 - the template: one no longer in flows/templates.yaml pauses the campaign;
 - quality: a run of `BROADCAST_PAUSE_AFTER` refusals in a row (131049, Meta's
   per-customer marketing limit, or throttling) pauses the campaign with the
@@ -119,9 +119,8 @@ def _step(session: Session, content, config: dict, campaign: Campaign, now: date
                  .order_by(CampaignRecipient.id).limit(batch).with_for_update(of=CampaignRecipient))
         if room == 0:  # only customers inside their window can go now
             query = query.where(Customer.last_inbound_at > now - outbox.WINDOW, Customer.window_closed_at.is_(None))
-        marketing = campaign.category == "marketing"
         for recipient, customer in session.execute(query):
-            if customer.opted_out_at is not None or (marketing and not consent.may_send_marketing(customer)):
+            if customer.opted_out_at is not None or not consent.may_send_marketing(customer):
                 recipient.status, recipient.skip_reason = RecipientStatus.SKIPPED, broadcasts.OPTED_OUT_SINCE
                 run.skipped += 1
                 continue
@@ -131,8 +130,8 @@ def _step(session: Session, content, config: dict, campaign: Campaign, now: date
                     continue
                 room -= 1
             language = broadcasts.language_for(content, campaign, customer)  # theirs when listed
-            [row_id] = outbox.enqueue(session, customer, [broadcasts.message(content, campaign.template,
-                                                                             language, customer)],
+            [row_id] = outbox.enqueue(session, customer, [broadcasts.spec(content, campaign.template,
+                                                                          language, customer)],
                                       now, source=campaign.source)[:1]
             recipient.status, recipient.outbox_id = RecipientStatus.QUEUED, row_id
             recipient.queued_at, recipient.outside_window = now, outside

@@ -11,21 +11,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.content.templates_file import ApprovedTemplate
+from bot.content.templates_file import ApprovedTemplate, TemplateButton
 
-#: Quick replies whose text mentions one of these stop marketing when tapped (Meta's own
-#: marketing templates end with "Stop promotions"); any other quick reply carries `open_payload`.
+#: A file written before `action: stop` existed marks no button: there, a quick reply whose text
+#: mentions one of these words is taken as the stop button (Meta's own marketing templates end with
+#: "Stop promotions"). `shopbot check` warns about such a file; any other quick reply carries `open_payload`.
 STOP_WORDS = ("stop", "unsubscribe", "baja", "parar", "إيقاف", "توقف")
+#: What the stop button carries: offers stop, order updates go on (bot.conversation.consent_flow.stop_offers).
+STOP_PAYLOAD = "offers:stop"
+#: `customer.name` for a customer whose WhatsApp profile has no name (Meta refuses an empty parameter).
+NO_NAME = "there"
+
+
+def is_stop(entry: ApprovedTemplate, button: TemplateButton) -> bool:
+    """Whether tapping `button` stops offers: it is marked `action: stop` in flows/templates.yaml, or,
+    in a template that marks no button, its text says stop in one of STOP_WORDS."""
+    if button.type != "quick_reply":
+        return False
+    if any(b.action for b in entry.buttons):
+        return button.action == "stop"
+    return any(word in button.text.lower() for word in STOP_WORDS)
 
 
 def template_spec(entry: ApprovedTemplate, values: Mapping[str, str], open_payload: str,
                   url_query: str = "") -> dict[str, Any] | None:
     """The outbox spec sending `entry` with its body and button parameters from `values`.
 
-    A URL button with `fill:` gets that value as its dynamic end (and `url_query`, like `?lang=es`); a quick
-    reply gets a payload the engine understands when it is tapped ("stop", or
-    `open_payload`, like "cart"). None when a value the template needs is
-    missing or empty (Meta would refuse the send).
+    A URL button with `fill:` gets that value as its dynamic end (and `url_query`, like `?lang=es`); a
+    quick reply gets a payload the engine understands when it is tapped (STOP_PAYLOAD for the one that
+    stops offers, see `is_stop`, or `open_payload`, like "cart"). None when a value the template needs
+    is missing or empty (Meta would refuse the send).
     """
     params = [values.get(source) for source in entry.body]
     if not all(params):
@@ -38,8 +53,7 @@ def template_spec(entry: ApprovedTemplate, values: Mapping[str, str], open_paylo
                 return None
             buttons.append({"index": index, "url": value + url_query})
         elif button.type == "quick_reply":
-            stops = any(word in button.text.lower() for word in STOP_WORDS)
-            buttons.append({"index": index, "payload": "stop" if stops else open_payload})
+            buttons.append({"index": index, "payload": STOP_PAYLOAD if is_stop(entry, button) else open_payload})
     spec: dict[str, Any] = {"type": "template", "name": entry.name, "language": entry.language, "params": params}
     if buttons:
         spec["buttons"] = buttons

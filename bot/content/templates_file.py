@@ -30,7 +30,9 @@ REL = "flows/templates.yaml"
 CATEGORIES = ("utility", "marketing")
 BUTTON_TYPES = ("quick_reply", "url", "phone_number")
 KEYS = ("name", "language", "category", "body", "buttons")
-BUTTON_KEYS = ("type", "text", "fill")
+BUTTON_KEYS = ("type", "text", "fill", "action")
+#: What a quick reply can do when tapped besides reopening what the message is about: `stop` offers.
+BUTTON_ACTIONS = ("stop",)
 LANGUAGES = tuple(lang.value for lang in TemplateLanguage if lang.value != "None")
 BUTTON_TEXT_LIMIT = 25  # Meta's limit for a template button's text
 
@@ -69,6 +71,7 @@ class TemplateButton:
     type: str  # quick_reply, url or phone_number
     text: str
     fill: str | None = None  # a URL button's dynamic part: the source of the {{1}} at the end of its URL
+    action: str | None = None  # `stop`: the quick reply that stops offers, whatever its text says
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,11 @@ def _entry(item, line: int, problems: list[Problem]) -> ApprovedTemplate | None:
                                 f"template `{name}` needs a `category`: utility or marketing"))
     body = _sources(item, "body", problems)
     buttons = _buttons(item, problems)  # an entry with problems is kept: its uses are checked all the same
+    if category == "marketing" and not any(b.action == "stop" for b in buttons):
+        problems.append(Problem(REL, line, f"marketing template `{name}` has no quick reply with `action: stop`: "
+                                           "mark the button that stops offers (Meta asks marketing templates "
+                                           "for one); without the mark only a text saying stop, baja, parar, "
+                                           "إيقاف or توقف is understood as one", "warning"))
     return ApprovedTemplate(name, language, category, body, buttons, line)
 
 
@@ -197,8 +205,16 @@ def _buttons(item: CommentedMap, problems: list[Problem]) -> tuple[TemplateButto
         fill = button.get("fill")
         if fill is not None and kind in BUTTON_TYPES and kind != "url":
             problems.append(Problem(REL, line_of(button, "fill"), "only a url button has a dynamic part to `fill`"))
+        action = button.get("action")
+        if action is not None and str(action) not in BUTTON_ACTIONS:
+            problems.append(Problem(REL, line_of(button, "action"), f"unknown button action `{action}`"
+                                                                    f"{did_you_mean(str(action), BUTTON_ACTIONS)}; "
+                                                                    "the only one is `stop` (the quick reply "
+                                                                    "that stops offers)"))
+        elif action is not None and kind in BUTTON_TYPES and kind != "quick_reply":
+            problems.append(Problem(REL, line_of(button, "action"), "only a quick_reply can have `action: stop`"))
         buttons.append(TemplateButton(kind, text, _source(fill, line_of(button, "fill"), problems)
-                                      if fill is not None else None))
+                                      if fill is not None else None, str(action) if action is not None else None))
     return tuple(buttons)
 
 

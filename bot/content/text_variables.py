@@ -81,7 +81,7 @@ TEXT_VARIABLES.update({k: {} for k in (
     "help_body", "thanks_reply", "emoji_reply", "did_you_mean", "fallback_first", "fallback_person", "media_reply",
     "nothing_to_cancel", "stop_confirmed", "start_confirmed", "language_prompt", "language_list", "language_set",
     "person_button", "menu_button_short", "offers_confirmed", "offers_question", "offers_yes_button",
-    "offers_no_button", "offers_declined")})
+    "offers_no_button", "offers_declined", "offers_stopped")})
 TEXT_VARIABLES.update({
     "handoff_soon": {"minutes": 15}, "handoff_later": {"opens": "tomorrow at 10:00"}, "handoff_menu_hint": {},
     "handoff_payment_failed": {"reference": "SHP-7K3F9"}, "handoff_problem_order": {"reference": "SHP-7K3F9"},

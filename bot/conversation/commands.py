@@ -101,7 +101,7 @@ def handed_over(turn: Turn) -> Result:
 
     "menu" gives the chat back to the bot when the owner allows it
     (`handoff.menu_returns_to_bot`); "person" repeats what happens next;
-    "stop" and "start" always work. The cart's checkout link, which staff
+    "stop" and "start" always work, and so does a template's stop button. The cart's checkout link, which staff
     share for exactly this, gives the chat back to the bot for the checkout.
     """
     event = turn.event
@@ -116,6 +116,9 @@ def handed_over(turn: Turn) -> Result:
         return state, [HandoffEnd(), *replies]
     if name in ("person", "talk"):
         return HANDOFF, [Handoff("person")]
+    if event.choice in ("offers:stop", "stop"):  # a marketing template's stop button
+        _state, replies = consent_flow.stop_offers(turn)
+        return HANDOFF, replies
     if name in ("stop", "start"):
         _state, replies = COMMANDS[name](turn)
         return HANDOFF, replies
@@ -189,7 +192,8 @@ CHOICES: dict[str, Callable[..., Result]] = {
     "lang": set_language,
     "offers": consent_flow.answer,
     "notify": browse.alert_when_back,
-    "stop": consent_flow.stop,  # a marketing template's "Stop offers" quick reply
+    # A marketing template's stop button sent before it carried `offers:stop`: offers only, as it said.
+    "stop": consent_flow.stop_offers,
 }
 
 

@@ -3,8 +3,11 @@ question after a first order.
 
 The engine only decides what the customer sees and asks for a
 `SetMarketingConsent` effect; `bot.commerce.consent` records it with its time
-and source. "stop" also ends the reminders and updates the customer did not
-ask for (`OptOut`), and "start" brings them back, as before marketing existed.
+and source. Typed "stop" also ends the reminders and updates the customer did
+not ask for (`OptOut`), and "start" brings them back, as before marketing
+existed. A marketing template's stop button (`offers:stop`) stops offers only:
+it says "no more offers", and the order's updates, which need no marketing
+opt-in, go on.
 Each confirmation says how to undo it, in the customer's language.
 """
 from __future__ import annotations
@@ -21,6 +24,11 @@ def stop(turn: Turn) -> Result:
     """"stop" in any language: no offers, reminders or updates, at once, and said so."""
     turn.data["opted_out"] = True
     return MENU, [text(turn.text("stop_confirmed")), OptOut(True), SetMarketingConsent(False, "stop")]
+
+
+def stop_offers(turn: Turn) -> Result:
+    """A marketing template's stop button: no more offers, at once; updates about orders go on."""
+    return MENU, [text(turn.text("offers_stopped")), SetMarketingConsent(False, "stop")]
 
 
 def start(turn: Turn) -> Result:
@@ -42,7 +50,9 @@ def question(turn: Turn) -> Buttons:
 
 
 def answer(turn: Turn, said: str) -> Result:
-    """A tap on the question's buttons; anything but "yes" is a no."""
+    """A tap on the question's buttons (anything but "yes" is a no), or a template's `offers:stop`."""
+    if said == "stop":
+        return stop_offers(turn)
     if said == "yes":
         return MENU, [text(turn.text("offers_confirmed")), SetMarketingConsent(True, "checkout")]
     return MENU, [text(turn.text("offers_declined")), SetMarketingConsent(False, "checkout")]

@@ -17,7 +17,7 @@ class ConsentSource(StrEnum):
     CHECKOUT = "checkout"  # the question after an order is placed
     WEBSITE = "website"  # POST /api/customers/optin
     IMPORT = "import"  # shopbot customers optin --csv FILE
-    STOP = "stop"  # the customer typed "stop" (or its words in their language)
+    STOP = "stop"  # the customer typed "stop" (or its words), or tapped a marketing template's stop button
     START = "start"  # the customer typed "start"
     WHATSAPP = "whatsapp"  # the customer stopped or resumed marketing in WhatsApp itself (Meta's webhook)
 

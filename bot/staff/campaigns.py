@@ -84,11 +84,8 @@ def campaign_progress(campaign_id: int):
 def pause_campaign(campaign_id: int):
     try:
         with transaction(current_app.extensions["shopbot.sessions"]) as s:
-            campaign = broadcasts.get(s, campaign_id, lock=True)
-            if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING):
-                raise BroadcastError(f"campaign {campaign_id} is {campaign.status}: only a scheduled or running "
-                                     "campaign can be paused")
-            broadcasts.pause(s, campaign, "paused by the owner in the dashboard", now())
+            broadcasts.pause(s, broadcasts.get(s, campaign_id, lock=True), "paused by the owner in the dashboard",
+                             now())
         flash("Paused: nothing more is sent until you resume it.")
     except BroadcastError as exc:
         flash(str(exc), "error")

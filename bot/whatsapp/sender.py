@@ -16,7 +16,6 @@ a batch at a time, so they share the rate and the circuit with every reply.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -31,10 +30,10 @@ from pywa import errors as wa_errors
 from sqlalchemy.orm import Session
 
 from bot import logs, metrics
-from bot.commerce import campaign_runner
+from bot.commerce import campaign_runner, consent
 from bot.db import autocommit, is_postgres, transaction
-from bot.models import Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
-from bot.whatsapp import circuit, inbound, media_store, outbox, send_pace
+from bot.models import ConsentSource, Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
+from bot.whatsapp import circuit, inbound, media_store, outbox, send_pace, wakeups
 from bot.whatsapp.message_types import deliver
 
 log = logging.getLogger(__name__)
@@ -46,13 +45,15 @@ WINDOW_CLOSED = 131047
 #: Meta did not deliver a marketing message to keep the customer's engagement healthy (its limit of
 #: marketing messages per customer): not retried, the recipient is marked not delivered.
 MARKETING_LIMIT = 131049
+#: The customer stopped this business's marketing messages in WhatsApp: recorded as their opt-out
+#: (source `whatsapp`, as Meta's `user_preferences` webhook would), not retried.
+MARKETING_STOPPED = 131050
 CAMPAIGN_SECONDS = 1.0  # how often due broadcast recipients are moved into the outbox
 IDLE_SWEEP_SECONDS = 10.0  # deadlines (combined order updates, reminders) and a safety net; wake-ups are events
 GATHER_SECONDS = 0.005  # after a wake-up, how long to let more arrive before claiming
 #: After a round that started sends: their outcomes wake the loop sooner; this bounds how late a
 #: row that becomes due meanwhile (a customer's turn, a retry) can be noticed.
 BUSY_WAIT_SECONDS = 0.25
-WATCH_SECONDS = 0.5  # SQLite: how often another process's commit is looked for
 
 # What one send came to: ("sent", wamid), ("error", pywa's WhatsAppError), or
 # ("transient" | "timeout" | "invalid", the exception); `_record` acts on it.
@@ -99,10 +100,10 @@ class Sender:
     def start(self) -> None:
         """Run the dispatch loop (and a PostgreSQL listener) in daemon threads."""
         self.threads = [threading.Thread(target=self.run, name="sender", daemon=True)]
-        if is_postgres(self.sessions.kw["bind"]):
-            self.threads.append(threading.Thread(target=self._listen, name="sender-listen", daemon=True))
-        else:
-            self.threads.append(threading.Thread(target=self._watch_sqlite, name="sender-watch", daemon=True))
+        watch, name = ((wakeups.listen, "sender-listen") if is_postgres(self.sessions.kw["bind"])
+                       else (wakeups.watch_sqlite, "sender-watch"))
+        self.threads.append(threading.Thread(target=watch, args=(self.sessions, self.wakeup, self.stopping),
+                                             name=name, daemon=True))
         for t in self.threads:
             t.start()
 
@@ -173,42 +174,6 @@ class Sender:
             log.info("campaigns: %d message(s) queued, %d recipient(s) skipped", run.queued, run.skipped)
             self.wakeup.set()
         return run
-
-    def _listen(self) -> None:
-        """Turn PostgreSQL NOTIFYs from other processes into local wake-ups."""
-        import psycopg
-
-        url = self.sessions.kw["bind"].url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while not self.stopping.is_set():
-            try:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {outbox.CHANNEL}")
-                    for _ in conn.notifies(timeout=5.0):
-                        self.wakeup.set()
-                    # timeout: loop to check `stopping`
-            except Exception:
-                log.exception("LISTEN connection lost; reconnecting")
-                self.stopping.wait(2.0)
-
-    def _watch_sqlite(self) -> None:
-        """SQLite has no NOTIFY: wake up when another process commits (`shopbot order set` beside
-        `shopbot run`), seen within WATCH_SECONDS by `PRAGMA data_version`, which changes for a
-        connection whenever any other connection commits. A read of a counter: no lock is taken."""
-        import sqlite3
-
-        database = self.sessions.kw["bind"].url.database
-        if not database or database == ":memory:":
-            return
-        try:
-            with contextlib.closing(sqlite3.connect(database, check_same_thread=False)) as conn:
-                last = conn.execute("PRAGMA data_version").fetchone()[0]
-                while not self.stopping.wait(WATCH_SECONDS):
-                    version = conn.execute("PRAGMA data_version").fetchone()[0]
-                    if version != last:
-                        last = version
-                        self.wakeup.set()
-        except sqlite3.Error:
-            log.exception("could not watch the SQLite database for other processes' changes")
 
     # -- one round -------------------------------------------------------------
     def dispatch(self) -> tuple[int, float]:
@@ -479,6 +444,11 @@ class Sender:
         elif code == MARKETING_LIMIT:
             outbox.dead_letter(row, t, code, f"not delivered, and not retried: {title}")
             log.warning("outbox %s: 131049, Meta's limit of marketing messages per customer; not retried", row.id)
+        elif code == MARKETING_STOPPED:
+            outbox.dead_letter(row, t, code, f"not sent, and not retried: the customer stopped marketing: {title}")
+            consent.opt_out(session, session.get_one(Customer, row.customer_id, with_for_update=True),
+                            ConsentSource.WHATSAPP, t, detail=f"{code} {title}"[:256])
+            log.warning("outbox %s: 131050, the customer stopped marketing messages; opted out, not retried", row.id)
         elif (code in THROTTLING_CODES or code in TRANSIENT_CODES or exc.is_transient
               or isinstance(exc, wa_errors.ThrottlingError)):
             self._retry(session, row, t, code, title)
