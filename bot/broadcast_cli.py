@@ -155,14 +155,8 @@ def broadcast_status(campaign_id):
 def broadcast_pause(campaign_id, reason):
     """Pause a broadcast: nothing more is sent (messages already with Meta still arrive)."""
     from bot.commerce import broadcasts
-    from bot.db import transaction
-    from bot.models import utcnow
 
-    try:
-        with transaction(_sessions()) as session:
-            pulled = broadcasts.pause(session, broadcasts.get(session, campaign_id, lock=True), reason, utcnow())
-    except BroadcastError as exc:
-        raise click.ClickException(str(exc)) from None
+    pulled = _steer(campaign_id, lambda session, campaign, now: broadcasts.pause(session, campaign, reason, now))
     click.echo(f"campaign {campaign_id}: paused ({pulled} message(s) taken back from the outbox)")
 
 
@@ -172,15 +166,23 @@ def broadcast_pause(campaign_id, reason):
 def broadcast_resume(campaign_id):
     """Go on with a paused broadcast from the first recipient not sent yet."""
     from bot.commerce import broadcasts
+
+    _steer(campaign_id, broadcasts.resume)
+    click.echo(f"campaign {campaign_id}: resumed")
+
+
+def _steer(campaign_id: int, change):
+    """`change(session, campaign, now)` on the locked campaign in one transaction; its result. A
+    BroadcastError (no such campaign, not pausable...) is the command's error message."""
+    from bot.commerce import broadcasts
     from bot.db import transaction
     from bot.models import utcnow
 
     try:
         with transaction(_sessions()) as session:
-            broadcasts.resume(session, broadcasts.get(session, campaign_id, lock=True), utcnow())
+            return change(session, broadcasts.get(session, campaign_id, lock=True), utcnow())
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"campaign {campaign_id}: resumed")
 
 
 @broadcast_group.command("limit")

@@ -10,11 +10,11 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
 
 from bot import schema
 from bot.db import make_engine, transaction
-from bot.models import Order, StockAlert, StockLevel
+from bot.models import Customer, Order, StockAlert, StockLevel
 
 from .helpers import body_text
 from .test_abandoned_carts import Clock, tagged
@@ -149,3 +149,20 @@ def test_the_migration_adds_and_removes_the_alerts(app, database_url, chat):
         assert "cart_idle_since" in {c["name"] for c in inspect(engine).get_columns("conversation")}
     finally:
         engine.dispose()
+
+
+def test_a_subscriber_without_a_profile_name_gets_the_template_with_there(app, shop_dir, post, sender, fake_graph,
+                                                                         clock):
+    """Meta refuses an empty parameter: "there" stands in for the name, as in broadcasts and cart reminders."""
+    chat = Chat(post, sender, fake_graph)
+    chat.say("hi")
+    chat.tap("menu:offers")
+    subscribe_to_the_flannel_shirt(chat)
+    with transaction(app.extensions["shopbot.sessions"]) as s:  # a WhatsApp profile without a name
+        s.execute(update(Customer).values(name=None))
+    restock(app, shop_dir, "SHI-FLN-M", 5)
+    before = len(fake_graph.messages_to(SAM))
+    assert clock.at(25 * 60)["back in stock"] == 1
+    [sent] = fake_graph.messages_to(SAM)[before:]
+    body = sent["payload"]["template"]["components"][0]
+    assert [x["text"] for x in body["parameters"]] == ["there", "Flannel check shirt"]

@@ -27,7 +27,6 @@ changes rows and queues messages in the caller's transaction.
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,9 +34,9 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from bot.commerce import consent, links
+from bot.commerce import links
 from bot.commerce.notifications import window_open
-from bot.commerce.template_messages import NO_NAME, is_template, marketing_template, template_spec
+from bot.commerce.template_messages import automation_template, customer_values, is_template, template_spec
 from bot.content.shop import Content
 from bot.conversation.events import Event, EventType
 from bot.conversation.shopping import cart_summary
@@ -45,8 +44,6 @@ from bot.conversation.states import StateName
 from bot.conversation.turn import Turn, buttons
 from bot.models import Conversation, Customer, Order
 from bot.whatsapp import messaging_limit, outbox
-
-log = logging.getLogger(__name__)
 
 SOURCE = "abandoned_cart"  # outbound_message.source: the automation's results are counted by it
 TEMPLATE = "abandoned_cart"
@@ -107,15 +104,10 @@ def _reminder(content: Content, conversation: Conversation, customer: Customer, 
         return None  # every item left the catalog: nothing to come back for
     if window_open(customer, now):
         return buttons(turn.text("cart_reminder", cart=summary), [("cart", turn.text("view_cart_button"))])
-    if not consent.may_send_marketing(customer) or not public_url:
-        return None
-    entry = marketing_template(content.templates, TEMPLATE, (turn.lang, content.default_language))
+    entry = automation_template(content, customer, TEMPLATE, turn.lang) if public_url else None
     if entry is None:
-        log.info("no marketing template `%s` in flows/templates.yaml: the cart of customer %s is not reminded "
-                 "outside the window", TEMPLATE, customer.id)
         return None
     code = links.cart_code(secret, customer.id)
-    values = {"customer.name": customer.name or NO_NAME, "shop.name": str(content.shop.get("name") or ""),
-              "cart.total": summary["subtotal"], "cart.code": code,
-              "cart.link": links.cart_link(public_url, secret, customer.id)}
+    values = {**customer_values(content, customer), "cart.total": summary["subtotal"], "cart.code": code,
+              "cart.link": links.cart_link(public_url or "", secret, customer.id)}
     return template_spec(entry, values, "cart")

@@ -57,8 +57,7 @@ def chat_text(content: Content, product_id: str | None = None, source: str | Non
 def checkout_text(content: Content, lang: str | None) -> str:
     """The prefilled text of the cart's checkout link, in the customer's language (its pack's
     `chat_link_checkout`)."""
-    pack = content.pack(lang or content.default_language)
-    return pack.chat_link_checkout.replace("{shop}", str(content.shop["name"])) + f" {CHECKOUT_MARK}"
+    return _marked(content, content.pack(lang or content.default_language).chat_link_checkout, CHECKOUT_MARK)
 
 
 def asks_checkout(text: str) -> bool:
@@ -69,8 +68,12 @@ def asks_checkout(text: str) -> bool:
 def cart_text(content: Content, lang: str | None) -> str:
     """The prefilled text of the link back to the cart, in the customer's language (its pack's
     `chat_link_cart`)."""
-    pack = content.pack(lang or content.default_language)
-    return pack.chat_link_cart.replace("{shop}", str(content.shop["name"])) + f" {CART_MARK}"
+    return _marked(content, content.pack(lang or content.default_language).chat_link_cart, CART_MARK)
+
+
+def _marked(content: Content, words: str, mark: str) -> str:
+    """A link's prefilled words with the shop's name, then the mark the bot knows the link by."""
+    return words.replace("{shop}", str(content.shop["name"])) + f" {mark}"
 
 
 def asks_cart(text: str) -> bool:

@@ -18,7 +18,6 @@ has the chat the alert waits for the chat to come back to the bot.
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -26,10 +25,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.commerce import consent
 from bot.commerce.catalog import Product, Variant
 from bot.commerce.notifications import window_open
-from bot.commerce.template_messages import is_template, marketing_template, template_spec
+from bot.commerce.template_messages import automation_template, customer_values, is_template, template_spec
 from bot.content.shop import Content
 from bot.conversation import effects
 from bot.conversation.effects import Context, Outcome
@@ -40,8 +38,6 @@ from bot.conversation.turn import Turn, buttons
 from bot.db import insert_ignore
 from bot.models import Conversation, Customer, StockAlert, StockLevel
 from bot.whatsapp import messaging_limit, outbox
-
-log = logging.getLogger(__name__)
 
 SOURCE = "back_in_stock"  # outbound_message.source: the automation's results are counted by it
 TEMPLATE = "back_in_stock"
@@ -123,14 +119,10 @@ def _alert(content: Content, conversation: Conversation | None, customer: Custom
         if not (whole_product and product.option_names):
             options.insert(0, (f"add:{variant.sku}", turn.text("add_button")))
         return buttons(turn.text("back_in_stock", item=item), options)
-    if not consent.may_send_marketing(customer):
-        return None
-    entry = marketing_template(content.templates, TEMPLATE, (turn.lang, content.default_language))
+    entry = automation_template(content, customer, TEMPLATE, turn.lang)
     if entry is None:
-        log.info("no marketing template `%s` in flows/templates.yaml: customer %s is not alerted outside the "
-                 "window", TEMPLATE, customer.id)
         return None
-    values = {"customer.name": customer.name or "", "shop.name": str(content.shop.get("name") or ""),
-              "product.name": product.name_in(turn.lang), "product.id": product.id}
+    values = {**customer_values(content, customer), "product.name": product.name_in(turn.lang),
+              "product.id": product.id}
     query = f"?lang={turn.lang}" if turn.lang != content.default_language else ""  # /p/ opens chat in it
     return template_spec(entry, values, f"product:{product.id}", url_query=query)

@@ -8,6 +8,7 @@ not sent at all (None) rather than sent wrong.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ STOP_WORDS = ("stop", "unsubscribe", "baja", "parar", "إيقاف", "توقف")
 #: What the stop button carries: offers stop, order updates go on (bot.conversation.consent_flow.stop_offers).
 STOP_PAYLOAD = "offers:stop"
 #: `customer.name` for a customer whose WhatsApp profile has no name (Meta refuses an empty parameter).
+log = logging.getLogger(__name__)
+
 NO_NAME = "there"
 
 
@@ -72,3 +75,23 @@ def marketing_template(templates: Any, name: str, languages: tuple[str, ...]) ->
         if entry is not None and entry.category == "marketing":
             return entry
     return None
+
+
+def automation_template(content: Any, customer: Any, name: str, lang: str) -> ApprovedTemplate | None:
+    """The marketing template an automation (abandoned cart, back in stock) sends `customer` once their
+    window has closed, in their language or the shop's; None without the customer's opt-in or when
+    flows/templates.yaml lists none (logged: the owner has to add it)."""
+    from bot.commerce import consent  # consent takes back queued broadcasts, whose specs are made here
+
+    if not consent.may_send_marketing(customer):
+        return None
+    entry = marketing_template(content.templates, name, (lang, content.default_language))
+    if entry is None:
+        log.info("no marketing template `%s` in flows/templates.yaml: customer %s gets none outside the window",
+                 name, customer.id)
+    return entry
+
+
+def customer_values(content: Any, customer: Any) -> dict[str, str]:
+    """The parameters any template can fill for `customer`: their name ("there" without one) and the shop's."""
+    return {"customer.name": customer.name or NO_NAME, "shop.name": str(content.shop.get("name") or "")}

@@ -82,23 +82,23 @@ def campaign_progress(campaign_id: int):
 @bp.post("/campaigns/<id:campaign_id>/pause")
 @owner_only
 def pause_campaign(campaign_id: int):
-    try:
-        with transaction(current_app.extensions["shopbot.sessions"]) as s:
-            broadcasts.pause(s, broadcasts.get(s, campaign_id, lock=True), "paused by the owner in the dashboard",
-                             now())
-        flash("Paused: nothing more is sent until you resume it.")
-    except BroadcastError as exc:
-        flash(str(exc), "error")
-    return redirect(url_for("staff.campaign_page", campaign_id=campaign_id))
+    return _steer(campaign_id, lambda s, campaign, t: broadcasts.pause(
+        s, campaign, "paused by the owner in the dashboard", t), "Paused: nothing more is sent until you resume it.")
 
 
 @bp.post("/campaigns/<id:campaign_id>/resume")
 @owner_only
 def resume_campaign(campaign_id: int):
+    return _steer(campaign_id, broadcasts.resume, "Resumed: it goes on from the first customer not sent yet.")
+
+
+def _steer(campaign_id: int, change, done: str):
+    """`change(session, campaign, now)` on the locked campaign, then back to its page with `done` or the
+    BroadcastError's message."""
     try:
         with transaction(current_app.extensions["shopbot.sessions"]) as s:
-            broadcasts.resume(s, broadcasts.get(s, campaign_id, lock=True), now())
-        flash("Resumed: it goes on from the first customer not sent yet.")
+            change(s, broadcasts.get(s, campaign_id, lock=True), now())
+        flash(done)
     except BroadcastError as exc:
         flash(str(exc), "error")
     return redirect(url_for("staff.campaign_page", campaign_id=campaign_id))
