@@ -253,8 +253,8 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
         customer.last_inbound_at = t
         customer.window_closed_at = None
     content = app.extensions["shopbot.content"].current()
+    cart_before = (conversation.data or {}).get("cart") or []
     with session.no_autoflush:  # the customer's changes go out with the step's, in one UPDATE
-        cart_before = (conversation.data or {}).get("cart") or []
         stock = inventory.LiveLevels(session) if parsed.type not in (EventType.SILENT, EventType.REACTION) else {}
     with metrics.engine_step():
         state, replies = engine.step(content, State(conversation.state, conversation.data), parsed, stock=stock)

@@ -72,7 +72,7 @@ class Limit:
     at: datetime | None = None
 
 
-def current(session: Session, config: dict) -> Limit:
+def current(session: Session, config: Mapping[str, Any]) -> Limit:
     """The tier in force: the last one Meta (or the owner) gave, else the MESSAGING_LIMIT setting."""
     stored = session.scalar(select(Setting.value).where(Setting.key == KEY))
     if stored and "limit" in stored:
@@ -85,7 +85,7 @@ def store(session: Session, limit: int | None, source: str, at: datetime, sent_a
     """Record a new tier for every process (a webhook, `shopbot broadcast limit`); False (nothing
     stored) for a webhook Meta sent (`sent_at`, its entry's time) before the one stored: Meta retries
     late deliveries, and an old 250 must not undo a newer 2000."""
-    session.execute(insert_ignore(session, Setting).values(key=KEY, value={}))
+    _ensure_row(session)
     setting = session.get_one(Setting, KEY, with_for_update=True, populate_existing=True)
     stored = (setting.value or {}).get("sent_at")
     if sent_at is not None and stored and sent_at < datetime.fromisoformat(stored):
@@ -100,8 +100,13 @@ def store(session: Session, limit: int | None, source: str, at: datetime, sent_a
 def take_turn(session: Session) -> bool:
     """Lock the limit's row for this transaction, so one runner at a time spends the room (two workers
     counting the same room would go over it together); False when another runner holds it now."""
-    session.execute(insert_ignore(session, Setting).values(key=KEY, value={}))
+    _ensure_row(session)
     return session.scalar(select(Setting.key).where(Setting.key == KEY).with_for_update(skip_locked=True)) is not None
+
+
+def _ensure_row(session: Session) -> None:
+    """The limit's `Setting` row exists (empty until a tier is stored), so it can be locked."""
+    session.execute(insert_ignore(session, Setting).values(key=KEY, value={}))
 
 
 class Allowance:
@@ -120,7 +125,7 @@ class Allowance:
         if not self.counted:
             self.counted = True
             if take_turn(self.session):
-                self.left = room(self.session, dict(self.config), self.now)
+                self.left = room(self.session, self.config, self.now)
         if self.left is None:
             return True
         if self.left <= 0:
@@ -160,7 +165,7 @@ def frees_at(session: Session, now: datetime) -> datetime | None:
     return oldest + WINDOW if oldest is not None else None
 
 
-def room(session: Session, config: dict, now: datetime) -> int | None:
+def room(session: Session, config: Mapping[str, Any], now: datetime) -> int | None:
     """How many more customers may be reached outside their window now (None: no limit)."""
     limit = current(session, config).value
     return None if limit is None else max(limit - used(session, now), 0)
