@@ -528,6 +528,7 @@ def test_every_kind_of_message_is_drawn_as_a_person_would_see_it(live, browser, 
     expect(chat.locator(".tapped", has_text="↩ Add to cart")).to_be_visible()
     # the product card: its photo (loaded), its SKU, its buttons
     card = bubble.filter(has=page.locator(".sku", has_text="SKU HOM-CAN-FIG")).first
+    card.scroll_into_view_if_needed()  # its photo loads lazily, once a person scrolls up to it
     expect(card.locator("img.card-image")).to_be_visible()
     wait_until(page, lambda: card.locator("img.card-image").evaluate("img => img.complete && img.naturalWidth > 0"),
                "the product photo loaded")
