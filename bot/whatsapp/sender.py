@@ -50,7 +50,7 @@ MARKETING_LIMIT = 131049
 MARKETING_STOPPED = 131050
 CAMPAIGN_SECONDS = 1.0  # how often due broadcast recipients are moved into the outbox
 IDLE_SWEEP_SECONDS = 10.0  # deadlines (combined order updates, reminders) and a safety net; wake-ups are events
-GATHER_SECONDS = 0.005  # after a wake-up, how long to let more arrive before claiming
+GATHER_SECONDS = 0.02  # after a wake-up, how long to let more arrive before claiming (see `run`)
 #: After a round that started sends: their outcomes wake the loop sooner; this bounds how late a
 #: row that becomes due meanwhile (a customer's turn, a retry) can be noticed.
 BUSY_WAIT_SECONDS = 0.25
@@ -138,7 +138,9 @@ class Sender:
                 wait = 2.0
             if wait > 0 and self.wakeup.wait(timeout=wait):
                 # Woken (a reply queued, a batch recorded): wait a moment for the wake-ups that follow,
-                # so one round claims them together instead of one transaction per wake-up.
+                # so one round claims them together instead of one transaction per wake-up. Measured at
+                # about 60 replies/s (bench/throughput.py): 5 ms made 45 rounds/s, 20 ms makes 26, and
+                # this loop's thread went from 14 % to 8 % of a core; a reply leaves at most 20 ms later.
                 self.stopping.wait(GATHER_SECONDS)
 
     def sweep_deadlines(self) -> dict[str, int]:
