@@ -7,16 +7,25 @@ tests point the very same code at a fake Graph API.
 """
 from __future__ import annotations
 
+import os
+
 import httpx
 from pywa import WhatsApp
 
+from bot.whatsapp.graph_transport import LeanTransport
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
+
 
 def make_client(config: dict) -> WhatsApp:
-    """A pywa client with a pooled httpx session sized for the sender's concurrency."""
+    """A pywa client with a pooled httpx session sized for the sender's concurrency, on the lean
+    transport (bot.whatsapp.graph_transport) unless a proxy is set in the environment."""
+    keep = config["SEND_CONCURRENCY"] + 4
+    proxied = any(os.environ.get(name) for name in PROXY_VARIABLES)
     session = httpx.Client(
+        transport=None if proxied else LeanTransport(max_idle=keep),
         timeout=httpx.Timeout(config["SEND_TIMEOUT"], connect=min(5.0, config["SEND_TIMEOUT"])),
-        limits=httpx.Limits(max_connections=config["SEND_CONCURRENCY"] + 4,
-                            max_keepalive_connections=config["SEND_CONCURRENCY"] + 4),
+        limits=httpx.Limits(max_connections=keep, max_keepalive_connections=keep),
     )
     wa = WhatsApp(
         phone_id=config["WHATSAPP_PHONE_ID"],
