@@ -131,3 +131,23 @@ def test_a_customer_gets_bursts_of_45_then_one_every_6_seconds(app):
     with transaction(sessions) as s:
         assert s.query(OutboundMessage).filter(OutboundMessage.status == "queued").count() == 10
 
+
+
+def test_a_send_that_wakes_late_takes_a_new_slot_instead_of_going_at_once(app_config, pace_store):
+    """A send thread that wakes 100 ms after its slot (a stalled process) does not go out at once:
+    another sender's slots may follow right away, and the two would leave closer together than the
+    rate allows. It takes the next free slot of the shared pace instead."""
+    app_config.update(SEND_RATE=20.0)
+    app = create_app(app_config)
+    sender = Sender(app)
+    try:
+        with transaction(app.extensions["shopbot.sessions"]) as s:  # another sender holds the next 0.3 s
+            sender.pace.reserve(s, 6, time.time())
+        started = time.monotonic()
+        sender._wait_for_slot(started - 0.1)
+        waited = time.monotonic() - started
+    finally:
+        sender.stop()
+        app.extensions["shopbot.whatsapp"].api._session.close()
+        app.extensions["shopbot.engine"].dispose()
+    assert 0.25 <= waited < 1.0

@@ -30,6 +30,12 @@ from bot.models import SendPace
 #: otherwise share a one-second window with a whole second's worth of others (rate + 1).
 JITTER_MARGIN = 1.025
 
+#: A send may leave at most this late after its slot, else it takes a new one (the sender's
+#: `_wait_for_slot`). Below the margin's 25 ms a second, so no window of one second holds more than
+#: `rate` sends whoever's threads wake late; RENEWALS new slots at most, then it goes anyway.
+LATE = 0.02
+RENEWALS = 3
+
 #: How far ahead a sender may take slots. Small, so a busy sender cannot take
 #: the slots another sender's rows need; long enough to keep sends in flight.
 HORIZON = 1.0
