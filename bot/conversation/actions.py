@@ -10,7 +10,9 @@ over), the state inbound applies.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
 
 from bot.commerce import checkout, consent, order_status, stock_alerts
 from bot.conversation import effects
@@ -18,11 +20,16 @@ from bot.conversation.effects import Context, Effect, Outcome
 from bot.models import ConsentSource, ConversationEvent, HandoffReason
 from bot.staff import handoffs
 
+#: Most customer messages record an event: a Core INSERT on the session's connection, built once, with
+#: no object, no autoflush and no id read back (nothing reads it) saved about 0.6 ms of the step's 6
+#: in process (issue 14).
+_RECORD = insert(cast(Table, ConversationEvent.__table__))
+
 
 def record(ctx: Context, effect: effects.Record) -> Outcome:
     """Store a conversation event (a miss, an FAQ answer, a search without results) for the reports."""
-    ctx.session.add(ConversationEvent(customer_id=ctx.customer.id, kind=effect.kind, detail=effect.detail,
-                                      text=effect.text, at=ctx.now))
+    ctx.session.connection().execute(_RECORD, {"customer_id": ctx.customer.id, "kind": effect.kind,
+                                               "detail": effect.detail, "text": effect.text, "at": ctx.now})
     return Outcome()
 
 
