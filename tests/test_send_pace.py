@@ -151,3 +151,20 @@ def test_a_send_that_wakes_late_takes_a_new_slot_instead_of_going_at_once(app_co
         app.extensions["shopbot.whatsapp"].api._session.close()
         app.extensions["shopbot.engine"].dispose()
     assert 0.25 <= waited < 1.0
+
+
+def test_a_late_send_still_goes_when_the_pace_cannot_give_a_new_slot(app_config):
+    """The shared pace's store is unreachable (Redis down) when a late send asks for a new slot:
+    the send goes, late, instead of failing (a failed send would be dead-lettered: a reply lost)."""
+    app_config.update(SEND_RATE=20.0, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    app = create_app(app_config)
+    sender = Sender(app)
+    try:
+        started = time.monotonic()
+        sender._wait_for_slot(started - 0.1)
+        waited = time.monotonic() - started
+    finally:
+        sender.stop()
+        app.extensions["shopbot.whatsapp"].api._session.close()
+        app.extensions["shopbot.engine"].dispose()
+    assert waited < 0.5

@@ -289,9 +289,13 @@ class Sender:
                 time.sleep(wait)
             now = time.monotonic()
             if now - slot > send_pace.LATE and renewed < send_pace.RENEWALS:
-                slot = at = self._new_slot()
                 renewed += 1
-                continue
+                try:
+                    slot = at = self._new_slot()
+                    continue
+                except Exception:  # the pace's store hiccuped: go at the gate's pace rather than lose the send
+                    log.warning("could not take a new send slot; sending late", exc_info=True)
+                    renewed = send_pace.RENEWALS
             again = self.gate.pass_at(now)
             if again is None:
                 return
