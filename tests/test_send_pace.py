@@ -132,39 +132,42 @@ def test_a_customer_gets_bursts_of_45_then_one_every_6_seconds(app):
         assert s.query(OutboundMessage).filter(OutboundMessage.status == "queued").count() == 10
 
 
+@pytest.fixture
+def late_sender(app_config):
+    """Senders at SEND_RATE=20 on the app's pace store, made once the test has set its config; each
+    is stopped and its app's client and engine closed after the test."""
+    made = []
 
-def test_a_send_that_wakes_late_takes_a_new_slot_instead_of_going_at_once(app_config, pace_store):
+    def make() -> Sender:
+        app_config["SEND_RATE"] = 20.0
+        made.append(Sender(create_app(app_config)))
+        return made[-1]
+    yield make
+    for sender in made:
+        sender.stop()
+        sender.app.extensions["shopbot.whatsapp"].api._session.close()
+        sender.app.extensions["shopbot.engine"].dispose()
+
+
+def _wait_late(sender: Sender) -> float:
+    """A send thread waking 100 ms after its slot: the seconds before it may go."""
+    started = time.monotonic()
+    sender._wait_for_slot(started - 0.1)
+    return time.monotonic() - started
+
+
+def test_a_send_that_wakes_late_takes_a_new_slot_instead_of_going_at_once(pace_store, late_sender):
     """A send thread that wakes 100 ms after its slot (a stalled process) does not go out at once:
     another sender's slots may follow right away, and the two would leave closer together than the
     rate allows. It takes the next free slot of the shared pace instead."""
-    app_config.update(SEND_RATE=20.0)
-    app = create_app(app_config)
-    sender = Sender(app)
-    try:
-        with transaction(app.extensions["shopbot.sessions"]) as s:  # another sender holds the next 0.3 s
-            sender.pace.reserve(s, 6, time.time())
-        started = time.monotonic()
-        sender._wait_for_slot(started - 0.1)
-        waited = time.monotonic() - started
-    finally:
-        sender.stop()
-        app.extensions["shopbot.whatsapp"].api._session.close()
-        app.extensions["shopbot.engine"].dispose()
-    assert 0.25 <= waited < 1.0
+    sender = late_sender()
+    with transaction(sender.sessions) as s:  # another sender holds the next 0.3 s
+        sender.pace.reserve(s, 6, time.time())
+    assert 0.25 <= _wait_late(sender) < 1.0
 
 
-def test_a_late_send_still_goes_when_the_pace_cannot_give_a_new_slot(app_config):
+def test_a_late_send_still_goes_when_the_pace_cannot_give_a_new_slot(app_config, late_sender):
     """The shared pace's store is unreachable (Redis down) when a late send asks for a new slot:
     the send goes, late, instead of failing (a failed send would be dead-lettered: a reply lost)."""
-    app_config.update(SEND_RATE=20.0, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
-    app = create_app(app_config)
-    sender = Sender(app)
-    try:
-        started = time.monotonic()
-        sender._wait_for_slot(started - 0.1)
-        waited = time.monotonic() - started
-    finally:
-        sender.stop()
-        app.extensions["shopbot.whatsapp"].api._session.close()
-        app.extensions["shopbot.engine"].dispose()
-    assert waited < 0.5
+    app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    assert _wait_late(late_sender()) < 0.5
