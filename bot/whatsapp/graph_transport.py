@@ -48,9 +48,9 @@ def _alive(conn: http.client.HTTPConnection) -> bool:
 class LeanTransport(httpx.BaseTransport):
     """Keep-alive connections per host, at most `max_idle` kept, each used by one thread at a time."""
 
-    def __init__(self, max_idle: int, ssl_context: ssl.SSLContext | None = None):
+    def __init__(self, max_idle: int):
         self._max_idle = max_idle
-        self._ssl_context = ssl_context
+        self._ssl_context: ssl.SSLContext | None = None  # made at the first https connection
         self._idle: dict[Key, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 

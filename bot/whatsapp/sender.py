@@ -282,20 +282,20 @@ class Sender:
         After a few new slots it goes anyway, well inside the row's lease. Threads of this
         process that wake together are spaced again by the process's own gate.
         """
-        slot, renewed = at, 0
+        slot, renewals = at, send_pace.RENEWALS
         while True:
             wait = at - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             now = time.monotonic()
-            if now - slot > send_pace.LATE and renewed < send_pace.RENEWALS:
-                renewed += 1
+            if now - slot > send_pace.LATE and renewals:
+                renewals -= 1
                 try:
                     slot = at = self._new_slot()
                     continue
                 except Exception:  # the pace's store hiccuped: go at the gate's pace rather than lose the send
                     log.warning("could not take a new send slot; sending late", exc_info=True)
-                    renewed = send_pace.RENEWALS
+                    renewals = 0
             again = self.gate.pass_at(now)
             if again is None:
                 return
