@@ -15,7 +15,7 @@ import pytest
 
 from bot import logs
 from bot.conversation import engine
-from bot.whatsapp import outbox
+from bot.whatsapp import delivery_status
 from bot.whatsapp.updates import message_id
 
 from . import payloads as p
@@ -88,13 +88,13 @@ def test_a_status_update_carries_the_wamid_of_the_message_it_is_about(app, post,
     post(p.text(SAM, "hi"))
     sender.pump()
     wamid = outbox_rows(app)[0].wamid
-    real = outbox.advance_params
+    real = delivery_status.advance_params
 
     def advance_params(*args, **kwargs):
         logging.getLogger("bot.whatsapp.outbox").info("applying a status")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(outbox, "advance_params", advance_params)
+    monkeypatch.setattr(delivery_status, "advance_params", advance_params)
     post(p.status(wamid, "delivered"))
     [line] = [line for line in json_lines() if line["message"] == "applying a status"]
     assert line["wamid"] == wamid

@@ -29,7 +29,7 @@ from bot.conversation.states import StateName
 from bot.db import autocommit, insert_ignore, is_postgres, transaction
 from bot.models import EventKind, EventStatus, InboundEvent, OutboundMessage, utcnow
 from bot.staff import handoffs
-from bot.whatsapp import account_updates, message_types, outbox, user_preferences
+from bot.whatsapp import account_updates, delivery_status, message_types, outbox, user_preferences
 from bot.whatsapp.updates import Update, message_id
 from bot.whatsapp.webhook_body import as_object, as_text
 
@@ -118,7 +118,8 @@ def _advance_and_store() -> Any:
     most common webhook of all: every reply brings a sent, a delivered and a read."""
     table = cast(Table, InboundEvent.__table__)
     columns = [name for name in _EVENT_COLUMNS if name != "customer_id"]
-    sql = (f"WITH moved AS ({outbox.ADVANCE_SQL}) INSERT INTO inbound_event ({', '.join(columns)}, customer_id)"
+    sql = (f"WITH moved AS ({delivery_status.ADVANCE_SQL})"
+           f" INSERT INTO inbound_event ({', '.join(columns)}, customer_id)"
            f" SELECT {', '.join(':' + name for name in columns)}, customer_id FROM"
            " (SELECT customer_id FROM moved UNION ALL SELECT customer_id FROM outbound_message"
            " WHERE wamid = :by_wamid) AS ours LIMIT 1 ON CONFLICT DO NOTHING RETURNING id")
@@ -139,7 +140,7 @@ def _status_in_one_statement(app, u: Update, received_at: datetime) -> bool:
         return False
     logs.note(wamid=message_id(u.external_id))
     t = now()
-    params = outbox.advance_params(u.payload["status"], t)
+    params = delivery_status.advance_params(u.payload["status"], t)
     if params is None:
         return False
     params.update(external_id=u.external_id, kind=u.kind.value, field=u.field, subtype=u.subtype, payload=u.payload,
@@ -293,11 +294,11 @@ def _handle_message(app, session: Session, event: InboundEvent, t: datetime) -> 
 
 def _handle_status(app, session: Session, event: InboundEvent, t: datetime) -> None:
     status = event.payload["status"]
-    customer_id = outbox.advance(session, status, t)
+    customer_id = delivery_status.advance(session, status, t)
     if customer_id is not None:  # the usual case: a step forward, one statement
         event.customer_id = customer_id
         return
-    row = outbox.apply_status(session, status, t)
+    row = delivery_status.apply_status(session, status, t)
     if row is None:
         return
     event.customer_id = row.customer_id
