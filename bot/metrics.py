@@ -63,7 +63,7 @@ ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 STEP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 #: The Graph API takes 100-300 ms; SEND_TIMEOUT is 20 s.
 SEND_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0)
-#: The sender's kinds of outcome (sender.Outcome) as the `outcome` label says them.
+#: The sender's kinds of outcome (send_failures.Outcome) as the `outcome` label says them.
 OUTCOMES = {"sent": "sent", "error": "error", "transient": "network", "timeout": "timeout", "invalid": "invalid"}
 
 
@@ -118,7 +118,7 @@ def engine_step() -> Timer:
 
 
 def send_done(seconds: float, outcome: tuple[str, Any]) -> None:
-    """Count one send: its latency, and its outcome with Meta's error code (sender.Outcome)."""
+    """Count one send: its latency, and its outcome with Meta's error code (send_failures.Outcome)."""
     kind, value = outcome
     code = getattr(value, "code", None) if kind == "error" else None
     made = instruments()

@@ -8,7 +8,7 @@ and leaves at it. Outcomes are recorded in batches: whichever send finishes
 while no batch is being written writes all that are waiting, so a busy sender
 commits once for many sends. It sleeps until woken: by the webhook in the
 same process, by PostgreSQL NOTIFY from other processes, or by the next
-retry's due time. pywa's error classes decide what happens after a failure.
+retry's due time. What a failed send means for its row: bot.whatsapp.send_failures.
 A run of server errors, timeouts or connection errors opens the circuit
 (bot.circuit): every sender then waits, and probes with one message at a time.
 Broadcasts reach the outbox from the same loop (bot.commerce.campaign_runner),
@@ -27,37 +27,23 @@ from typing import Any
 import httpx
 from flask import Flask
 from pywa import errors as wa_errors
-from sqlalchemy.orm import Session
 
 from bot import logs, metrics
-from bot.commerce import campaign_runner, consent
+from bot.commerce import campaign_runner
 from bot.db import autocommit, is_postgres, transaction
-from bot.models import ConsentSource, Customer, Invoice, OutboundMessage, OutboundStatus, utcnow
-from bot.whatsapp import circuit, inbound, media_store, outbox, send_pace, wakeups
+from bot.models import Invoice, OutboundMessage, utcnow
+from bot.whatsapp import circuit, inbound, media_store, outbox, send_failures, send_pace, wakeups
 from bot.whatsapp.message_types import deliver
+from bot.whatsapp.send_failures import Outcome
 
 log = logging.getLogger(__name__)
 
-THROTTLING_CODES = {4, 80007, 130429, 131056}
-TRANSIENT_CODES = {131000, 131016, 1, 2}
-ACCOUNT_CODES = {190, 368, 131031}
-WINDOW_CLOSED = 131047
-#: Meta did not deliver a marketing message to keep the customer's engagement healthy (its limit of
-#: marketing messages per customer): not retried, the recipient is marked not delivered.
-MARKETING_LIMIT = 131049
-#: The customer stopped this business's marketing messages in WhatsApp: recorded as their opt-out
-#: (source `whatsapp`, as Meta's `user_preferences` webhook would), not retried.
-MARKETING_STOPPED = 131050
 CAMPAIGN_SECONDS = 1.0  # how often due broadcast recipients are moved into the outbox
 IDLE_SWEEP_SECONDS = 10.0  # deadlines (combined order updates, reminders) and a safety net; wake-ups are events
 GATHER_SECONDS = 0.02  # after a wake-up, how long to let more arrive before claiming (see `run`)
 #: After a round that started sends: their outcomes wake the loop sooner; this bounds how late a
 #: row that becomes due meanwhile (a customer's turn, a retry) can be noticed.
 BUSY_WAIT_SECONDS = 0.25
-
-# What one send came to: ("sent", wamid), ("error", pywa's WhatsAppError), or
-# ("transient" | "timeout" | "invalid", the exception); `_record` acts on it.
-Outcome = tuple[str, Any]
 
 
 @logs.scoped
@@ -95,6 +81,7 @@ class Sender:
         self._done: list[tuple[int, Outcome]] = []  # outcomes waiting to be recorded
         self._recording = False  # a send thread is writing a batch of outcomes now
         self._circuit_clean = False  # the last gate read: closed with no failures counted
+        self.failures = send_failures.Failures(app, self.wakeup)
 
     # -- running -------------------------------------------------------------
     def start(self) -> None:
@@ -342,7 +329,7 @@ class Sender:
                 with transaction(self.sessions) as session:
                     outbox.mark_sent_many(session, sent, t)
                     if not self._circuit_clean:
-                        self._answered(session, t)
+                        self.failures.answered(session, t)
             for row_id, wamid in sent:
                 _log_sent(row_id, wamid)
         for row_id, outcome in batch:
@@ -393,92 +380,8 @@ class Sender:
 
     @logs.scoped
     def _record(self, row_id: int, outcome: Outcome) -> None:
+        """A send that was not accepted: what it means for its row (bot.whatsapp.send_failures)."""
         logs.note(outbox_id=row_id)
-        kind, value = outcome
-        cfg, t = self.config, self.clock()
         with transaction(self.sessions) as session:
             row = session.get_one(OutboundMessage, row_id, with_for_update=True)
-            if kind == "transient":  # accepted sends are recorded in batches (_record_batch)
-                self._retry_or_hold(session, row, t, None, f"network: {value}")
-                log.warning("outbox %s: network error, retrying: %s", row_id, value)
-            elif kind == "timeout":
-                if row.status in (OutboundStatus.SENDING, OutboundStatus.UNCONFIRMED):
-                    outbox.await_confirmation(row, t, cfg["SEND_RECONCILE_SECONDS"],
-                                              f"no answer from Meta: {type(value).__name__}")
-                log.warning("outbox %s: %s; waiting for a status webhook before resending", row_id,
-                            type(value).__name__)
-                self._failed(session, row_id, t, f"no answer: {type(value).__name__}")
-            elif kind == "invalid":
-                outbox.dead_letter(row, t, None, f"cannot build the message: {value}")
-                log.error("outbox %s: dead-lettered, cannot build the message: %s", row_id, value)
-            else:
-                self._handle_error(session, row, value, t)
-
-    def _failed(self, session: Session, row_id: int, t: datetime, reason: str) -> bool:
-        """Count a failure that says the API is down; True if the circuit is open now."""
-        cfg = self.config
-        was_open = circuit.read(session, t).state is not circuit.State.CLOSED
-        is_open = circuit.failed(session, row_id, t, cfg["SEND_CIRCUIT_THRESHOLD"], cfg["SEND_CIRCUIT_COOLDOWN"],
-                                 cfg["SEND_BACKOFF_CAP"], reason)
-        if is_open and not was_open:
-            log.error("circuit open: the Graph API keeps failing (%s); every sender pauses and probes "
-                      "with one message at a time", reason)
-        return is_open
-
-    def _answered(self, session: Session, t: datetime) -> None:
-        if circuit.answered(session, t):
-            log.warning("circuit closed: the Graph API answers again; sending resumes")
-            outbox.wake_senders(session)
-            self.wakeup.set()
-
-    def _retry_or_hold(self, session: Session, row: OutboundMessage, t: datetime, code: int | None, title: str) -> None:
-        """A server or network failure: back off, or, when the circuit is open, wait for it
-        without spending the attempt."""
-        if self._failed(session, row.id, t, title):
-            outbox.requeue(row, t)
-            row.error_code, row.error_title = code, title
-            return
-        self._retry(session, row, t, code, title)
-
-    def _retry(self, session: Session, row: OutboundMessage, t: datetime, code: int | None, title: str) -> None:
-        """Back off, or dead-letter the row once it is no longer worth sending."""
-        cfg = self.config
-        outbox.retry_later(row, session.get_one(Customer, row.customer_id), t, cfg["SEND_BACKOFF_BASE"],
-                           cfg["SEND_BACKOFF_CAP"], cfg["SEND_GIVE_UP_HOURS"], code, title)
-        if row.status == OutboundStatus.DEAD:
-            log.error("outbox %s: dead-lettered: %s", row.id, row.error_title)
-
-    def _handle_error(self, session: Session, row: OutboundMessage, exc: wa_errors.WhatsAppError, t: datetime) -> None:
-        """Retry, fall back to a template, pause, or dead-letter, by pywa's error class."""
-        cfg, code = self.config, exc.code
-        title = f"{exc.message}" + (f" ({exc.details})" if exc.details else "")
-        if (exc.status_code or 0) >= 500:
-            self._retry_or_hold(session, row, t, code, title)
-            log.warning("outbox %s: %s %s (HTTP %s), attempt %d", row.id, code, title, exc.status_code, row.attempts)
-            return
-        self._answered(session, t)  # a client error: the API itself is up
-        if code in ACCOUNT_CODES or isinstance(exc, (wa_errors.AuthorizationError, wa_errors.IntegrityError)):
-            until = t + timedelta(seconds=cfg["SEND_ACCOUNT_PAUSE_SECONDS"])
-            circuit.pause(session, until, f"{code}: {title}")
-            outbox.requeue(row, t)
-            row.error_code, row.error_title = code, title
-            log.critical("WhatsApp account error %s (%s): sending paused until %s. Check the token and the "
-                         "account in Meta's Business Manager.", code, title, until.isoformat())
-        elif code == WINDOW_CLOSED or isinstance(exc, wa_errors.ReEngagementMessage):
-            outbox.window_closed(session, row, t, self.app.extensions["shopbot.content"].current())
-            log.warning("outbox %s: 24-hour window closed (%s)", row.id, row.status)
-        elif code == MARKETING_LIMIT:
-            outbox.dead_letter(row, t, code, f"not delivered, and not retried: {title}")
-            log.warning("outbox %s: 131049, Meta's limit of marketing messages per customer; not retried", row.id)
-        elif code == MARKETING_STOPPED:
-            outbox.dead_letter(row, t, code, f"not sent, and not retried: the customer stopped marketing: {title}")
-            consent.opt_out(session, session.get_one(Customer, row.customer_id, with_for_update=True),
-                            ConsentSource.WHATSAPP, t, detail=f"{code} {title}"[:256])
-            log.warning("outbox %s: 131050, the customer stopped marketing messages; opted out, not retried", row.id)
-        elif (code in THROTTLING_CODES or code in TRANSIENT_CODES or exc.is_transient
-              or isinstance(exc, wa_errors.ThrottlingError)):
-            self._retry(session, row, t, code, title)
-            log.warning("outbox %s: %s %s, attempt %d", row.id, code, title, row.attempts)
-        else:
-            outbox.dead_letter(row, t, code, title)
-            log.error("outbox %s: dead-lettered: %s %s", row.id, code, title)
+            self.failures.record(session, row, outcome, self.clock())
