@@ -23,6 +23,8 @@ from bot.models import Base
 from bot.sandbox.fake_graph import FakeGraph, serve_fake_graph
 from bot.whatsapp.sender import Sender
 
+from .chat import Chat, Clock
+
 REPO = Path(__file__).resolve().parent.parent
 APP_SECRET = "test-app-secret"
 API_TOKEN = "test-api-token"
@@ -292,3 +294,15 @@ def owner(app) -> StaffClient:
 def colleague(app, owner) -> StaffClient:
     make_staff(app, email="luis@shop.example", name="Luis", role="staff")
     return StaffClient(app, email="luis@shop.example")
+
+
+@pytest.fixture
+def chat(app, post, sender, fake_graph) -> Chat:
+    """Sam, a customer, talking to the bot (tests.chat.Chat); a module may define its own."""
+    return Chat(post, sender, fake_graph)
+
+
+@pytest.fixture
+def clock(sender) -> Clock:
+    """The sender's clock, moved on by hand (tests.chat.Clock); a module may define its own."""
+    return Clock(sender)

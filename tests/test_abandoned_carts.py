@@ -16,35 +16,12 @@ from sqlalchemy import select
 from bot.content import load_content
 from bot.db import transaction
 from bot.errors import ContentError
-from bot.models import Conversation, OutboundMessage, utcnow
+from bot.models import Conversation, OutboundMessage
 
 from . import payloads as p
+from .chat import SAM, Chat
 from .helpers import body_text
-from .test_checkout import SAM, Chat, checkout_to_summary
-
-
-@pytest.fixture
-def chat(app, post, sender, fake_graph):
-    return Chat(post, sender, fake_graph)
-
-
-class Clock:
-    """The sender's clock, moved on by hand: `at(minutes)` after the test began, then a sweep and a pump."""
-
-    def __init__(self, sender):
-        self.sender, self.start = sender, utcnow()  # the sender keeps real time until moved on
-
-    def at(self, minutes: float) -> dict[str, int]:
-        moment = self.start + timedelta(minutes=minutes)
-        self.sender.clock = lambda: moment
-        counts = self.sender.sweep_deadlines()
-        self.sender.pump()
-        return counts
-
-
-@pytest.fixture
-def clock(sender) -> Clock:
-    return Clock(sender)
+from .test_checkout import checkout_to_summary
 
 
 def tagged(app, source: str = "abandoned_cart") -> list[OutboundMessage]:

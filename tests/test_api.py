@@ -11,9 +11,9 @@ from bot.commerce.payments import signature
 from bot.db import transaction
 from bot.models import Order, OrderHistory, Payment, StockLevel
 
+from .chat import Chat
 from .conftest import API_TOKEN, PAYMENT_SECRET
 from .helpers import body_text, count
-from .test_checkout import Chat
 
 TOKEN = {"Authorization": f"Bearer {API_TOKEN}"}
 SECRET = PAYMENT_SECRET

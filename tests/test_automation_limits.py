@@ -5,28 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.db import transaction
 from bot.whatsapp import messaging_limit
 
 from . import payloads as p
-from .test_abandoned_carts import Clock, tagged
+from .chat import SAM
+from .test_abandoned_carts import tagged
 from .test_back_in_stock import alerts, restock, subscribe_to_the_flannel_shirt
-from .test_checkout import SAM, Chat
 from .test_messaging_limit import templates_to
 
 OTHER = "34600777666"
-
-
-@pytest.fixture
-def chat(app, post, sender, fake_graph):
-    return Chat(post, sender, fake_graph)
-
-
-@pytest.fixture
-def clock(sender) -> Clock:
-    return Clock(sender)
 
 
 def limit_full_at(app, post, sender, moment) -> None:

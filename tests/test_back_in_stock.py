@@ -9,28 +9,18 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 from sqlalchemy import inspect, select, update
 
 from bot import schema
 from bot.db import make_engine, transaction
 from bot.models import Customer, Order, StockAlert, StockLevel
 
+from .chat import SAM, Chat
 from .helpers import body_text
-from .test_abandoned_carts import Clock, tagged
-from .test_checkout import SAM, Chat, checkout_to_summary
+from .test_abandoned_carts import tagged
+from .test_checkout import checkout_to_summary
 
 ANA = "34600999888"
-
-
-@pytest.fixture
-def chat(app, post, sender, fake_graph):
-    return Chat(post, sender, fake_graph)
-
-
-@pytest.fixture
-def clock(sender) -> Clock:
-    return Clock(sender)
 
 
 def alerts(app) -> list[tuple[str, str, bool]]:

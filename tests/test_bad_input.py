@@ -53,7 +53,7 @@ def test_ids_and_references_that_cannot_exist_are_not_found(owner):
 
 
 def test_assigning_to_a_staff_id_out_of_range_is_refused(app, owner, post, sender, fake_graph):
-    from .test_checkout import Chat
+    from .chat import Chat
 
     Chat(post, sender, fake_graph).say("hi")
     r = owner.post("/staff/chats/1/assign", data={"staff_id": "99999999999999999999"})

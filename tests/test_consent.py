@@ -16,17 +16,13 @@ from bot.conversation.messages import Text
 from bot.db import make_engine, transaction
 from bot.models import ConsentEvent, Customer
 
+from .chat import SAM
 from .conftest import API_TOKEN, REPO
 from .helpers import body_text
-from .test_checkout import SAM, Chat, checkout_to_summary
+from .test_checkout import checkout_to_summary
 
 TOKEN = {"Authorization": f"Bearer {API_TOKEN}"}
 TEST_SHOP = REPO / "tests" / "shop"
-
-
-@pytest.fixture
-def chat(app, post, sender, fake_graph):
-    return Chat(post, sender, fake_graph)
 
 
 def customer(app, phone: str = SAM) -> Customer | None:

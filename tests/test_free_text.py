@@ -118,7 +118,7 @@ def test_a_person_is_offered_after_two_misses(content):
 
 
 def test_a_checkout_interrupted_by_a_question_resumes(app, post, sender, fake_graph):
-    from .test_checkout import Chat
+    from .chat import Chat
 
     chat = Chat(post, sender, fake_graph)
     chat.say("1 tote bag")

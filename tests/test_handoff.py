@@ -17,9 +17,10 @@ from bot.db import transaction
 from bot.models import Conversation, Handoff
 from bot.staff import handoffs
 
+from .chat import Chat
 from .conftest import PAYMENT_SECRET
 from .helpers import body_text
-from .test_checkout import Chat, checkout_to_summary
+from .test_checkout import checkout_to_summary
 
 MADRID = timezone(timedelta(hours=1))
 MONDAY_11 = datetime(2026, 11, 23, 11, 0, tzinfo=MADRID)
@@ -41,11 +42,6 @@ def clock():
     yield c
     if c.traveller:
         c.traveller.stop()
-
-
-@pytest.fixture
-def chat(app, post, sender, fake_graph):
-    return Chat(post, sender, fake_graph)
 
 
 def open_handoffs(app) -> list[Handoff]:

@@ -17,17 +17,13 @@ from bot.db import transaction
 from bot.models import CarrierEvent, Customer, Invoice, Order, OrderHistory, OrderStatus, PaymentStatus
 from bot.whatsapp.inbound import now
 
+from .chat import Chat
 from .conftest import API_TOKEN
 from .helpers import at_once, body_text
-from .test_checkout import Chat, checkout_to_summary
+from .test_checkout import checkout_to_summary
 
 TOKEN = {"Authorization": f"Bearer {API_TOKEN}"}
 EVENTS = sorted({e for (_s, e) in FULFILMENT})
-
-
-@pytest.fixture
-def chat(app, post, sender, fake_graph):
-    return Chat(post, sender, fake_graph)
 
 
 def placed(chat) -> str:

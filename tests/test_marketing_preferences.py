@@ -6,20 +6,13 @@ from __future__ import annotations
 import copy
 import json
 
-import pytest
-
 from bot.commerce.consent import may_send_marketing
 
-from .test_checkout import SAM, Chat
+from .chat import SAM
 from .test_consent import customer, history
 from .test_meta_samples import SAMPLES
 
 SAMPLE = json.loads((SAMPLES / "user_marketing_preferences.json").read_text())
-
-
-@pytest.fixture
-def chat(app, post, sender, fake_graph):
-    return Chat(post, sender, fake_graph)
 
 
 def preference(value: str, phone: str = SAM) -> dict:

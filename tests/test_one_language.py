@@ -8,13 +8,12 @@ import csv
 import re
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
 
+from .chat import Chat
 from .helpers import body_text
-from .test_checkout import Chat
 from .test_lifecycle import set_status
 
 SPANISH_MONTHS = r"\b(ene|feb|mar|abr|may|jun|jul|ago|sept|oct|nov|dic)\b"
@@ -48,11 +47,6 @@ def english_only_words(shop: Path) -> set[str]:
 
 def said(sent) -> str:
     return "\n".join(body_text(m) for m in sent)
-
-
-@pytest.fixture
-def chat(app, post, sender, fake_graph):
-    return Chat(post, sender, fake_graph)
 
 
 def buy_a_candle_in_spanish(chat) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from sqlalchemy import select, text
 
 from bot import schema
@@ -14,15 +13,10 @@ from bot.models import Order, OrderHistory
 
 from .helpers import body_text
 from .test_api import callback
-from .test_checkout import Chat, checkout_to_summary
+from .test_checkout import checkout_to_summary
 from .test_lifecycle import TOKEN, set_status
 
 SHIP = {"carrier": "seur", "tracking_number": "ES4455"}
-
-
-@pytest.fixture
-def chat(app, post, sender, fake_graph):
-    return Chat(post, sender, fake_graph)
 
 
 def place(chat, payment: str) -> str:

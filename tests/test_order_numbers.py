@@ -6,16 +6,11 @@ import pytest
 
 from bot.commerce import references
 
+from .chat import Chat
 from .helpers import body_text
-from .test_checkout import Chat
 from .test_lifecycle import placed
 
 OTHER = "34600999888"
-
-
-@pytest.fixture
-def chat(app, post, sender, fake_graph):
-    return Chat(post, sender, fake_graph)
 
 
 def said(sent) -> str:

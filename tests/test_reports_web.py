@@ -12,10 +12,10 @@ from sqlalchemy import select
 from bot.db import transaction
 from bot.models import ConversationEvent
 
+from .chat import Chat
 from .conftest import StaffClient, make_staff
 from .helpers import page_errors, shot
 from .report_history import NOW, seed
-from .test_checkout import Chat
 
 WEEK = "from=2026-11-16&to=2026-11-22"
 

@@ -12,9 +12,10 @@ from bot.app import create_app
 from bot.db import transaction
 from bot.models import Customer, Handoff, Order, OrderHistory, OutboundMessage, StaffMember
 
+from .chat import Chat
 from .conftest import STAFF_PASSWORD, StaffClient, csrf_of, make_staff
 from .helpers import body_text, count
-from .test_checkout import Chat, checkout_to_summary
+from .test_checkout import checkout_to_summary
 
 SAM = "34600111222"
 
