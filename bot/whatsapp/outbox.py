@@ -1,10 +1,10 @@
 """The transactional outbox: queue replies with the change that caused them.
 
 Domain code calls `enqueue` inside its transaction; the sender claims due
-rows (`claim`), sends them and records the outcome. Status webhooks move a
-row forward only (bot.whatsapp.delivery_status): sent < delivered < read. A row is retried
-for as long as it is worth sending (`give_up_at`), not a number of times;
-rows we gave up on can be put back by staff (`requeue_dead`).
+rows (`claim`), sends them and records the outcome; status webhooks then move
+a row forward (bot.whatsapp.delivery_status). A row is retried for as long
+as it is worth sending (`give_up_at`), not a number of times; rows we gave
+up on can be put back by staff (`requeue_dead`).
 """
 from __future__ import annotations
 
