@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import gc
 import hashlib
 import hmac
 import http.client
@@ -417,14 +418,41 @@ def steady_rate(arrivals: list[float]) -> float:
     return (hi - lo) / (ordered[hi] - ordered[lo]) if ordered[hi] > ordered[lo] else math.nan
 
 
-def most_in_window(times: list[float], window: float = 1.0) -> int:
-    """The most events in any `window` seconds (a sliding window over the event times)."""
-    ordered, best, lo = sorted(times), 0, 0
+def densest_window(times: list[float], window: float = 1.0) -> tuple[int, int]:
+    """(first, last) positions in sorted(times) of the most events in any `window` seconds (a sliding
+    window over the event times); (0, -1) for none."""
+    ordered, best, lo = sorted(times), (0, -1), 0
     for hi, t in enumerate(ordered):
         while ordered[lo] <= t - window:
             lo += 1
-        best = max(best, hi - lo + 1)
+        if hi - lo > best[1] - best[0]:
+            best = (lo, hi)
     return best
+
+
+def most_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most events in any `window` seconds."""
+    first, last = densest_window(times, window)
+    return last - first + 1
+
+
+class GcPauses:
+    """This process's garbage collections and how long each stopped it: a pause of the load generator
+    and fake Meta delays the arrival times it records, and a burst it saw may be its own."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float]] = []  # (time.monotonic() at the end, seconds)
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._start = time.monotonic()
+        else:
+            self.pauses.append((time.monotonic(), time.monotonic() - self._start))
+
+    def between(self, start: float, end: float, at_least: float = 0.01) -> list[tuple[float, float]]:
+        return [(t, d) for t, d in self.pauses if start <= t <= end and d >= at_least]
 
 
 def verdict(value: float, target: float) -> str:
