@@ -27,6 +27,11 @@ STATUS_MAP = {
 }
 
 
+def _named(status: dict[str, Any]) -> OutboundStatus | None:
+    """The status a webhook names (Meta's `played`, for a voice message, counts as read); None if unknown."""
+    return STATUS_MAP.get(str(status.get("status", "")).lower())
+
+
 def _forward_sql() -> str:
     """SQL for "a step forward" (the rule of `apply_status`): out of an unfinished state, or up in
     rank, never out of a failure."""
@@ -69,7 +74,7 @@ def advance(session: Session, status: dict[str, Any], now: datetime) -> int | No
 def advance_params(status: dict[str, Any], now: datetime) -> dict[str, Any] | None:
     """The parameters of `advance_statement` for a status webhook, or None when it is not the usual
     step forward (a failure, a status we do not know, no wamid): `apply_status` must look closer."""
-    new = STATUS_MAP.get(str(status.get("status", "")).lower())
+    new = _named(status)
     wamid = status.get("id")
     if new is None or new is OutboundStatus.FAILED or not isinstance(wamid, str):
         return None
@@ -94,7 +99,7 @@ def apply_status(session: Session, status: dict[str, Any], now: datetime) -> Out
     is taken, and `failed` only before delivery. A failure keeps Meta's error
     code and title.
     """
-    new = STATUS_MAP.get(str(status.get("status", "")).lower())
+    new = _named(status)
     if new is None:
         return None
     wamid = status.get("id")

@@ -8,9 +8,9 @@ and leaves at it. Outcomes are recorded in batches: whichever send finishes
 while no batch is being written writes all that are waiting, so a busy sender
 commits once for many sends. It sleeps until woken: by the webhook in the
 same process, by PostgreSQL NOTIFY from other processes, or by the next
-retry's due time. What a failed send means for its row: bot.whatsapp.send_failures.
-A run of server errors, timeouts or connection errors opens the circuit
-(bot.circuit): every sender then waits, and probes with one message at a time.
+retry's due time. What a failed send means for its row is bot.whatsapp.send_failures:
+there a run of server errors, timeouts or connection errors opens the circuit
+(bot.whatsapp.circuit), and every sender waits and probes with one message at a time.
 Broadcasts reach the outbox from the same loop (bot.commerce.campaign_runner),
 a batch at a time, so they share the rate and the circuit with every reply.
 """
