@@ -578,3 +578,26 @@ def test_every_kind_of_message_is_drawn_as_a_person_would_see_it(live, browser, 
     assert wide(phone) <= 390
     shot(phone, "staff-chat-every-kind-phone")
     assert errors == []
+
+
+def test_a_message_written_while_the_chat_opens_still_appears(live, browser):
+    """The customer writes after the chat page was drawn but before its first live refresh came back:
+    that refresh must draw the message (it was taken for the state the page was drawn with, so the
+    message stayed hidden until something else changed in the chat)."""
+    _app, url = live
+    say(url, "I want to talk to a person")
+    page, errors = log_in(browser, url)
+    held = []
+    # The page's first live refresh waits until the customer has written.
+    page.route("**/live.json", lambda route: held.append(route))
+    page.locator(".chat-row a.who").first.click()
+    expect(page.locator("#transcript")).to_contain_text("talk to a person")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    say(url, "Are you still there?")
+    held[0].continue_()
+    page.unroute("**/live.json")
+    expect(page.locator(".bubble.in").last).to_contain_text("Are you still there?", timeout=10_000)
+    assert errors == []

@@ -83,9 +83,9 @@
     if (!page) return;
     get(page.dataset.live).then(function (r) { return r.json(); }).then(function (live) {
       if (live.version === chatVersion) return;
-      var first = chatVersion === null;
+      // The first answer is drawn too: the customer may have written between the page's drawing and
+      // this refresh, and taking it for the drawn state hid that message until the next change.
       chatVersion = live.version;
-      if (first) return;  // the page was rendered with this state
       document.getElementById("chat-header").innerHTML = live.header;
       var transcript = document.getElementById("transcript");
       var atBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
