@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import time_machine
 from sqlalchemy import select
@@ -376,7 +377,8 @@ def test_the_desk_filters_searches_and_flags_forgotten_orders(app, owner, post, 
     assert reference in owner.get("/staff/orders?q=Sam").text
     assert reference in owner.get("/staff/orders?q=600 111").text
     assert reference not in owner.get("/staff/orders?q=nobody").text
-    today = datetime.now(UTC).date()
+    zone = ZoneInfo(app.extensions["shopbot.content"].current().hours.timezone)
+    today = datetime.now(zone).date()  # the shop's day, not UTC's: they differ an hour a night in Madrid
     assert reference in owner.get(f"/staff/orders?from={today}&to={today}").text
     assert reference not in owner.get(f"/staff/orders?from={today + timedelta(days=1)}").text
     assert "forgotten" not in owner.get(f"/staff/orders/{reference}").text.split("<h1>")[1].split("</h1>")[0]
@@ -385,6 +387,10 @@ def test_the_desk_filters_searches_and_flags_forgotten_orders(app, owner, post, 
     desk = owner.get("/staff/orders").text
     assert "1 pending order waiting too long" in desk and 'class="flag">forgotten' in desk
     assert reference in owner.get("/staff/orders?status=forgotten").text
+    with transaction(app.extensions["shopbot.sessions"]) as s:  # 23:30 UTC is already the 8th in Madrid
+        s.scalars(select(Order)).one().created_at = datetime(2026, 12, 7, 23, 30, tzinfo=UTC)
+    assert reference in owner.get("/staff/orders?from=2026-12-08&to=2026-12-08").text
+    assert reference not in owner.get("/staff/orders?from=2026-12-07&to=2026-12-07").text
 
 
 def test_staff_pages_use_the_words_people_use(app, owner, post, sender, fake_graph):
