@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import httpx
 import pytest
@@ -64,6 +65,8 @@ def log_in(browser, url: str, email: str = "ana@shop.example", width: int = 1280
     page.fill("#password", STAFF_PASSWORD)
     page.click("#login-button")
     expect(page.locator("#tab-waiting")).to_have_class("on")
+    # staff.js is deferred: until it has run, a key pressed (a shortcut) has nobody listening
+    page.wait_for_load_state("load")
     return page, errors
 
 
@@ -312,7 +315,14 @@ def test_keyboard_shortcuts(live, browser):
     _app, url = live
     for number in ("34600000001", "34600000002"):
         say(url, "talk to a person", number=number, name=f"Customer {number[-1]}")
-    page, errors = log_in(browser, url)
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+
+    def slow_script(route):  # as on a busy server: the rows are drawn before the shortcuts listen
+        time.sleep(0.5)
+        route.continue_()
+
+    page.route("**/staff.js", slow_script)
+    page, errors = log_in(browser, url, page=page)
     expect(page.locator(".chat-row")).to_have_count(2, timeout=10_000)
     page.keyboard.press("?")
     expect(page.locator("#shortcuts")).to_be_visible()
