@@ -45,6 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c
+import outbox_echo
 from _fake_meta import FakeGraph, WebhookDeliveries
 from _runs import OVERLOAD, Outcome, System, closed_run, customer_schedule, open_run, point_statuses
 from _shoppers import Message, Shoppers, mix
@@ -52,6 +53,7 @@ from _shoppers import Message, Shoppers, mix
 LOGS = c.OUT / "throughput"
 DB_MAIN = "shopbot_bench_throughput"
 DB_SCALE = "shopbot_bench_scaleout"
+DB_FLOOR = "shopbot_bench_floor"  # the pywa echo bot storing each webhook first (phase 1's floor)
 SEED = 20261201
 REDIS_URL = "redis://127.0.0.1:6379/0"
 #: Phases 1-4 run shopbot's sender with this SEND_RATE (Meta's higher tier): the shipped 80/s would
@@ -121,6 +123,7 @@ class Bench:
         self.outcomes: dict[str, tuple[Outcome, Outcome | None]] = {}
         self.shop: System | None = None
         self.peer: System | None = None
+        self.floor: System | None = None
         self.scale: System | None = None
         self.scale_env: dict = {}
         self.rng = random.Random(SEED)
@@ -157,8 +160,9 @@ class Bench:
             c.wait_log(LOGS / f"{name}.log", "shopbot worker: sending", 30, self.procs)
         return workers
 
-    def start_main(self) -> None:
-        """shopbot (gunicorn 2x4 + one `shopbot worker`) and the pywa echo bot (gunicorn 2x4)."""
+    def start_main(self, floor: bool) -> None:
+        """shopbot (gunicorn 2x4 + one `shopbot worker`) and the pywa echo bot (gunicorn 2x4); with `floor`,
+        the echo bot storing first too (gunicorn 2x4)."""
         url = c.create_database(DB_MAIN)
         port = c.free_port()
         env = self.shopbot_env(url, port, SEND_RATE=FAST_SEND_RATE)
@@ -173,6 +177,8 @@ class Bench:
         peer_pid = self.start_web("pywa_gunicorn", "pywa_echo:app", peer_env, peer_port, cwd=c.BENCH)
         peer_urls = [f"http://127.0.0.1:{peer_port}/webhook"]
         self.peer = System("pywa echo", peer_urls, {"gunicorn": peer_pid}, None, self.statuses_to(peer_urls))
+        if floor:
+            self.start_floor()
         redis = f", REDIS_URL={REDIS_URL}" if self.args.redis else ""
         print(f"shopbot: live mode, gunicorn wsgi:app 2 workers x 4 threads + 1 `shopbot worker`, database {DB_MAIN},"
               f" shipped settings but SEND_RATE={FAST_SEND_RATE}{redis}\n"
@@ -180,9 +186,29 @@ class Bench:
               f"fake Meta in this process: Graph API at {self.graph.url}, status webhooks sent/delivered/read"
               " after 0.1/0.4/2.0 s", flush=True)
 
+    def start_floor(self) -> None:
+        """The outbox echo bot (bench/outbox_echo.py): gunicorn 2x4 and its sender, on its own database."""
+        import psycopg
+
+        url = c.create_database(DB_FLOOR)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(outbox_echo.SCHEMA)
+        env = c.child_env(ECHO_GRAPH_URL=self.graph.url, ECHO_APP_SECRET=c.APP_SECRET, ECHO_PHONE_ID=c.PHONE_ID,
+                          ECHO_STORE_DSN=url)
+        port = c.free_port()
+        pid = self.start_web("floor_gunicorn", "outbox_echo:app", env, port, cwd=c.BENCH)
+        sender = self.procs.start("floor_sender", [sys.executable, "outbox_echo.py", "sender"], env, cwd=c.BENCH)
+        c.wait_log(LOGS / "floor_sender.log", "outbox echo sender: sending", 30, self.procs)
+        urls = [f"http://127.0.0.1:{port}/webhook"]
+        self.floor = System("outbox echo", urls, {"gunicorn": pid, "sender": sender.pid}, DB_FLOOR,
+                            self.statuses_to(urls))
+        print("the design's floor (phase 1): an echo bot shaped like shopbot at its cheapest (bench/outbox_echo.py):"
+              " stored before the 200, an outbox row, a separate sender, statuses recorded; gunicorn 2 workers x 4"
+              f" threads + its sender, database {DB_FLOOR}", flush=True)
+
     def stop_main(self) -> None:
         for name, proc in list(self.procs.children):
-            if name.startswith(("shopbot_", "pywa_")):
+            if name.startswith(("shopbot_", "pywa_", "floor_")):
                 self.procs.stop(proc)
 
     def start_scale(self) -> None:
@@ -212,7 +238,7 @@ class Bench:
 
     def warm_up(self) -> None:
         """2 s at 20 msg/s for each system, not counted: pools opened, SQL compiled, code paths run."""
-        for n, system in enumerate((self.shop, self.peer)):
+        for n, system in enumerate(s for s in (self.shop, self.peer, self.floor) if s is not None):
             shoppers = Shoppers(self.graph, SEED, f"warm{n}")
             people = self.customers(90 + n, 40)
             open_run(system, self.graph, [i / 20 for i in range(40)],
@@ -268,8 +294,11 @@ class Bench:
                 return next(replay)
 
         peer = closed_run(self.peer, self.graph, next_peer, p.posters, p.sat_customers, p.sat_seconds)
+        assert self.floor is not None
+        replay = replayed(recorded)
+        floor = closed_run(self.floor, self.graph, next_peer, p.posters, p.sat_customers, p.sat_seconds)
         self.outcomes["saturation"] = (shop, peer)
-        for o in (shop, peer):
+        for o in (shop, peer, floor):
             print(f"  {o.system}: {o.acked} customer messages + {o.statuses_acked} status webhooks acknowledged in"
                   f" {o.seconds:.1f} s = {o.webhooks_per_s:.1f} webhooks/s ({o.messages_per_s:.1f} customer msg/s);"
                   f" {o.replies_per_s:.1f} replies/s; {o.answered} of {len(o.measured)} answered; first reply p50"
@@ -292,6 +321,11 @@ class Bench:
         self.figure("1", "server CPU per customer message", fmt(shop.cpu_ms_per_message, 1, " ms"),
                     fmt(peer.cpu_ms_per_message, 1, " ms"), f"<= 2 x pywa ({2 * peer.cpu_ms_per_message:.1f} ms)",
                     shop.cpu_ms_per_message <= 2 * peer.cpu_ms_per_message)
+        floor_cpu, floor_rate = floor.cpu_ms_per_message, floor.webhooks_per_s
+        self.figure("1", "  the design's floor: outbox echo, CPU per message", "", fmt(floor_cpu, 1, " ms"),
+                    f"{floor_cpu / peer.cpu_ms_per_message:.2f} x pywa")
+        self.figure("1", "  the design's floor: outbox echo, webhooks/s", "", fmt(floor_rate, 1),
+                    f"{floor_rate / peer.webhooks_per_s:.2f} x pywa")
 
     # -- phase 2 ---------------------------------------------------------------------------------
     def latency_and_cpu(self) -> None:
@@ -682,7 +716,7 @@ def main() -> None:
         if args.redis and not redis_up():
             print(f"  WARNING: nothing answers at {REDIS_URL}; shopbot gets REDIS_URL anyway")
         if phases & {"1", "2", "3", "4"}:
-            bench.start_main()
+            bench.start_main(floor="1" in phases)
             bench.warm_up()
             if "1" in phases:
                 bench.saturation()
@@ -700,8 +734,8 @@ def main() -> None:
             if "6" in phases:
                 bench.scale_out()
         bench.table()
-        print(f"\n(finished in {time.monotonic() - started:.0f} s; logs in {LOGS}; the databases {DB_MAIN} and"
-              f" {DB_SCALE} are kept for inspection and dropped by the next run)")
+        print(f"\n(finished in {time.monotonic() - started:.0f} s; logs in {LOGS}; the databases {DB_MAIN},"
+              f" {DB_FLOOR} and {DB_SCALE} are kept for inspection and dropped by the next run)")
     finally:
         bench.close()
 
