@@ -13,7 +13,9 @@ for the sample shop. Then, in phases:
   1. saturation: N posters in a closed loop (each posts its next customer message once
      the last was answered 200 and its first reply reached the Graph API); webhooks/s
      acknowledged (customer messages + status webhooks) and server CPU per customer
-     message (gunicorn + worker + PostgreSQL backends of its database), shopbot vs pywa;
+     message (gunicorn + worker + PostgreSQL backends of its database), shopbot vs pywa,
+     and the same for the design's floor (bench/outbox_echo.py: shopbot's shape, none of
+     its features, on its own database);
   2. open loop at 100 customer msg/s (ack p99, webhook -> reply at the Graph API), at 80/s
      (the whole stack's CPU in cores), and at 80/s with the Graph API answering in 150 ms;
   3. the workload itself: its mix, real taps, replies per message (printed with 1 and 2);
@@ -53,7 +55,7 @@ from _shoppers import Message, Shoppers, mix
 LOGS = c.OUT / "throughput"
 DB_MAIN = "shopbot_bench_throughput"
 DB_SCALE = "shopbot_bench_scaleout"
-DB_FLOOR = "shopbot_bench_floor"  # the pywa echo bot storing each webhook first (phase 1's floor)
+DB_FLOOR = "shopbot_bench_floor"  # the outbox echo bot's (bench/outbox_echo.py), phase 1's floor
 SEED = 20261201
 REDIS_URL = "redis://127.0.0.1:6379/0"
 #: Phases 1-4 run shopbot's sender with this SEND_RATE (Meta's higher tier): the shipped 80/s would
@@ -162,7 +164,7 @@ class Bench:
 
     def start_main(self, floor: bool) -> None:
         """shopbot (gunicorn 2x4 + one `shopbot worker`) and the pywa echo bot (gunicorn 2x4); with `floor`,
-        the echo bot storing first too (gunicorn 2x4)."""
+        the outbox echo bot too (gunicorn 2x4 + its sender)."""
         url = c.create_database(DB_MAIN)
         port = c.free_port()
         env = self.shopbot_env(url, port, SEND_RATE=FAST_SEND_RATE)
@@ -294,9 +296,14 @@ class Bench:
                 return next(replay)
 
         peer = closed_run(self.peer, self.graph, next_peer, p.posters, p.sat_customers, p.sat_seconds)
+        floor_replay = replayed(recorded)
+
+        def next_floor() -> Message:
+            with lock:
+                return next(floor_replay)
+
         assert self.floor is not None
-        replay = replayed(recorded)
-        floor = closed_run(self.floor, self.graph, next_peer, p.posters, p.sat_customers, p.sat_seconds)
+        floor = closed_run(self.floor, self.graph, next_floor, p.posters, p.sat_customers, p.sat_seconds)
         self.outcomes["saturation"] = (shop, peer)
         for o in (shop, peer, floor):
             print(f"  {o.system}: {o.acked} customer messages + {o.statuses_acked} status webhooks acknowledged in"
