@@ -8,7 +8,8 @@ bot, which sends inside the request and stores nothing:
 
 - web (`gunicorn --chdir bench outbox_echo:app`): checks the signature; per customer message one
   transaction: the event row (`ON CONFLICT DO NOTHING` on its id: a redelivery is dropped) and
-  the echo's outbox row, then NOTIFY; per status one autocommit UPDATE of the row it names.
+  the echo's outbox row, then NOTIFY; per status one autocommit UPDATE of the row it names (its
+  effect is what is stored: shopbot also keeps each status as an event row).
 - sender (`python bench/outbox_echo.py sender`): LISTENs, claims queued rows (FOR UPDATE SKIP
   LOCKED), sends them from 16 threads with httpx as pywa does, records the wamids in one UPDATE.
 
