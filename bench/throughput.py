@@ -289,21 +289,19 @@ class Bench:
             return m
 
         shop = closed_run(self.shop, self.graph, next_shop, p.posters, p.sat_customers, p.sat_seconds)
-        replay = replayed(recorded)
 
-        def next_peer() -> Message:
-            with lock:
-                return next(replay)
+        def replay_to(system: System | None) -> Outcome:
+            """shopbot's bodies again, in order, to `system`'s posters."""
+            assert system is not None
+            replay = replayed(recorded)
 
-        peer = closed_run(self.peer, self.graph, next_peer, p.posters, p.sat_customers, p.sat_seconds)
-        floor_replay = replayed(recorded)
+            def next_replayed() -> Message:
+                with lock:
+                    return next(replay)
 
-        def next_floor() -> Message:
-            with lock:
-                return next(floor_replay)
+            return closed_run(system, self.graph, next_replayed, p.posters, p.sat_customers, p.sat_seconds)
 
-        assert self.floor is not None
-        floor = closed_run(self.floor, self.graph, next_floor, p.posters, p.sat_customers, p.sat_seconds)
+        peer, floor = replay_to(self.peer), replay_to(self.floor)
         self.outcomes["saturation"] = (shop, peer)
         for o in (shop, peer, floor):
             print(f"  {o.system}: {o.acked} customer messages + {o.statuses_acked} status webhooks acknowledged in"
